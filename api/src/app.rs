@@ -1,0 +1,107 @@
+//! Start-up and the HTTP server.
+//!
+//! Start-up runs on the main thread before the async runtime exists (so no diesel call ever runs
+//! on the executor): open the pool → migrate → encryption key → bootstrap admin → bind.
+//!
+//! Middleware order, outermost first: request id (every response gets `x-request-id`, logged
+//! with status and time) → JSON error rewriting (actix's own errors become the JSON shape) →
+//! routes; `/api/*` additionally has CORS.
+
+use crate::auth::{KeyCache, bootstrap};
+use crate::config::Settings;
+use crate::db::{Db, run_migrations};
+use crate::http::{fallback, request_id};
+use crate::routes;
+use crate::secrets::{Cipher, encryption_secret};
+use crate::state::AppState;
+use actix_cors::Cors;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Everything the server needs, prepared synchronously.
+pub struct Prepared {
+    state: web::Data<AppState>,
+    listener: TcpListener,
+}
+
+impl Prepared {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// Opens and migrates the database (the `migrate` command stops here).
+pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database)?;
+    let applied = db.run_sync(run_migrations)?;
+    for version in &applied {
+        tracing::info!(version, "applied migration");
+    }
+    tracing::info!(database = %settings.database.url.redacted(), applied = applied.len(), "database ready");
+    Ok(db)
+}
+
+pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data dir {}: {e}",
+            settings.data_dir.display()
+        )
+    })?;
+    let db = open_database(&settings)?;
+    let cipher = Arc::new(Cipher::new(&encryption_secret(&settings)?));
+    bootstrap::ensure_admin(&db, &settings)?;
+    let listener = TcpListener::bind(settings.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let state = web::Data::new(AppState {
+        keys: KeyCache::new(db.clone()),
+        settings: Arc::new(settings),
+        db,
+        cipher,
+    });
+    Ok(Prepared { state, listener })
+}
+
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["x-request-id", "server-timing"])
+        .max_age(3600)
+}
+
+/// Serves until SIGTERM/SIGINT, then stops accepting and lets in-flight requests finish (bounded
+/// by `shutdown_timeout_secs`).
+pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
+    let Prepared { state, listener } = prepared;
+    let settings = state.settings.clone();
+    let limit = settings.request_entity_size_limit;
+    let addr = listener.local_addr()?;
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .app_data(web::PayloadConfig::new(limit))
+            .wrap(fallback::json_errors())
+            .wrap(from_fn(request_id::middleware))
+            .configure(routes::configure_root)
+            .service(
+                web::scope("/api")
+                    .wrap(cors())
+                    .configure(routes::configure_api),
+            )
+            .default_service(web::to(fallback::not_found))
+    })
+    .shutdown_timeout(settings.shutdown_timeout_secs)
+    .listen(listener)?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    tracing::info!("listening on http://{addr}");
+    server.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

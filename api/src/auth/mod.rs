@@ -1,0 +1,14 @@
+//! Who is calling: roles, Hub access keys, the bootstrap admin, DIDs, and the extractors that
+//! handlers take (`Authenticated`, `Admin`).
+
+pub mod access_key;
+pub mod bootstrap;
+pub mod did;
+mod extract;
+mod key_cache;
+pub mod keys;
+mod role;
+
+pub use extract::{Admin, Authenticated, Identity};
+pub use key_cache::KeyCache;
+pub use role::Role;

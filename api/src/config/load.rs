@@ -1,0 +1,475 @@
+//! Builds [`Settings`] from defaults, the TOML file, `AIGNE_HUB_*` env and the Blocklet env.
+
+use super::{BillingSettings, DatabaseSettings, DatabaseUrl, LogSettings, Mode, Settings};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+const ENV_PREFIX: &str = "AIGNE_HUB_";
+/// Env vars with the prefix that are not settings (they point at the settings).
+const NOT_SETTINGS: &[&str] = &["AIGNE_HUB_CONFIG"];
+
+/// A snapshot of the process environment (tests pass their own).
+pub type EnvSource = HashMap<String, String>;
+
+/// A configuration problem; the message names the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// The raw shape of the file and env layers. `deny_unknown_fields` turns a typo into an error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    listen: String,
+    data_dir: String,
+    database_url: Option<String>,
+    admin_key: Option<String>,
+    secret: Option<String>,
+    request_entity_size_limit: String,
+    shutdown_timeout_secs: u64,
+    workers: Option<usize>,
+    log: RawLog,
+    database: RawDatabase,
+    billing: RawBilling,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: String,
+    format: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    pool_size: u32,
+    busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBilling {
+    enabled: bool,
+    new_user_credits: String,
+}
+
+const DEFAULTS: &[(&str, &str)] = &[
+    ("listen", "127.0.0.1:8090"),
+    ("data_dir", "./data"),
+    ("request_entity_size_limit", "30mb"),
+    ("shutdown_timeout_secs", "30"),
+    ("log.level", "info"),
+    ("log.format", "text"),
+    ("database.pool_size", "8"),
+    ("database.busy_timeout_ms", "5000"),
+    ("billing.enabled", "false"),
+    ("billing.new_user_credits", "0"),
+];
+
+/// Loads the settings. `file` is the `--config` path (falls back to `AIGNE_HUB_CONFIG`).
+pub fn load(file: Option<&Path>, env: &EnvSource) -> Result<Settings, ConfigError> {
+    let mut builder = config::Config::builder();
+    for (key, value) in DEFAULTS {
+        builder = builder
+            .set_default(*key, *value)
+            .map_err(|e| ConfigError(e.to_string()))?;
+    }
+
+    let file = file
+        .map(Path::to_path_buf)
+        .or_else(|| non_empty(env, "AIGNE_HUB_CONFIG").map(PathBuf::from));
+    if let Some(path) = &file {
+        if !path.is_file() {
+            return Err(ConfigError(format!(
+                "config file {} does not exist or is not a file",
+                path.display()
+            )));
+        }
+        builder =
+            builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
+    }
+
+    // The real Hub's body-size variable: above the file, below our own prefixed variable.
+    if let Some(limit) = non_empty(env, "REQUEST_ENTITY_SIZE_LIMIT")
+        .filter(|_| non_empty(env, "AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT").is_none())
+    {
+        builder = builder
+            .set_override("request_entity_size_limit", limit)
+            .map_err(|e| ConfigError(e.to_string()))?;
+    }
+
+    let prefixed: HashMap<String, String> = env
+        .iter()
+        .filter(|(k, v)| {
+            k.starts_with(ENV_PREFIX) && !NOT_SETTINGS.contains(&k.as_str()) && !v.is_empty()
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    builder = builder.add_source(
+        config::Environment::with_prefix("AIGNE_HUB")
+            .prefix_separator("_")
+            .separator("__")
+            .source(Some(prefixed)),
+    );
+
+    let mode = detect_mode(env);
+    if mode == Mode::Blocklet {
+        for (key, var) in [
+            ("data_dir", "BLOCKLET_DATA_DIR"),
+            ("secret", "BLOCKLET_APP_EK"),
+        ] {
+            if let Some(value) = non_empty(env, var) {
+                builder = builder
+                    .set_override(key, value)
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
+        }
+        if let Some(port) = non_empty(env, "BLOCKLET_PORT") {
+            builder = builder
+                .set_override("listen", format!("0.0.0.0:{port}"))
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+    }
+
+    let raw: Raw = builder
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(|e| ConfigError(describe(&e, file.as_deref())))?;
+    validate(raw, mode)
+}
+
+fn non_empty(env: &EnvSource, key: &str) -> Option<String> {
+    env.get(key).filter(|v| !v.trim().is_empty()).cloned()
+}
+
+fn detect_mode(env: &EnvSource) -> Mode {
+    let has = |k: &str| non_empty(env, k).is_some();
+    if has("BLOCKLET_PORT")
+        && (has("BLOCKLET_DID") || has("BLOCKLET_APP_SK") || has("BLOCKLET_APP_ASK"))
+    {
+        Mode::Blocklet
+    } else {
+        Mode::Standalone
+    }
+}
+
+/// Env var name for a dotted key: `billing.enabled` → `AIGNE_HUB_BILLING__ENABLED`.
+fn env_name(key: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        key.replace('.', "__").to_ascii_uppercase()
+    )
+}
+
+fn describe(err: &config::ConfigError, file: Option<&Path>) -> String {
+    let text = err.to_string();
+    let source = file
+        .map(|p| {
+            format!(
+                " (sources: {} and AIGNE_HUB_* environment variables)",
+                p.display()
+            )
+        })
+        .unwrap_or_else(|| " (source: AIGNE_HUB_* environment variables)".to_owned());
+    if let Some(field) = text
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!("unknown key `{field}` (env {}){source}", env_name(field));
+    }
+    format!("{text}{source}")
+}
+
+fn bad(key: &str, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("`{key}` (env {}): {message}", env_name(key)))
+}
+
+fn validate(raw: Raw, mode: Mode) -> Result<Settings, ConfigError> {
+    let listen = SocketAddr::from_str(raw.listen.trim()).map_err(|_| {
+        bad(
+            "listen",
+            format!("'{}' is not an address such as 127.0.0.1:8090", raw.listen),
+        )
+    })?;
+    if raw.data_dir.trim().is_empty() {
+        return Err(bad("data_dir", "must not be empty"));
+    }
+    let data_dir = PathBuf::from(raw.data_dir.trim());
+
+    let url = match raw.database_url.as_deref().map(str::trim) {
+        None | Some("") => DatabaseUrl::Sqlite(data_dir.join("aigne-hub.db")),
+        Some(url) => parse_database_url(url)?,
+    };
+
+    let admin_key = match raw.admin_key {
+        Some(k) if k.chars().count() < 16 => {
+            return Err(bad("admin_key", "must be at least 16 characters"));
+        }
+        Some(k) => Some(SecretString::from(k)),
+        None => None,
+    };
+    let secret = match raw.secret {
+        Some(s) if s.chars().count() < 16 => {
+            return Err(bad("secret", "must be at least 16 characters"));
+        }
+        Some(s) => Some(SecretString::from(s)),
+        None => None,
+    };
+
+    let request_entity_size_limit = super::parse_byte_size(&raw.request_entity_size_limit)
+        .map_err(|e| bad("request_entity_size_limit", e))?;
+
+    if raw.database.pool_size == 0 {
+        return Err(bad("database.pool_size", "must be at least 1"));
+    }
+    if raw.workers == Some(0) {
+        return Err(bad("workers", "must be at least 1"));
+    }
+
+    let json = match raw.log.format.as_str() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(bad(
+                "log.format",
+                format!("'{other}' is not one of text, json"),
+            ));
+        }
+    };
+    if tracing_subscriber::EnvFilter::try_new(&raw.log.level).is_err() {
+        return Err(bad(
+            "log.level",
+            format!("'{}' is not a log filter", raw.log.level),
+        ));
+    }
+
+    let new_user_credits = Decimal::from_str_exact(raw.billing.new_user_credits.trim())
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| {
+            bad(
+                "billing.new_user_credits",
+                format!(
+                    "'{}' is not a non-negative decimal",
+                    raw.billing.new_user_credits
+                ),
+            )
+        })?;
+
+    Ok(Settings {
+        mode,
+        listen,
+        data_dir,
+        database: DatabaseSettings {
+            url,
+            pool_size: raw.database.pool_size,
+            busy_timeout_ms: raw.database.busy_timeout_ms,
+        },
+        admin_key,
+        secret,
+        request_entity_size_limit,
+        shutdown_timeout_secs: raw.shutdown_timeout_secs,
+        workers: raw.workers,
+        log: LogSettings {
+            level: raw.log.level,
+            json,
+        },
+        billing: BillingSettings {
+            enabled: raw.billing.enabled,
+            new_user_credits,
+        },
+    })
+}
+
+fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DatabaseUrl::Postgres(url.to_owned()));
+    }
+    match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Some(path) if !path.is_empty() => Ok(DatabaseUrl::Sqlite(PathBuf::from(path))),
+        _ => Err(bad(
+            "database_url",
+            "must start with sqlite:// or postgres:// (e.g. sqlite://./data/aigne-hub.db)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvSource {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let s = load(None, &env(&[])).expect("defaults load");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8090");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite(PathBuf::from("./data/aigne-hub.db"))
+        );
+        assert_eq!(s.request_entity_size_limit, 30 * 1024 * 1024);
+        assert_eq!(s.mode, Mode::Standalone);
+        assert!(!s.billing.enabled);
+        assert!(s.admin_key.is_none());
+    }
+
+    #[test]
+    fn env_overrides_file_and_nested_keys_work() {
+        let mut f = tempfile::NamedTempFile::new().expect("tmp");
+        writeln!(
+            f,
+            "listen = \"127.0.0.1:9000\"\n[billing]\nenabled = false\nnew_user_credits = \"5\""
+        )
+        .expect("write");
+        let s = load(
+            Some(f.path()),
+            &env(&[
+                ("AIGNE_HUB_BILLING__ENABLED", "true"),
+                ("AIGNE_HUB_DATA_DIR", "/tmp/x"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(s.listen.port(), 9000);
+        assert!(s.billing.enabled);
+        assert_eq!(s.billing.new_user_credits, Decimal::from(5));
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite(PathBuf::from("/tmp/x/aigne-hub.db"))
+        );
+        let s = load(
+            Some(f.path()),
+            &env(&[("AIGNE_HUB_LISTEN", "0.0.0.0:1234")]),
+        )
+        .expect("load");
+        assert_eq!(s.listen.port(), 1234);
+    }
+
+    #[test]
+    fn unknown_file_key_names_the_key() {
+        let mut f = tempfile::NamedTempFile::new().expect("tmp");
+        writeln!(f, "listne = \"127.0.0.1:9000\"").expect("write");
+        let err = load(Some(f.path()), &env(&[]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn unknown_nested_key_names_the_key() {
+        let mut f = tempfile::NamedTempFile::new().expect("tmp");
+        writeln!(f, "[billing]\nenabeld = true").expect("write");
+        let err = load(Some(f.path()), &env(&[]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("enabeld"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_key_names_the_variable() {
+        let err = load(None, &env(&[("AIGNE_HUB_LISTN", "x")]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("AIGNE_HUB_LISTN"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load(None, &env(&[("AIGNE_HUB_LISTEN", "nonsense")]))
+            .expect_err("fail")
+            .to_string();
+        assert!(
+            err.contains("AIGNE_HUB_LISTEN") && err.contains("nonsense"),
+            "{err}"
+        );
+        let err = load(None, &env(&[("AIGNE_HUB_BILLING__ENABLED", "maybe")]))
+            .expect_err("fail")
+            .to_string();
+        assert!(
+            err.contains("billing.enabled") || err.contains("enabled"),
+            "{err}"
+        );
+        let err = load(None, &env(&[("AIGNE_HUB_ADMIN_KEY", "short")]))
+            .expect_err("fail")
+            .to_string();
+        assert!(err.contains("AIGNE_HUB_ADMIN_KEY"), "{err}");
+        let err = load(None, &env(&[("AIGNE_HUB_DATABASE_URL", "mysql://x")]))
+            .expect_err("fail")
+            .to_string();
+        assert!(err.contains("AIGNE_HUB_DATABASE_URL"), "{err}");
+        let err = load(
+            None,
+            &env(&[("AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT", "huge")]),
+        )
+        .expect_err("fail")
+        .to_string();
+        assert!(err.contains("REQUEST_ENTITY_SIZE_LIMIT"), "{err}");
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let err = load(Some(Path::new("/nonexistent/hub.toml")), &env(&[])).expect_err("fail");
+        assert!(err.to_string().contains("/nonexistent/hub.toml"));
+    }
+
+    #[test]
+    fn blocklet_env_wins() {
+        let s = load(
+            None,
+            &env(&[
+                ("BLOCKLET_PORT", "7001"),
+                ("BLOCKLET_DID", "z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ"),
+                ("BLOCKLET_DATA_DIR", "/srv/data"),
+                ("BLOCKLET_APP_EK", "0123456789abcdef0123456789abcdef"),
+                ("AIGNE_HUB_LISTEN", "127.0.0.1:1"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(s.mode, Mode::Blocklet);
+        assert_eq!(s.listen.to_string(), "0.0.0.0:7001");
+        assert_eq!(s.data_dir, PathBuf::from("/srv/data"));
+        let secret = s.secret.expect("secret");
+        assert_eq!(secret.expose_secret(), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn real_hub_size_limit_variable_is_honoured_below_ours() {
+        let s = load(None, &env(&[("REQUEST_ENTITY_SIZE_LIMIT", "1mb")])).expect("load");
+        assert_eq!(s.request_entity_size_limit, 1 << 20);
+        let s = load(
+            None,
+            &env(&[
+                ("REQUEST_ENTITY_SIZE_LIMIT", "1mb"),
+                ("AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT", "2mb"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(s.request_entity_size_limit, 2 << 20);
+    }
+
+    #[test]
+    fn numeric_looking_secrets_keep_their_text() {
+        let s = load(None, &env(&[("AIGNE_HUB_ADMIN_KEY", "0000111122223333")])).expect("load");
+        assert_eq!(
+            s.admin_key.expect("key").expose_secret(),
+            "0000111122223333"
+        );
+    }
+}

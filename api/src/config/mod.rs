@@ -1,0 +1,124 @@
+//! Typed settings, loaded once at start and passed in state.
+//!
+//! Precedence (lowest first): built-in defaults < TOML file (`--config PATH` or
+//! `AIGNE_HUB_CONFIG`) < `AIGNE_HUB_<KEY>` environment variables (nested keys with `__`,
+//! e.g. `AIGNE_HUB_BILLING__ENABLED=true`) < Blocklet environment (`BLOCKLET_PORT`,
+//! `BLOCKLET_DATA_DIR`, `BLOCKLET_APP_EK`) when the Hub runs inside Blocklet Server.
+//!
+//! Every setting, its env var and default (also in README.md):
+//! - `listen` / `AIGNE_HUB_LISTEN`: `127.0.0.1:8090` (Blocklet: `0.0.0.0:$BLOCKLET_PORT`).
+//! - `data_dir` / `AIGNE_HUB_DATA_DIR`: `./data` (Blocklet: `$BLOCKLET_DATA_DIR`).
+//! - `database_url` / `AIGNE_HUB_DATABASE_URL`: `sqlite://<data dir>/aigne-hub.db`;
+//!   `postgres://…` selects PostgreSQL.
+//! - `admin_key` / `AIGNE_HUB_ADMIN_KEY`: bootstrap admin Bearer token (≥ 16 characters);
+//!   without it a key is generated into `<data dir>/admin.key` when no admin exists.
+//! - `secret` / `AIGNE_HUB_SECRET`: credential-encryption secret (Blocklet: `BLOCKLET_APP_EK`;
+//!   else generated into `<data dir>/secret.key`).
+//! - `request_entity_size_limit` / `AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT` (also the real Hub's
+//!   `REQUEST_ENTITY_SIZE_LIMIT`): `30mb`.
+//! - `shutdown_timeout_secs` / `AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS`: `30`.
+//! - `workers` / `AIGNE_HUB_WORKERS`: HTTP worker threads, default = CPU cores.
+//! - `log.level` / `AIGNE_HUB_LOG__LEVEL` (`info`; `RUST_LOG` wins when set),
+//!   `log.format` / `AIGNE_HUB_LOG__FORMAT` (`text` | `json`).
+//! - `database.pool_size` / `AIGNE_HUB_DATABASE__POOL_SIZE`: `8`;
+//!   `database.busy_timeout_ms` / `AIGNE_HUB_DATABASE__BUSY_TIMEOUT_MS`: `5000` (SQLite).
+//! - `billing.enabled` / `AIGNE_HUB_BILLING__ENABLED`: `false`;
+//!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`.
+
+mod load;
+mod size;
+
+pub use load::{ConfigError, EnvSource, load};
+pub use size::parse_byte_size;
+
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How the Hub runs (SPEC §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Standalone,
+    Blocklet,
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// Path of the SQLite file.
+    Sqlite(PathBuf),
+    /// Full `postgres://` URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// A form safe to log: the PostgreSQL password is replaced.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(url) => redact_url_password(url),
+        }
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub level: String,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    pub enabled: bool,
+    pub new_user_credits: Decimal,
+}
+
+/// The validated settings. Secrets are `SecretString`, which never prints.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub admin_key: Option<SecretString>,
+    pub secret: Option<SecretString>,
+    pub request_entity_size_limit: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: Option<usize>,
+    pub log: LogSettings,
+    pub billing: BillingSettings,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_postgres_password() {
+        let url = DatabaseUrl::Postgres("postgres://u:pw@127.0.0.1:5432/db".into());
+        assert_eq!(url.redacted(), "postgres://u:****@127.0.0.1:5432/db");
+        let url = DatabaseUrl::Postgres("postgres://127.0.0.1/db".into());
+        assert_eq!(url.redacted(), "postgres://127.0.0.1/db");
+    }
+}

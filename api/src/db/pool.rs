@@ -1,0 +1,81 @@
+//! The pool: one connection type for both engines, SQLite pragmas on every connection.
+
+use super::{Backend, DbError};
+use crate::config::{DatabaseSettings, DatabaseUrl};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use std::time::Duration;
+
+/// One connection type for SQLite and PostgreSQL; queries written once run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens connections of the configured engine (no guessing from the URL at connect time).
+pub struct Manager {
+    url: DatabaseUrl,
+    busy_timeout_ms: u32,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first: switching to WAL may itself wait for a lock.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Builds the pool and checks that one connection can be opened.
+pub fn build_pool(settings: &DatabaseSettings) -> Result<(Pool<Manager>, Backend), DbError> {
+    let backend = match &settings.url {
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            Backend::Sqlite
+        }
+        DatabaseUrl::Postgres(_) => Backend::Postgres,
+    };
+    let manager = Manager {
+        url: settings.url.clone(),
+        busy_timeout_ms: settings.busy_timeout_ms,
+    };
+    let pool = Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|e| DbError::Unavailable(format!("{} ({})", e, settings.url.redacted())))?;
+    Ok((pool, backend))
+}

@@ -1,0 +1,71 @@
+//! `users` rows: everyone the Hub has seen (access-key holders now; DID-session users later).
+
+use super::DbConnection;
+use super::page::{Page, contains_pattern, lower};
+use super::schema::users;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub did: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+    pub starter_credits_granted: bool,
+}
+
+pub fn get(conn: &mut DbConnection, did: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(did)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts the user unless one with that DID exists; returns the stored row.
+pub fn ensure(conn: &mut DbConnection, row: &UserRow) -> QueryResult<UserRow> {
+    if let Some(existing) = get(conn, &row.did)? {
+        return Ok(existing);
+    }
+    match diesel::insert_into(users::table).values(row).execute(conn) {
+        Ok(_) => Ok(row.clone()),
+        // Another writer inserted it between our read and write.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => get(conn, &row.did)?.ok_or(diesel::result::Error::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    q: Option<&str>,
+    page: Page,
+) -> QueryResult<(i64, Vec<UserRow>)> {
+    let filtered = || {
+        let mut query = users::table.into_boxed();
+        if let Some(q) = q.filter(|q| !q.is_empty()) {
+            let pattern = contains_pattern(q);
+            query = query.filter(
+                lower(users::did)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::name.assume_not_null())
+                        .like(pattern)
+                        .escape('\\')),
+            );
+        }
+        query
+    };
+    let count = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .select(UserRow::as_select())
+        .order((users::created_at.asc(), users::did.asc()))
+        .limit(page.page_size)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok((count, rows))
+}

@@ -1,0 +1,14 @@
+//! AIGNE Hub: a self-hosted AI gateway. See ARCHITECTURE.md for the request path and modules.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod providers;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,54 @@
+//! Admin APIs (SPEC §5.6): providers, credentials, model rates, access keys, users.
+
+mod access_keys;
+mod credentials;
+mod decimal;
+mod double_option;
+mod providers;
+mod rates;
+mod users;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // `/ai-providers/model-rates` before `/ai-providers/{id}` so it is not taken for an id.
+    cfg.route("/ai-providers/model-rates", web::get().to(rates::list_all))
+        .route("/ai-providers", web::get().to(providers::list))
+        .route("/ai-providers", web::post().to(providers::create))
+        .route("/ai-providers/{id}", web::get().to(providers::get))
+        .route("/ai-providers/{id}", web::put().to(providers::update))
+        .route("/ai-providers/{id}", web::delete().to(providers::delete))
+        .route(
+            "/ai-providers/{id}/credentials",
+            web::get().to(credentials::list),
+        )
+        .route(
+            "/ai-providers/{id}/credentials",
+            web::post().to(credentials::create),
+        )
+        .route(
+            "/ai-providers/{id}/credentials/{cid}",
+            web::put().to(credentials::update),
+        )
+        .route(
+            "/ai-providers/{id}/credentials/{cid}",
+            web::delete().to(credentials::delete),
+        )
+        .route("/ai-providers/{id}/model-rates", web::get().to(rates::list))
+        .route(
+            "/ai-providers/{id}/model-rates",
+            web::post().to(rates::create),
+        )
+        .route(
+            "/ai-providers/{id}/model-rates/{rid}",
+            web::put().to(rates::update),
+        )
+        .route(
+            "/ai-providers/{id}/model-rates/{rid}",
+            web::delete().to(rates::delete),
+        )
+        .route("/access-keys", web::get().to(access_keys::list))
+        .route("/access-keys", web::post().to(access_keys::create))
+        .route("/access-keys/{id}", web::delete().to(access_keys::revoke))
+        .route("/users", web::get().to(users::list));
+}

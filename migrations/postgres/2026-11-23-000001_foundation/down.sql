@@ -1,0 +1,13 @@
+DROP TABLE meter_event_outbox;
+DROP TABLE credit_transactions;
+DROP TABLE credit_grants;
+DROP TABLE access_keys;
+DROP TABLE users;
+DROP TABLE ai_model_statuses;
+DROP TABLE projects;
+DROP TABLE apps;
+DROP TABLE model_call_stats;
+DROP TABLE model_calls;
+DROP TABLE ai_model_rates;
+DROP TABLE ai_credentials;
+DROP TABLE ai_providers;
