@@ -1,6 +1,7 @@
 //! Logging to stderr: text or JSON, level from `RUST_LOG` or `log.level`.
 
 use crate::config::LogSettings;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(log: &LogSettings) {
@@ -9,7 +10,8 @@ pub fn init(log: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests) is harmless.
     let _ = if log.json {
         builder.json().try_init()

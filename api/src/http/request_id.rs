@@ -34,14 +34,12 @@ pub async fn middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let http_req = req.request().clone();
     let method = req.method().clone();
     let path = req.path().to_owned();
 
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(err) => ServiceResponse::from_err(err, http_req),
-    };
+    // Handlers and extractors turn their errors into responses before this point; the router
+    // needs the only reference to the request, so it is not cloned here to rebuild one.
+    let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

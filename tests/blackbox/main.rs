@@ -1,0 +1,14 @@
+//! Black-box tests: the real `aigne-hub` binary on port 0, a temp data dir, and a fresh SQLite or
+//! PostgreSQL database per test. Database-backed tests run on both engines (`on_both_backends!`).
+
+mod support;
+
+mod admin_flow;
+mod bad_input;
+mod cli;
+mod config_errors;
+mod http_basics;
+mod migrations;
+mod secrets;
+mod shutdown;
+mod startup;
