@@ -1,6 +1,11 @@
 //! Black-box tests: the real `aigne-hub` binary on port 0, a temp data dir, and a fresh SQLite or
 //! PostgreSQL database per test. Database-backed tests run on both engines (`on_both_backends!`).
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on a broken expectation"
+)]
+
 mod support;
 
 mod admin_flow;

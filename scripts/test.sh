@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, schema drift, unit tests, and the black-box tests
+# (the real binary against SQLite and PostgreSQL). `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "PostgreSQL on 127.0.0.1:5432"
+scripts/ensure-postgres.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "schema.rs matches the SQLite and PostgreSQL migrations"
+scripts/gen-schema.sh --check
+
+step "tests (unit + black-box, SQLite and PostgreSQL)"
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+cargo nextest run --workspace --no-fail-fast
