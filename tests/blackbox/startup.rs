@@ -72,3 +72,16 @@ fn admin_key_from_env_works_and_a_changed_value_retires_the_old_one() {
         "the previous AIGNE_HUB_ADMIN_KEY must stop working"
     );
 }
+
+#[test]
+fn default_listen_address_is_127_0_0_1_8090() {
+    if std::net::TcpListener::bind("127.0.0.1:8090").is_err() {
+        panic!("127.0.0.1:8090 is taken by another process; stop it and run the suite again");
+    }
+    let env = HubEnv::new(Backend::Sqlite).without("AIGNE_HUB_ADMIN_KEY");
+    let hub = crate::support::Hub::spawn(&mut env.command());
+    assert_eq!(hub.base, "http://127.0.0.1:8090");
+    let (status, _) = json(hub.get("/healthz", None));
+    assert_eq!(status, 200);
+    assert!(hub.logs().contains("admin.key"));
+}

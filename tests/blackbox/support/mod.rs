@@ -89,7 +89,7 @@ pub struct Hub {
 }
 
 impl Hub {
-    fn spawn(cmd: &mut Command) -> Hub {
+    pub fn spawn(cmd: &mut Command) -> Hub {
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
