@@ -11,14 +11,18 @@ use crate::auth::{KeyCache, bootstrap};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
 use crate::http::{fallback, request_id};
+use crate::providers::Timeouts;
 use crate::routes;
+use crate::routing::Router;
 use crate::secrets::{Cipher, encryption_secret};
 use crate::state::AppState;
+use crate::usage::{Recorder, fail_interrupted};
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Everything the server needs, prepared synchronously.
 pub struct Prepared {
@@ -53,16 +57,58 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let db = open_database(&settings)?;
     let cipher = Arc::new(Cipher::new(&encryption_secret(&settings)?));
     bootstrap::ensure_admin(&db, &settings)?;
+    let interrupted = db.run_sync(|conn| fail_interrupted(conn, db.backend()))?;
+    if interrupted > 0 {
+        tracing::warn!(
+            rows = interrupted,
+            "calls left processing by an earlier stop marked failed (interrupted)"
+        );
+    }
+    let router = Arc::new(Router::new(
+        db.clone(),
+        cipher.clone(),
+        settings.provider_env.clone(),
+    )?);
+    let recorder = Arc::new(Recorder::start(db.clone())?);
+    let http = reqwest::Client::builder()
+        .connect_timeout(settings.upstream.connect_timeout)
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .user_agent(concat!("aigne-hub/", env!("CARGO_PKG_VERSION")))
+        .build()?;
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let timeouts = Timeouts {
+        ttfb: settings.upstream.ttfb_timeout,
+        idle: settings.upstream.idle_timeout,
+    };
     let state = web::Data::new(AppState {
         keys: KeyCache::new(db.clone()),
         settings: Arc::new(settings),
         db,
         cipher,
+        http,
+        router,
+        recorder,
+        timeouts,
     });
     Ok(Prepared { state, listener })
 }
+
+/// Picks up provider and credential changes made by other instances.
+async fn refresh_catalog(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(CATALOG_REFRESH);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.router.reload().await {
+            tracing::warn!("routing snapshot refresh failed: {e}");
+        }
+    }
+}
+
+const CATALOG_REFRESH: Duration = Duration::from_secs(5);
 
 fn cors() -> Cors {
     Cors::default()
@@ -101,7 +147,11 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         server = server.workers(workers);
     }
     tracing::info!("listening on http://{addr}");
+    let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     server.run().await?;
+    refresher.abort();
+    // Every usage row queued by the requests that just finished is committed before exit.
+    state.recorder.flush().await;
     tracing::info!("stopped");
     Ok(())
 }

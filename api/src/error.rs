@@ -35,6 +35,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Unavailable(String),
+    /// An upstream failure after every allowed attempt; the message names the provider.
+    #[error("{message}")]
+    Upstream { status: u16, message: String },
     /// Anything unexpected; the detail is logged, the client sees a generic message.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -78,6 +81,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Upstream { status: 429, .. } => "rate_limited",
+            ApiError::Upstream { status: 504, .. } => "upstream_timeout",
+            ApiError::Upstream { .. } => "upstream_error",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -93,7 +99,11 @@ impl ApiError {
             ApiError::Forbidden(_) => "permission_error",
             ApiError::Conflict(_) => "conflict_error",
             ApiError::PayloadTooLarge { .. } => "request_too_large",
-            ApiError::Unavailable(_) | ApiError::Internal(_) => "api_error",
+            ApiError::Upstream { status: 429, .. } => "rate_limit_error",
+            ApiError::Upstream { status, .. } if *status < 500 => "invalid_request_error",
+            ApiError::Unavailable(_) | ApiError::Internal(_) | ApiError::Upstream { .. } => {
+                "api_error"
+            }
         }
     }
 
@@ -169,6 +179,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

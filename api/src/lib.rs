@@ -9,6 +9,8 @@ pub mod error;
 pub mod http;
 pub mod providers;
 pub mod routes;
+pub mod routing;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod usage;

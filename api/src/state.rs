@@ -3,7 +3,10 @@
 use crate::auth::KeyCache;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::providers::Timeouts;
+use crate::routing::Router;
 use crate::secrets::Cipher;
+use crate::usage::Recorder;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -11,4 +14,9 @@ pub struct AppState {
     pub db: Db,
     pub cipher: Arc<Cipher>,
     pub keys: KeyCache,
+    /// One HTTP client for every upstream call (pooled, TCP_NODELAY), built at start.
+    pub http: reqwest::Client,
+    pub router: Arc<Router>,
+    pub recorder: Arc<Recorder>,
+    pub timeouts: Timeouts,
 }

@@ -12,6 +12,7 @@ mod admin_flow;
 mod bad_input;
 mod cli;
 mod config_errors;
+mod gateway;
 mod http_basics;
 mod migrations;
 mod secrets;

@@ -36,6 +36,15 @@ struct Raw {
     log: RawLog,
     database: RawDatabase,
     billing: RawBilling,
+    upstream: RawUpstream,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpstream {
+    connect_timeout_secs: u64,
+    ttfb_timeout_secs: u64,
+    idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +79,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.busy_timeout_ms", "5000"),
     ("billing.enabled", "false"),
     ("billing.new_user_credits", "0"),
+    ("upstream.connect_timeout_secs", "10"),
+    ("upstream.ttfb_timeout_secs", "120"),
+    ("upstream.idle_timeout_secs", "120"),
 ];
 
 /// Loads the settings. `file` is the `--config` path (falls back to `AIGNE_HUB_CONFIG`).
@@ -141,7 +153,7 @@ pub fn load(file: Option<&Path>, env: &EnvSource) -> Result<Settings, ConfigErro
         .build()
         .and_then(|c| c.try_deserialize())
         .map_err(|e| ConfigError(describe(&e, file.as_deref())))?;
-    validate(raw, mode)
+    validate(raw, mode, env)
 }
 
 fn non_empty(env: &EnvSource, key: &str) -> Option<String> {
@@ -190,7 +202,7 @@ fn bad(key: &str, message: impl std::fmt::Display) -> ConfigError {
     ConfigError(format!("`{key}` (env {}): {message}", env_name(key)))
 }
 
-fn validate(raw: Raw, mode: Mode) -> Result<Settings, ConfigError> {
+fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigError> {
     let listen = SocketAddr::from_str(raw.listen.trim()).map_err(|_| {
         bad(
             "listen",
@@ -262,8 +274,27 @@ fn validate(raw: Raw, mode: Mode) -> Result<Settings, ConfigError> {
             )
         })?;
 
+    let secs = |key: &str, v: u64| {
+        if v == 0 {
+            Err(bad(key, "must be at least 1 second"))
+        } else {
+            Ok(std::time::Duration::from_secs(v))
+        }
+    };
+    let upstream = super::UpstreamSettings {
+        connect_timeout: secs(
+            "upstream.connect_timeout_secs",
+            raw.upstream.connect_timeout_secs,
+        )?,
+        ttfb_timeout: secs("upstream.ttfb_timeout_secs", raw.upstream.ttfb_timeout_secs)?,
+        idle_timeout: secs("upstream.idle_timeout_secs", raw.upstream.idle_timeout_secs)?,
+    };
+    let provider_env = super::provider_envs(env).map_err(ConfigError)?;
+
     Ok(Settings {
         mode,
+        upstream,
+        provider_env,
         listen,
         data_dir,
         database: DatabaseSettings {

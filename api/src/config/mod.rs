@@ -24,11 +24,18 @@
 //!   `database.busy_timeout_ms` / `AIGNE_HUB_DATABASE__BUSY_TIMEOUT_MS`: `5000` (SQLite).
 //! - `billing.enabled` / `AIGNE_HUB_BILLING__ENABLED`: `false`;
 //!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`.
+//! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
+//!   `upstream.idle_timeout_secs` (`120`) / `AIGNE_HUB_UPSTREAM__…`.
+//! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
+//!   `GEMINI_API_KEY`, …; comma-separated values rotate) and base URLs (`<PROVIDER>_BASE_URL`),
+//!   used for a provider that has no database row.
 
 mod load;
+mod provider_env;
 mod size;
 
 pub use load::{ConfigError, EnvSource, load};
+pub use provider_env::{ProviderEnv, provider_envs};
 pub use size::parse_byte_size;
 
 use rust_decimal::Decimal;
@@ -94,6 +101,13 @@ pub struct BillingSettings {
     pub new_user_credits: Decimal,
 }
 
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamSettings {
+    pub connect_timeout: std::time::Duration,
+    pub ttfb_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+}
+
 /// The validated settings. Secrets are `SecretString`, which never prints.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -108,6 +122,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub log: LogSettings,
     pub billing: BillingSettings,
+    pub upstream: UpstreamSettings,
+    /// Providers configured by the real Hub's env variables (fallback when no database row).
+    pub provider_env: Vec<ProviderEnv>,
 }
 
 #[cfg(test)]

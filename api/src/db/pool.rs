@@ -72,7 +72,10 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<(Pool<Manager>, Backend
     };
     let pool = Pool::builder()
         .max_size(settings.pool_size)
-        .min_idle(Some(1))
+        // No idle floor: r2d2 would otherwise reopen connections on a background thread after
+        // every checkout, and a libpq/OpenSSL handshake still running when the process exits
+        // crashes it (seen as a segfault at the end of `aigne-hub migrate` on PostgreSQL).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
         .build(manager)

@@ -1,8 +1,131 @@
-//! Upstream providers. This part: the closed set of provider kinds, their names, display
-//! names, default base URLs and the env variables that configure them (SPEC §3).
+//! Upstream providers: the closed set of provider kinds (names, default base URLs, env names),
+//! the internal request/response/stream types, wire formats, and one implementation per API
+//! family, dispatched by an enum (no `dyn`).
 
+pub mod error;
+pub mod openai_compat;
+mod sse;
+pub mod types;
+pub mod wire;
+
+pub use error::{FailureClass, UpstreamError};
+
+use futures_util::Stream;
 use std::fmt;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::time::Duration;
+use types::{ChatRequest, ChatResponse, StreamEvent};
+
+/// A streamed answer.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, UpstreamError>> + Send>>;
+
+/// Where one attempt goes: base URL and the credential's secret.
+pub struct Target<'a> {
+    pub base_url: &'a str,
+    pub api_key: &'a str,
+}
+
+/// Deadlines of one attempt (SPEC §6): connect is set on the client; time-to-first-byte and the
+/// idle gap between stream chunks are applied per request. There is no total timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub ttfb: Duration,
+    pub idle: Duration,
+}
+
+/// The implementation for a provider kind.
+pub enum Provider {
+    OpenAiCompat(openai_compat::OpenAiCompat),
+}
+
+impl Provider {
+    /// The implementation for `kind`, or `None` while its adapter is not built yet.
+    pub fn for_kind(kind: ProviderKind) -> Option<Provider> {
+        match kind {
+            ProviderKind::OpenAi
+            | ProviderKind::DeepSeek
+            | ProviderKind::Xai
+            | ProviderKind::OpenRouter
+            | ProviderKind::Doubao
+            | ProviderKind::Poe
+            | ProviderKind::Ollama => Some(Provider::OpenAiCompat(openai_compat::OpenAiCompat {
+                provider: kind.name(),
+            })),
+            ProviderKind::Anthropic
+            | ProviderKind::Google
+            | ProviderKind::Bedrock
+            | ProviderKind::Ideogram => None,
+        }
+    }
+
+    pub async fn infer(
+        &self,
+        http: &reqwest::Client,
+        target: &Target<'_>,
+        req: &ChatRequest,
+        timeouts: &Timeouts,
+    ) -> Result<ChatResponse, UpstreamError> {
+        match self {
+            Provider::OpenAiCompat(p) => p.infer(http, target, req, timeouts).await,
+        }
+    }
+
+    pub async fn infer_stream(
+        &self,
+        http: &reqwest::Client,
+        target: &Target<'_>,
+        req: &ChatRequest,
+        timeouts: &Timeouts,
+    ) -> Result<EventStream, UpstreamError> {
+        match self {
+            Provider::OpenAiCompat(p) => p.infer_stream(http, target, req, timeouts).await,
+        }
+    }
+}
+
+/// Turns a non-2xx upstream answer into an error carrying the provider's own message (never the
+/// request, which holds the key). Understands `{"error":{"message"}}`, `{"error":"…"}` and
+/// `{"message":"…"}` bodies.
+pub async fn upstream_error(
+    provider: &'static str,
+    response: reqwest::Response,
+    timeouts: &Timeouts,
+) -> UpstreamError {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = tokio::time::timeout(timeouts.idle, response.bytes())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let message = body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("error").filter(|e| e.is_string()))
+                .or_else(|| v.get("message"))
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            body.as_deref()
+                .map(|b| String::from_utf8_lossy(b).chars().take(300).collect())
+        })
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    UpstreamError::Status {
+        provider,
+        status,
+        message,
+        retry_after,
+    }
+}
 
 /// The eleven providers the Hub knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@ pub mod admin;
 mod health;
 mod list;
 mod time;
+mod v2;
 
 pub use list::ListBody;
 
@@ -18,4 +19,5 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
+    v2::configure(cfg);
 }

@@ -64,3 +64,44 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A `model_calls` row as tests check it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct CallRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub model: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub credential_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub total_usage: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub usage_metrics: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub error_reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub app_did: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub user_did: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub metadata: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub ttfb_ms: Option<i64>,
+}
+
+impl TestDatabase {
+    /// Every `model_calls` row, oldest first.
+    pub fn calls(&self) -> Vec<CallRow> {
+        use diesel::RunQueryDsl;
+        let sql = "SELECT model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms FROM model_calls ORDER BY created_at, id";
+        if self.is_postgres() {
+            let mut conn = PgConnection::establish(&self.url).expect("pg");
+            diesel::sql_query(sql).load(&mut conn).expect("calls")
+        } else {
+            let path = self.url.trim_start_matches("sqlite://").to_owned();
+            let mut conn = diesel::SqliteConnection::establish(&path).expect("sqlite");
+            diesel::sql_query(sql).load(&mut conn).expect("calls")
+        }
+    }
+}

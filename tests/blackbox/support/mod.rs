@@ -2,6 +2,7 @@
 //! talk to it over HTTP, stop it with SIGTERM.
 
 pub mod db;
+pub mod mock;
 
 pub use db::Backend;
 

@@ -240,6 +240,7 @@ pub async fn create(
             repo::insert(conn, &stored).map_err(unique_or(|| duplicate(&name)))
         })
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Created().json(credential_view(&state.cipher, row)))
 }
 
@@ -290,6 +291,7 @@ pub async fn update(
             repo::get(conn, &provider_id, &id)?.ok_or_else(|| not_found(&id))
         })
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Ok().json(credential_view(&state.cipher, row)))
 }
 
@@ -306,6 +308,7 @@ pub async fn delete(
             _ => Ok(()),
         })
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,7 +8,16 @@ mod providers;
 mod rates;
 mod users;
 
+use crate::state::AppState;
 use actix_web::web;
+
+/// Rebuilds the routing snapshot after a provider or credential change on this instance
+/// (others pick it up within their refresh interval).
+async fn routing_changed(state: &AppState) {
+    if let Err(e) = state.router.reload().await {
+        tracing::warn!("routing snapshot reload failed: {e}");
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/ai-providers/model-rates` before `/ai-providers/{id}` so it is not taken for an id.

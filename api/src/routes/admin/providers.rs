@@ -214,6 +214,7 @@ pub async fn create(
         .db
         .run(move |conn| repo::insert(conn, &stored).map_err(unique_or(|| duplicate(&stored.name))))
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Created().json(view(row, Some(Vec::new()))))
 }
 
@@ -262,6 +263,7 @@ pub async fn update(
             repo::get(conn, &id)?.ok_or_else(|| not_found(&id))
         })
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Ok().json(view(row, None)))
 }
 
@@ -278,5 +280,6 @@ pub async fn delete(
             _ => Ok(()),
         })
         .await?;
+    super::routing_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,4 @@
+//! Wire formats. Each module owns its serde structs and the conversions to and from
+//! `providers::types`.
+
+pub mod openai;

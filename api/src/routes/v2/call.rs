@@ -1,0 +1,159 @@
+//! What every gateway call records: its context (who, which app, which request) and the
+//! `model_calls` row of each attempt.
+
+use crate::auth::Identity;
+use crate::http::RequestId;
+use crate::providers::UpstreamError;
+use crate::providers::types::Usage;
+use crate::routing::Attempt;
+use crate::usage::{CallFinish, CallStart};
+use actix_web::{HttpMessage, HttpRequest};
+use chrono::Utc;
+use serde_json::json;
+use std::time::Instant;
+
+pub const APP_DID_HEADER: &str = "x-aigne-hub-client-did";
+
+pub struct CallContext {
+    pub started: Instant,
+    pub user_did: String,
+    pub app_did: Option<String>,
+    pub request_id: String,
+    pub trace_id: Option<String>,
+    pub endpoint: String,
+    /// The model name as the client sent it.
+    pub requested_model: String,
+    pub stream: bool,
+}
+
+impl CallContext {
+    pub fn new(req: &HttpRequest, me: &Identity, requested_model: String, stream: bool) -> Self {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 200)
+                .map(str::to_owned)
+        };
+        CallContext {
+            started: Instant::now(),
+            user_did: me.user_did.clone(),
+            app_did: header(APP_DID_HEADER),
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_default(),
+            trace_id: header("traceparent"),
+            endpoint: req.path().to_owned(),
+            requested_model,
+            stream,
+        }
+    }
+
+    pub fn elapsed_ms(&self) -> i64 {
+        self.started.elapsed().as_millis() as i64
+    }
+
+    /// The `processing` row of an attempt.
+    pub fn start_row(&self, id: &str, attempt: &Attempt, upstream_model: &str) -> CallStart {
+        let now = Utc::now().naive_utc();
+        CallStart {
+            id: id.to_owned(),
+            provider_id: Some(attempt.provider.id.clone()),
+            model: format!("{}/{}", attempt.provider.kind.name(), upstream_model),
+            credential_id: attempt.credential.as_ref().map(|c| c.id.clone()),
+            kind: "chatCompletion".into(),
+            status: "processing".into(),
+            total_usage: 0,
+            usage_metrics: None,
+            credits: "0".into(),
+            duration_ms: None,
+            ttfb_ms: None,
+            provider_ttfb_ms: None,
+            error_reason: None,
+            app_did: self.app_did.clone(),
+            user_did: Some(self.user_did.clone()),
+            request_id: Some(self.request_id.clone()),
+            trace_id: self.trace_id.clone(),
+            metadata: Some(
+                json!({
+                    "endpoint": self.endpoint,
+                    "originalModel": self.requested_model,
+                    "attempt": attempt.number,
+                    "stream": self.stream,
+                })
+                .to_string(),
+            ),
+            call_time: now,
+            created_at: now,
+        }
+    }
+}
+
+/// The end of a successful (or partially successful) attempt.
+pub fn finish(
+    status: &str,
+    usage: &Usage,
+    estimated: bool,
+    ctx: &CallContext,
+    ttfb_ms: Option<i64>,
+    provider_ttfb_ms: Option<i64>,
+) -> CallFinish {
+    let mut metrics = json!({
+        "promptTokens": usage.prompt_tokens,
+        "completionTokens": usage.completion_tokens,
+        "cacheReadTokens": usage.cache_read_tokens,
+        "cacheWriteTokens": usage.cache_write_tokens,
+    });
+    if estimated {
+        metrics["estimated"] = json!(true);
+    }
+    CallFinish {
+        status: status.into(),
+        total_usage: usage.total() as i64,
+        usage_metrics: Some(metrics.to_string()),
+        credits: "0".into(),
+        duration_ms: Some(ctx.elapsed_ms()),
+        ttfb_ms,
+        provider_ttfb_ms,
+        error_reason: None,
+    }
+}
+
+/// The end of a failed attempt.
+pub fn failed(err: &UpstreamError, ctx: &CallContext, provider_ttfb_ms: Option<i64>) -> CallFinish {
+    finish(
+        "failed",
+        &Usage::default(),
+        false,
+        ctx,
+        None,
+        provider_ttfb_ms,
+    )
+    .with_error(&err.to_string())
+}
+
+/// What the client sees for an upstream failure: the provider's message, except for rejected
+/// keys, whose messages may quote part of the key.
+pub fn client_error(err: &UpstreamError) -> crate::error::ApiError {
+    use crate::providers::FailureClass;
+    let message = match (err, err.class()) {
+        (
+            UpstreamError::Status {
+                provider, status, ..
+            },
+            FailureClass::Credential,
+        ) => {
+            format!(
+                "{provider} rejected the hub's credential ({status}); an administrator must check it"
+            )
+        }
+        _ => err.to_string(),
+    };
+    crate::error::ApiError::Upstream {
+        status: err.client_status(),
+        message,
+    }
+}

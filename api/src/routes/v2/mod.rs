@@ -1,0 +1,14 @@
+//! `/api/v2/*`: the gateway routes for user tokens.
+
+mod call;
+mod chat_completions;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/v2/chat/completions",
+        web::post().to(chat_completions::handle),
+    )
+    .route("/v2/completions", web::post().to(chat_completions::handle));
+}

@@ -1,0 +1,129 @@
+//! The routing snapshot: enabled providers with their usable credentials (decrypted once, held
+//! as secrets), read by the hot path without touching the database. Rebuilt after every admin
+//! change on this instance and every few seconds for changes made by other instances.
+
+use crate::config::ProviderEnv;
+use crate::db::credentials::CredentialRow;
+use crate::db::providers::ProviderRow;
+use crate::db::schema::{ai_credentials, ai_providers};
+use crate::db::{DbConnection, DbError};
+use crate::providers::ProviderKind;
+use crate::secrets::Cipher;
+use diesel::prelude::*;
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub struct CredentialEntry {
+    /// Database id, or `env:<provider>:<n>` for env keys.
+    pub id: String,
+    pub secret: SecretString,
+    pub weight: i64,
+    pub from_db: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderEntry {
+    pub kind: ProviderKind,
+    /// Database id, or `env:<provider>`.
+    pub id: String,
+    pub base_url: String,
+    pub credentials: Vec<CredentialEntry>,
+}
+
+impl ProviderEntry {
+    /// Ollama may run without a key; everyone else needs one.
+    pub fn usable(&self) -> bool {
+        !self.credentials.is_empty() || self.kind == ProviderKind::Ollama
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub providers: Vec<ProviderEntry>,
+}
+
+impl Catalog {
+    pub fn get(&self, kind: ProviderKind) -> Option<&ProviderEntry> {
+        self.providers.iter().find(|p| p.kind == kind)
+    }
+}
+
+/// Reads the snapshot. A credential that cannot be decrypted is left out (and logged).
+pub fn load(
+    conn: &mut DbConnection,
+    cipher: &Cipher,
+    env: &[ProviderEnv],
+) -> Result<Catalog, DbError> {
+    let rows: Vec<ProviderRow> = ai_providers::table
+        .select(ProviderRow::as_select())
+        .load(conn)?;
+    let creds: Vec<CredentialRow> = ai_credentials::table
+        .filter(ai_credentials::active.eq(true))
+        .select(CredentialRow::as_select())
+        .order(ai_credentials::created_at.asc())
+        .load(conn)?;
+    let mut providers = Vec::new();
+    for row in rows.iter().filter(|r| r.enabled) {
+        let Ok(kind) = row.name.parse::<ProviderKind>() else {
+            continue;
+        };
+        let credentials = creds
+            .iter()
+            .filter(|c| c.provider_id == row.id)
+            .filter_map(|c| match cipher.decrypt(&c.credential_value, &c.id) {
+                Ok(secret) => Some(CredentialEntry {
+                    id: c.id.clone(),
+                    secret: SecretString::from(secret),
+                    weight: c.weight.max(1),
+                    from_db: true,
+                }),
+                Err(e) => {
+                    tracing::warn!(credential = %c.id, provider = kind.name(), "credential skipped: {e}");
+                    None
+                }
+            })
+            .collect();
+        let base_url = row
+            .base_url
+            .clone()
+            .unwrap_or_else(|| default_base_url(kind, env));
+        providers.push(ProviderEntry {
+            kind,
+            id: row.id.clone(),
+            base_url,
+            credentials,
+        });
+    }
+    // Env providers fill in for kinds without any database row (enabled or not).
+    for e in env.iter().filter(|e| e.makes_provider()) {
+        if rows.iter().any(|r| r.name == e.kind.name()) {
+            continue;
+        }
+        let credentials = e
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| CredentialEntry {
+                id: format!("env:{}:{i}", e.kind.name()),
+                secret: k.clone(),
+                weight: 100,
+                from_db: false,
+            })
+            .collect();
+        providers.push(ProviderEntry {
+            kind: e.kind,
+            id: format!("env:{}", e.kind.name()),
+            base_url: default_base_url(e.kind, env),
+            credentials,
+        });
+    }
+    Ok(Catalog { providers })
+}
+
+/// `<PROVIDER>_BASE_URL` if set, else the provider's public API.
+fn default_base_url(kind: ProviderKind, env: &[ProviderEnv]) -> String {
+    env.iter()
+        .find(|e| e.kind == kind)
+        .and_then(|e| e.base_url.clone())
+        .unwrap_or_else(|| kind.default_base_url().to_owned())
+}

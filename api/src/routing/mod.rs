@@ -1,0 +1,218 @@
+//! Routing (SPEC §6): from a model name to an ordered series of attempts, each a provider and one
+//! of its credentials, read from the in-memory catalog; failures feed the balancer.
+
+mod balancer;
+pub mod catalog;
+pub mod model_name;
+
+pub use balancer::Balancer;
+pub use catalog::{Catalog, CredentialEntry, ProviderEntry};
+pub use model_name::{ModelRef, parse as parse_model};
+
+use crate::config::ProviderEnv;
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+use crate::providers::{FailureClass, Provider, ProviderKind};
+use crate::secrets::Cipher;
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+/// The routing snapshot and rotation state, shared by every worker.
+pub struct Router {
+    catalog: ArcSwap<Catalog>,
+    pub balancer: Balancer,
+    db: Db,
+    cipher: Arc<Cipher>,
+    env: Vec<ProviderEnv>,
+}
+
+/// One attempt: where it goes and with which key.
+pub struct Attempt {
+    pub number: u32,
+    pub provider: Arc<ProviderEntry>,
+    pub credential: Option<CredentialEntry>,
+    pub implementation: Provider,
+}
+
+/// The attempts for one request, produced lazily so each sees the latest balancer state.
+pub struct Plan {
+    candidates: Vec<Arc<ProviderEntry>>,
+    prefixed: bool,
+    max_attempts: u32,
+    tried_credentials: Vec<String>,
+    tried_providers: Vec<ProviderKind>,
+    attempts: u32,
+}
+
+impl Router {
+    /// Loads the first snapshot (start-up, before serving).
+    pub fn new(db: Db, cipher: Arc<Cipher>, env: Vec<ProviderEnv>) -> Result<Router, DbError> {
+        let catalog = db.run_sync(|conn| catalog::load(conn, &cipher, &env))?;
+        Ok(Router {
+            catalog: ArcSwap::from_pointee(catalog),
+            balancer: Balancer::default(),
+            db,
+            cipher,
+            env,
+        })
+    }
+
+    /// Rebuilds the snapshot from the database (after admin changes, and periodically).
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let cipher = self.cipher.clone();
+        let env = self.env.clone();
+        let catalog = self
+            .db
+            .run(move |conn| catalog::load(conn, &cipher, &env))
+            .await?;
+        for provider in &catalog.providers {
+            for c in &provider.credentials {
+                self.balancer.restore(&c.id);
+            }
+        }
+        self.catalog.store(Arc::new(catalog));
+        Ok(())
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// Plans the attempts for `model`. Errors: 404 when no provider serves an unprefixed model,
+    /// 503 when the named provider is not configured, has no usable key or no adapter yet.
+    pub fn plan(&self, model: &ModelRef) -> Result<Plan, ApiError> {
+        let catalog = self.catalog.load();
+        let arc = |p: &ProviderEntry| Arc::new(p.clone());
+        let (candidates, prefixed) = match model.provider {
+            Some(kind) => {
+                let provider = catalog.get(kind).ok_or_else(|| {
+                    ApiError::Unavailable(format!(
+                        "provider '{kind}' is not configured on this hub"
+                    ))
+                })?;
+                if Provider::for_kind(kind).is_none() {
+                    return Err(ApiError::Unavailable(format!(
+                        "provider '{kind}' cannot serve chat on this hub yet"
+                    )));
+                }
+                if !provider.usable()
+                    || (self.balancer.available(provider) == 0 && kind != ProviderKind::Ollama)
+                {
+                    return Err(ApiError::Unavailable(format!(
+                        "provider '{kind}' has no active credential"
+                    )));
+                }
+                (vec![arc(provider)], true)
+            }
+            None => {
+                let mut found: Vec<Arc<ProviderEntry>> =
+                    model_name::candidates_by_pattern(&model.model)
+                        .iter()
+                        .filter_map(|k| catalog.get(*k))
+                        .filter(|p| p.usable() && Provider::for_kind(p.kind).is_some())
+                        .map(arc)
+                        .collect();
+                if found.is_empty() {
+                    return Err(ApiError::NotFound(format!(
+                        "no configured provider serves model '{}'; prefix it with a provider, e.g. openai/{}",
+                        model.model, model.model
+                    )));
+                }
+                let start = self.balancer.rotate(found.len());
+                found.rotate_left(start);
+                // Providers cooling down go last: tried only when nothing else is left.
+                found.sort_by_key(|p| self.balancer.in_cooldown(p.kind));
+                (found, false)
+            }
+        };
+        let max_attempts = if prefixed {
+            (self.balancer.available(&candidates[0]).max(1)) as u32
+        } else {
+            candidates.len() as u32
+        };
+        Ok(Plan {
+            candidates,
+            prefixed,
+            max_attempts,
+            tried_credentials: Vec::new(),
+            tried_providers: Vec::new(),
+            attempts: 0,
+        })
+    }
+
+    /// The next attempt, or `None` when the plan is spent.
+    pub fn next(&self, plan: &mut Plan) -> Option<Attempt> {
+        while plan.attempts < plan.max_attempts {
+            let provider = plan
+                .candidates
+                .iter()
+                .find(|p| plan.prefixed || !plan.tried_providers.contains(&p.kind))?
+                .clone();
+            let credential = if provider.credentials.is_empty() {
+                None
+            } else {
+                match self.balancer.pick(&provider, &plan.tried_credentials) {
+                    Some(c) => Some(c),
+                    None => {
+                        plan.tried_providers.push(provider.kind);
+                        if plan.prefixed {
+                            return None;
+                        }
+                        continue;
+                    }
+                }
+            };
+            plan.attempts += 1;
+            plan.tried_providers.push(provider.kind);
+            if let Some(c) = &credential {
+                plan.tried_credentials.push(c.id.clone());
+            }
+            let implementation = Provider::for_kind(provider.kind)?;
+            return Some(Attempt {
+                number: plan.attempts,
+                provider,
+                credential,
+                implementation,
+            });
+        }
+        None
+    }
+
+    /// Records the outcome of a failed attempt; a bad key is also marked inactive in the database.
+    pub fn failed(&self, attempt: &Attempt, class: FailureClass, message: &str) {
+        let Some(credential) = &attempt.credential else {
+            return;
+        };
+        self.balancer
+            .failure(attempt.provider.kind, &credential.id, class);
+        if class == FailureClass::Credential && credential.from_db {
+            let id = credential.id.clone();
+            let reason: String = message.chars().take(500).collect();
+            let db = self.db.clone();
+            tracing::warn!(credential = %id, provider = attempt.provider.kind.name(), "credential disabled: {reason}");
+            tokio::spawn(async move {
+                let result = db
+                    .run(move |conn| {
+                        use crate::db::schema::ai_credentials::dsl;
+                        use diesel::prelude::*;
+                        diesel::update(dsl::ai_credentials.find(&id))
+                            .set((
+                                dsl::active.eq(false),
+                                dsl::error.eq(reason),
+                                dsl::updated_at.eq(chrono::Utc::now().naive_utc()),
+                            ))
+                            .execute(conn)
+                            .map_err(DbError::from)
+                    })
+                    .await;
+                if let Err(e) = result {
+                    tracing::error!("could not record the disabled credential: {e}");
+                }
+            });
+        }
+    }
+
+    pub fn succeeded(&self, attempt: &Attempt) {
+        self.balancer.success(attempt.provider.kind);
+    }
+}

@@ -1,0 +1,8 @@
+//! Usage recording (SPEC §9, first bullet): one `model_calls` row per attempt, written by a single
+//! group-commit writer.
+
+pub mod calls;
+mod writer;
+
+pub use calls::{CallFinish, CallStart};
+pub use writer::{Recorder, fail_interrupted};

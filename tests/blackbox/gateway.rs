@@ -1,0 +1,357 @@
+//! The gateway: `/api/v2/chat/completions` through an OpenAI-compatible upstream (the mock),
+//! JSON and SSE, failover, credential disabling, stream failures, and the rows every attempt
+//! leaves. On both engines.
+
+use crate::support::mock::MockUpstream;
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+const K: Option<&str> = Some(ADMIN_KEY);
+
+/// Creates `name` pointing at the mock with one credential per key, in order.
+fn provider(hub: &Hub, name: &str, mock: &MockUpstream, keys: &[&str]) -> String {
+    let (status, p) = json(hub.post(
+        "/api/ai-providers",
+        K,
+        &json!({"name": name, "baseUrl": mock.base}),
+    ));
+    assert_eq!(status, 201, "{p}");
+    let id = p["id"].as_str().expect("id").to_owned();
+    for (i, key) in keys.iter().enumerate() {
+        let (status, c) = json(hub.post(
+            &format!("/api/ai-providers/{id}/credentials"),
+            K,
+            &json!({"name": format!("key-{i}"), "value": key}),
+        ));
+        assert_eq!(status, 201, "{c}");
+    }
+    id
+}
+
+fn chat(hub: &Hub, body: Value) -> reqwest::blocking::Response {
+    reqwest::blocking::Client::new()
+        .post(hub.url("/api/v2/chat/completions"))
+        .bearer_auth(ADMIN_KEY)
+        .header("x-aigne-hub-client-did", "zNKappDidForTests")
+        .json(&body)
+        .send()
+        .expect("chat")
+}
+
+fn hello(model: &str, stream: bool) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": "Say hello"}], "stream": stream,
+           "stream_options": {"include_usage": true}})
+}
+
+/// The `data:` payloads of an SSE body.
+fn sse_data(res: reqwest::blocking::Response) -> Vec<String> {
+    BufReader::new(res)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.strip_prefix("data: ").map(str::to_owned))
+        .collect()
+}
+
+fn json_and_stream(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "openai", &mock, &["mock-ok"]);
+
+    let res = chat(&hub, hello("openai/gpt-5-mini", false));
+    assert!(res.headers().contains_key("server-timing"));
+    let (status, body) = json(res);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], "openai/gpt-5-mini");
+    assert_eq!(body["choices"][0]["message"]["content"], "Hello, world");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert_eq!(
+        body["usage"],
+        json!({"prompt_tokens": 19, "completion_tokens": 10, "total_tokens": 29})
+    );
+    // Upstream got the bare model name.
+    assert_eq!(mock.bodies()[0]["model"], "gpt-5-mini");
+
+    let res = chat(&hub, hello("openai/gpt-5-mini", true));
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let frames = sse_data(res);
+    assert_eq!(frames.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| serde_json::from_str(f).expect("chunk"))
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello, world");
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk" && c["model"] == "openai/gpt-5-mini")
+    );
+    let usage = chunks.last().expect("usage chunk");
+    assert_eq!(usage["choices"], json!([]));
+    assert_eq!(usage["usage"]["total_tokens"], 22);
+    // Usage is always forced upstream, even when the client did not ask for it.
+    assert_eq!(mock.bodies()[1]["stream_options"]["include_usage"], true);
+    let frames = sse_data(chat(
+        &hub,
+        json!({"model": "openai/gpt-5-mini", "stream": true, "messages": [{"role": "user", "content": "x"}]}),
+    ));
+    assert!(
+        frames.iter().all(|f| !f.contains("\"usage\"")),
+        "usage sent without include_usage"
+    );
+
+    let rows = env.database.calls();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row.status, "success", "{row:?}");
+        assert_eq!(row.model, "openai/gpt-5-mini");
+        assert_eq!(row.app_did.as_deref(), Some("zNKappDidForTests"));
+        assert!(row.user_did.is_some() && row.ttfb_ms.is_some());
+    }
+    assert_eq!(rows[0].total_usage, 29);
+    let metrics: Value =
+        serde_json::from_str(rows[0].usage_metrics.as_deref().expect("metrics")).expect("json");
+    assert_eq!(
+        (
+            metrics["promptTokens"].clone(),
+            metrics["completionTokens"].clone()
+        ),
+        (json!(19), json!(10))
+    );
+    let meta: Value =
+        serde_json::from_str(rows[1].metadata.as_deref().expect("metadata")).expect("json");
+    assert_eq!(meta["originalModel"], "openai/gpt-5-mini");
+    assert_eq!(meta["endpoint"], "/api/v2/chat/completions");
+    assert_eq!(meta["stream"], true);
+    assert_eq!(meta["attempt"], 1);
+    assert_eq!(rows[1].total_usage, 22);
+    assert_eq!(
+        rows[2].total_usage, 22,
+        "usage recorded though the client did not ask for it"
+    );
+}
+
+fn failover_prefixed_and_disabled_keys(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    let pid = provider(&hub, "openai", &mock, &["mock-500", "mock-401", "mock-ok"]);
+
+    // First request: 500 → next credential (401 → disabled) → next → 200.
+    let (status, body) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+    assert_eq!(status, 200, "{body}");
+    let rows = env.database.calls();
+    let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["failed", "failed", "success"], "{rows:?}");
+    assert!(
+        rows[0]
+            .error_reason
+            .as_deref()
+            .is_some_and(|e| e.contains("500"))
+    );
+    assert!(
+        rows[1]
+            .error_reason
+            .as_deref()
+            .is_some_and(|e| e.contains("401"))
+    );
+    assert_ne!(rows[0].credential_id, rows[1].credential_id);
+
+    // The 401 key is disabled, visibly, and skipped from now on.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, creds) = json(hub.get(&format!("/api/ai-providers/{pid}/credentials"), K));
+        let bad = creds["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["name"] == "key-1")
+            .expect("key-1")
+            .clone();
+        if bad["active"] == false {
+            assert!(
+                bad["error"].as_str().is_some_and(|e| e.contains("401")),
+                "{bad}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "credential was not disabled: {bad}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for _ in 0..4 {
+        let (status, _) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+        assert_eq!(status, 200);
+    }
+    assert_eq!(mock.calls("mock-401"), 1, "a disabled key was used again");
+
+    // Every key failing: the client gets the provider's error, never a key.
+    let env2 = HubEnv::new(backend);
+    let hub2 = env2.start();
+    provider(&hub2, "openai", &mock, &["mock-500"]);
+    let err = error_of(chat(&hub2, hello("openai/gpt-5-mini", false)), 502);
+    assert!(
+        err["message"].as_str().expect("m").contains("openai"),
+        "{err}"
+    );
+}
+
+fn unprefixed_429_fails_over_to_another_provider(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "openrouter", &mock, &["mock-429"]);
+    provider(&hub, "ollama", &mock, &["mock-ok"]);
+    let (status, body) = json(chat(&hub, hello("llama-3.3-70b", false)));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["model"], "llama-3.3-70b");
+    let rows = env.database.calls();
+    let summary: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.model.as_str(), r.status.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("openrouter/llama-3.3-70b", "failed"),
+            ("ollama/llama-3.3-70b", "success")
+        ]
+    );
+    // openrouter is cooling down: the next call goes straight to ollama.
+    let (status, _) = json(chat(&hub, hello("llama-3.3-70b", false)));
+    assert_eq!(status, 200);
+    assert_eq!(mock.calls("mock-429"), 1);
+}
+
+fn stream_cut_and_client_disconnect(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "openai", &mock, &["mock-cut"]);
+    provider(&hub, "deepseek", &mock, &["mock-slow"]);
+
+    let frames = sse_data(chat(&hub, hello("openai/gpt-5-mini", true)));
+    let last: Value = serde_json::from_str(frames.last().expect("frames")).expect("json");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("openai")),
+        "{frames:?}"
+    );
+    assert!(!frames.contains(&"[DONE]".to_owned()));
+    let rows = env.database.calls();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "failed");
+    assert!(rows[0].total_usage > 0, "tokens seen so far: {:?}", rows[0]);
+    assert!(
+        rows[0]
+            .usage_metrics
+            .as_deref()
+            .is_some_and(|m| m.contains("estimated"))
+    );
+
+    // A client that goes away mid-stream still leaves a row.
+    let mut res = chat(&hub, hello("deepseek/deepseek-chat", true));
+    let mut first = [0u8; 64];
+    std::io::Read::read(&mut res, &mut first).expect("first bytes");
+    drop(res);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = env.database.calls();
+        if let Some(row) = rows
+            .iter()
+            .find(|r| r.model.starts_with("deepseek/"))
+            .filter(|r| r.status != "processing")
+        {
+            assert_eq!(row.status, "failed");
+            assert!(
+                row.error_reason
+                    .as_deref()
+                    .is_some_and(|e| e.contains("disconnected")),
+                "{row:?}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no row for the disconnected stream: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn bad_requests_never_reach_upstream(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "openai", &mock, &["mock-ok"]);
+    let (status, _) = json(hub.post("/api/ai-providers", K, &json!({"name": "xai"})));
+    assert_eq!(status, 201);
+
+    let err = error_of(chat(&hub, hello("mystery-model", false)), 404);
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("m")
+            .contains("mystery-model")
+    );
+    error_of(chat(&hub, hello("foo/bar", false)), 404);
+    let err = error_of(chat(&hub, hello("xai/grok-4", false)), 503);
+    assert!(err["message"].as_str().expect("m").contains("xai"));
+    error_of(chat(&hub, hello("deepseek/deepseek-chat", false)), 503);
+    let err = error_of(
+        chat(&hub, json!({"model": "openai/gpt-5-mini", "messages": []})),
+        400,
+    );
+    assert_eq!(err["param"], "messages");
+    let err = error_of(
+        chat(
+            &hub,
+            json!({"model": "openai/gpt-5-mini", "messages": "hi"}),
+        ),
+        400,
+    );
+    assert_eq!(err["param"], "messages");
+    let err = error_of(
+        chat(
+            &hub,
+            json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}),
+        ),
+        400,
+    );
+    assert_eq!(err["param"], "temperature");
+    let err = error_of(
+        chat(
+            &hub,
+            json!({"model": "openai/gpt-5-mini", "messages": [{"role": "wizard", "content": "x"}]}),
+        ),
+        400,
+    );
+    assert_eq!(err["param"], "messages[0].role");
+    let res = reqwest::blocking::Client::new()
+        .post(hub.url("/api/v2/chat/completions"))
+        .json(&hello("openai/gpt-5-mini", false))
+        .send()
+        .expect("send");
+    error_of(res, 401);
+    assert_eq!(mock.total_calls(), 0, "a bad request reached the upstream");
+    assert!(env.database.calls().is_empty());
+}
+
+crate::on_both_backends!(
+    json_and_stream,
+    failover_prefixed_and_disabled_keys,
+    unprefixed_429_fails_over_to_another_provider,
+    stream_cut_and_client_disconnect,
+    bad_requests_never_reach_upstream,
+);
