@@ -355,3 +355,79 @@ crate::on_both_backends!(
     stream_cut_and_client_disconnect,
     bad_requests_never_reach_upstream,
 );
+
+/// Anthropic behind the OpenAI-compatible route: JSON (with cache tokens), a stream with text and a
+/// tool call, and failover between Anthropic keys.
+fn anthropic_messages(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "anthropic", &mock, &["mock-500", "mock-ok"]);
+
+    let body = json!({
+        "model": "anthropic/claude-sonnet-4-5",
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"}],
+        "max_tokens": 300,
+    });
+    let (status, answer) = json(chat(&hub, body));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello, world");
+    assert_eq!(answer["choices"][0]["finish_reason"], "stop");
+    assert_eq!(answer["usage"]["prompt_tokens"], 2095 + 1024);
+    assert_eq!(
+        answer["usage"]["prompt_tokens_details"]["cached_tokens"],
+        1024
+    );
+    assert_eq!(answer["usage"]["completion_tokens"], 503);
+    let sent = mock.bodies();
+    let last = sent.last().expect("sent");
+    assert_eq!(last["model"], "claude-sonnet-4-5");
+    assert_eq!(last["system"][0]["text"], "be brief");
+    assert_eq!(last["max_tokens"], 300);
+    assert_eq!(mock.calls("mock-500"), 1, "failed over from the first key");
+
+    let frames = sse_data(chat(&hub, hello("anthropic/claude-sonnet-4-5", true)));
+    assert_eq!(frames.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| serde_json::from_str(f).expect("chunk"))
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello, world");
+    let args: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].as_str())
+        .collect();
+    assert_eq!(args, r#"{"location": "San Francisco"}"#);
+    let named = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"][0]["function"]["name"].as_str());
+    assert_eq!(named, Some("get_weather"));
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "tool_calls")
+    );
+    assert_eq!(chunks.last().expect("usage")["usage"]["prompt_tokens"], 35);
+    assert_eq!(
+        chunks.last().expect("usage")["usage"]["completion_tokens"],
+        15
+    );
+
+    let rows = env.database.calls();
+    let ok: Vec<_> = rows.iter().filter(|r| r.status == "success").collect();
+    assert_eq!(ok.len(), 2, "{rows:?}");
+    assert_eq!(ok[0].total_usage, 2095 + 1024 + 503);
+    assert_eq!(ok[1].total_usage, 35 + 15);
+    assert!(
+        ok[1]
+            .usage_metrics
+            .as_deref()
+            .is_some_and(|m| m.contains("\"cacheWriteTokens\":10"))
+    );
+}
+
+crate::on_both_backends!(anthropic_messages);

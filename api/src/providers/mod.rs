@@ -2,6 +2,7 @@
 //! the internal request/response/stream types, wire formats, and one implementation per API
 //! family, dispatched by an enum (no `dyn`).
 
+pub mod anthropic;
 pub mod error;
 pub mod openai_compat;
 mod sse;
@@ -37,6 +38,7 @@ pub struct Timeouts {
 /// The implementation for a provider kind.
 pub enum Provider {
     OpenAiCompat(openai_compat::OpenAiCompat),
+    Anthropic(anthropic::Anthropic),
 }
 
 impl Provider {
@@ -52,10 +54,8 @@ impl Provider {
             | ProviderKind::Ollama => Some(Provider::OpenAiCompat(openai_compat::OpenAiCompat {
                 provider: kind.name(),
             })),
-            ProviderKind::Anthropic
-            | ProviderKind::Google
-            | ProviderKind::Bedrock
-            | ProviderKind::Ideogram => None,
+            ProviderKind::Anthropic => Some(Provider::Anthropic(anthropic::Anthropic)),
+            ProviderKind::Google | ProviderKind::Bedrock | ProviderKind::Ideogram => None,
         }
     }
 
@@ -68,6 +68,7 @@ impl Provider {
     ) -> Result<ChatResponse, UpstreamError> {
         match self {
             Provider::OpenAiCompat(p) => p.infer(http, target, req, timeouts).await,
+            Provider::Anthropic(p) => p.infer(http, target, req, timeouts).await,
         }
     }
 
@@ -80,6 +81,7 @@ impl Provider {
     ) -> Result<EventStream, UpstreamError> {
         match self {
             Provider::OpenAiCompat(p) => p.infer_stream(http, target, req, timeouts).await,
+            Provider::Anthropic(p) => p.infer_stream(http, target, req, timeouts).await,
         }
     }
 }

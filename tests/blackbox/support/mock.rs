@@ -1,5 +1,5 @@
-//! A mock OpenAI-style upstream (JSON and SSE) replaying fixtures shaped like OpenAI's documented
-//! payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
+//! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
+//! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
 //! `mock-ok`, `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
 //! `mock-slow` (a chunk every 300 ms), `mock-hang` (never answers). Calls are counted per key.
 
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/openai");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
 
 #[derive(Clone, Default)]
 struct Seen {
@@ -24,17 +24,14 @@ pub struct MockUpstream {
     handle: actix_web::dev::ServerHandle,
 }
 
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
+/// Records a call and returns the key it used (Bearer, or Anthropic's `x-api-key`).
+fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
     let key = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
         .unwrap_or("none")
         .to_owned();
     *seen
@@ -43,24 +40,99 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .expect("calls")
         .entry(key.clone())
         .or_default() += 1;
-    seen.bodies.lock().expect("bodies").push(body.0.clone());
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    seen.bodies.lock().expect("bodies").push(body.clone());
+    key
+}
+
+/// Fails the way `key` asks, if it asks.
+async fn failure(key: &str, family: &str) -> Option<HttpResponse> {
+    match key {
+        "mock-500" => Some(error(500, &format!("{family}/error-500.json"))),
+        "mock-401" => Some(error(401, &format!("{family}/error-401.json"))),
+        "mock-429" => Some(error(429, &format!("{family}/error-429.json"))),
+        "mock-hang" => {
+            actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
+            None
+        }
+        _ => None,
+    }
+}
+
+/// SSE frames of `lines` (already `data`/`event` text), paced and cut per the key.
+fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
+    let cut = key == "mock-cut";
+    let slow = key == "mock-slow";
+    let body = async_stream::stream! {
+        for (i, frame) in frames.iter().enumerate() {
+            if slow && i > 0 {
+                actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            }
+            if cut && i > 0 {
+                // Paced, so the first chunks are on the wire before the cut.
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+            if cut && i == 3 {
+                yield Err(std::io::Error::other("mock cut the stream"));
+                return;
+            }
+            yield Ok::<_, std::io::Error>(Bytes::from(frame.clone()));
+        }
+    };
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .streaming(body)
+}
+
+async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
+    let key = record(&req, &body, &seen);
+    if let Some(res) = failure(&key, "anthropic").await {
+        return res;
+    }
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("claude")
+        .to_owned();
+    if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        let mut answer: Value =
+            serde_json::from_str(&fixture("anthropic/message.json")).expect("fixture");
+        answer["model"] = Value::String(model);
+        return HttpResponse::Ok()
+            .content_type("application/json")
+            .body(answer.to_string());
+    }
+    let frames = fixture("anthropic/message.stream.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let kind = serde_json::from_str::<Value>(l).expect("event")["type"]
+                .as_str()
+                .unwrap_or("x")
+                .to_owned();
+            format!("event: {kind}\ndata: {l}\n\n")
+        })
+        .collect();
+    sse(&key, frames)
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{name}"))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
+    let key = record(&req, &body, &seen);
+    if let Some(res) = failure(&key, "openai").await {
+        return res;
+    }
     let model = body
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("gpt")
         .to_owned();
-    match key.as_str() {
-        "mock-500" => return error(500, "error-500.json"),
-        "mock-401" => return error(401, "error-401.json"),
-        "mock-429" => return error(429, "error-429.json"),
-        "mock-hang" => {
-            actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
-        }
-        _ => {}
-    }
-    if !stream {
-        let mut answer: Value = serde_json::from_str(&fixture("chat.json")).expect("json fixture");
+    if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        let mut answer: Value =
+            serde_json::from_str(&fixture("openai/chat.json")).expect("json fixture");
         answer["model"] = Value::String(model);
         return HttpResponse::Ok()
             .content_type("application/json")
@@ -70,34 +142,14 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let lines: Vec<String> = fixture("chat.stream.jsonl")
+    let mut frames: Vec<String> = fixture("openai/chat.stream.jsonl")
         .lines()
         .filter(|l| !l.trim().is_empty())
         .filter(|l| include_usage || !l.contains("\"usage\""))
-        .map(str::to_owned)
+        .map(|l| format!("data: {l}\n\n"))
         .collect();
-    let cut = key == "mock-cut";
-    let slow = key == "mock-slow";
-    let frames = async_stream::stream! {
-        for (i, line) in lines.iter().enumerate() {
-            if cut && i == 3 {
-                yield Err(std::io::Error::other("mock cut the stream"));
-                return;
-            }
-            if slow && i > 0 {
-                actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-            }
-            if cut && i > 0 {
-                // Paced, so the first chunks are on the wire before the cut.
-                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-            }
-            yield Ok::<_, std::io::Error>(Bytes::from(format!("data: {line}\n\n")));
-        }
-        yield Ok(Bytes::from_static(b"data: [DONE]\n\n"));
-    };
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .streaming(frames)
+    frames.push("data: [DONE]\n\n".to_owned());
+    sse(&key, frames)
 }
 
 fn error(status: u16, file: &str) -> HttpResponse {
@@ -119,6 +171,7 @@ impl MockUpstream {
                     App::new()
                         .app_data(data.clone())
                         .route("/v1/chat/completions", web::post().to(chat))
+                        .route("/v1/messages", web::post().to(messages))
                 })
                 .workers(1)
                 .disable_signals()

@@ -1,4 +1,5 @@
 //! Wire formats. Each module owns its serde structs and the conversions to and from
 //! `providers::types`.
 
+pub mod anthropic;
 pub mod openai;
