@@ -12,10 +12,15 @@ const K: Option<&str> = Some(ADMIN_KEY);
 
 /// Creates `name` pointing at the mock with one credential per key, in order.
 fn provider(hub: &Hub, name: &str, mock: &MockUpstream, keys: &[&str]) -> String {
+    let base = if name == "google" {
+        mock.gemini_base()
+    } else {
+        mock.base.clone()
+    };
     let (status, p) = json(hub.post(
         "/api/ai-providers",
         K,
-        &json!({"name": name, "baseUrl": mock.base}),
+        &json!({"name": name, "baseUrl": base}),
     ));
     assert_eq!(status, 201, "{p}");
     let id = p["id"].as_str().expect("id").to_owned();
@@ -430,4 +435,59 @@ fn anthropic_messages(backend: Backend) {
     );
 }
 
-crate::on_both_backends!(anthropic_messages);
+/// Gemini behind the OpenAI-compatible route, JSON and SSE; a 429 key fails over to the next key
+/// (prefixed model: SPEC §6 retries on the provider's next credential).
+fn gemini_generate_content(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    provider(&hub, "google", &mock, &["mock-429", "mock-ok"]);
+
+    let (status, answer) = json(chat(&hub, hello("google/gemini-2.5-flash", false)));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(mock.calls("mock-429"), 1);
+    assert_eq!(answer["choices"][0]["message"]["content"], "Hello, world");
+    assert_eq!(answer["usage"]["prompt_tokens"], 12);
+    assert_eq!(
+        answer["usage"]["completion_tokens"], 15,
+        "thoughts count as completion tokens"
+    );
+    let sent = mock.bodies();
+    assert_eq!(
+        sent.last().expect("sent")["contents"][0]["parts"][0]["text"],
+        "Say hello"
+    );
+
+    let frames = sse_data(chat(&hub, hello("google/gemini-2.5-flash", true)));
+    assert_eq!(frames.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = frames[..frames.len() - 1]
+        .iter()
+        .map(|f| serde_json::from_str(f).expect("chunk"))
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello, world");
+    let call = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0).cloned())
+        .expect("a tool call");
+    assert_eq!(call["function"]["name"], "get_weather");
+    assert_eq!(call["function"]["arguments"], r#"{"location":"Paris"}"#);
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "tool_calls")
+    );
+    assert_eq!(chunks.last().expect("usage")["usage"]["total_tokens"], 21);
+    let rows = env.database.calls();
+    assert_eq!(
+        rows.iter().filter(|r| r.status == "success").count(),
+        2,
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|r| r.model == "google/gemini-2.5-flash"));
+}
+
+crate::on_both_backends!(anthropic_messages, gemini_generate_content);

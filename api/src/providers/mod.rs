@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod error;
+pub mod gemini;
 pub mod openai_compat;
 mod sse;
 pub mod types;
@@ -39,6 +40,7 @@ pub struct Timeouts {
 pub enum Provider {
     OpenAiCompat(openai_compat::OpenAiCompat),
     Anthropic(anthropic::Anthropic),
+    Gemini(gemini::Gemini),
 }
 
 impl Provider {
@@ -55,7 +57,8 @@ impl Provider {
                 provider: kind.name(),
             })),
             ProviderKind::Anthropic => Some(Provider::Anthropic(anthropic::Anthropic)),
-            ProviderKind::Google | ProviderKind::Bedrock | ProviderKind::Ideogram => None,
+            ProviderKind::Google => Some(Provider::Gemini(gemini::Gemini)),
+            ProviderKind::Bedrock | ProviderKind::Ideogram => None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Provider {
         match self {
             Provider::OpenAiCompat(p) => p.infer(http, target, req, timeouts).await,
             Provider::Anthropic(p) => p.infer(http, target, req, timeouts).await,
+            Provider::Gemini(p) => p.infer(http, target, req, timeouts).await,
         }
     }
 
@@ -82,6 +86,7 @@ impl Provider {
         match self {
             Provider::OpenAiCompat(p) => p.infer_stream(http, target, req, timeouts).await,
             Provider::Anthropic(p) => p.infer_stream(http, target, req, timeouts).await,
+            Provider::Gemini(p) => p.infer_stream(http, target, req, timeouts).await,
         }
     }
 }

@@ -32,6 +32,11 @@ fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| req.headers().get("x-api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| {
+            req.headers()
+                .get("x-goog-api-key")
+                .and_then(|v| v.to_str().ok())
+        })
         .unwrap_or("none")
         .to_owned();
     *seen
@@ -120,6 +125,35 @@ fn fixture(name: &str) -> String {
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+async fn gemini(
+    req: HttpRequest,
+    action: web::Path<String>,
+    body: web::Json<Value>,
+    seen: web::Data<Seen>,
+) -> HttpResponse {
+    let key = record(&req, &body, &seen);
+    if let Some(res) = failure(&key, "google").await {
+        return res;
+    }
+    let Some((_model, verb)) = action.split_once(':') else {
+        return HttpResponse::NotFound().finish();
+    };
+    match verb {
+        "generateContent" => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(fixture("google/generate.json")),
+        "streamGenerateContent" if req.query_string().contains("alt=sse") => {
+            let frames = fixture("google/generate.stream.jsonl")
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("data: {l}\r\n\r\n"))
+                .collect();
+            sse(&key, frames)
+        }
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
 async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
     let key = record(&req, &body, &seen);
     if let Some(res) = failure(&key, "openai").await {
@@ -172,6 +206,11 @@ impl MockUpstream {
                         .app_data(data.clone())
                         .route("/v1/chat/completions", web::post().to(chat))
                         .route("/v1/messages", web::post().to(messages))
+                        .route("/v1beta/models/{action}", web::post().to(gemini))
+                        .default_service(web::to(|req: HttpRequest| async move {
+                            eprintln!("mock: no route for {} {}", req.method(), req.uri());
+                            HttpResponse::NotFound().finish()
+                        }))
                 })
                 .workers(1)
                 .disable_signals()
@@ -189,6 +228,11 @@ impl MockUpstream {
             seen,
             handle,
         }
+    }
+
+    /// The base URL for Gemini (`…/v1beta`).
+    pub fn gemini_base(&self) -> String {
+        format!("{}beta", self.base)
     }
 
     /// Calls received with `key`.

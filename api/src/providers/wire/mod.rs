@@ -2,4 +2,5 @@
 //! `providers::types`.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
