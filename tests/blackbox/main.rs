@@ -9,6 +9,7 @@
 mod support;
 
 mod admin_flow;
+mod aigne_chat;
 mod bad_input;
 mod cli;
 mod config_errors;

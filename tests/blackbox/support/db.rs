@@ -69,6 +69,8 @@ impl Drop for TestDatabase {
 #[derive(Debug, Clone, diesel::QueryableByName)]
 pub struct CallRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub model: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub credential_id: Option<String>,
@@ -94,7 +96,7 @@ impl TestDatabase {
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
         use diesel::RunQueryDsl;
-        let sql = "SELECT model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms FROM model_calls ORDER BY created_at, id";
+        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms FROM model_calls ORDER BY created_at, id";
         if self.is_postgres() {
             let mut conn = PgConnection::establish(&self.url).expect("pg");
             diesel::sql_query(sql).load(&mut conn).expect("calls")

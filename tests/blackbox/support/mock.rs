@@ -1,6 +1,6 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
-//! `mock-ok`, `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
+//! `mock-ok`, `mock-json` (answers a JSON object), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
 //! `mock-slow` (a chunk every 300 ms), `mock-hang` (never answers). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -168,6 +168,9 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         let mut answer: Value =
             serde_json::from_str(&fixture("openai/chat.json")).expect("json fixture");
         answer["model"] = Value::String(model);
+        if key == "mock-json" {
+            answer["choices"][0]["message"]["content"] = Value::String(r#"{"answer": 42}"#.into());
+        }
         return HttpResponse::Ok()
             .content_type("application/json")
             .body(answer.to_string());

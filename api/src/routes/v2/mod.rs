@@ -1,7 +1,9 @@
 //! `/api/v2/*`: the gateway routes for user tokens.
 
+mod aigne_chat;
 mod call;
 mod chat_completions;
+mod engine;
 
 use actix_web::web;
 
@@ -10,5 +12,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/v2/chat/completions",
         web::post().to(chat_completions::handle),
     )
-    .route("/v2/completions", web::post().to(chat_completions::handle));
+    .route("/v2/completions", web::post().to(chat_completions::handle))
+    .route("/v2/chat", web::post().to(aigne_chat::handle));
 }

@@ -1,0 +1,315 @@
+//! The gateway engine shared by every client format: run the plan's attempts with failover,
+//! record each attempt, and relay streams through a format-specific encoder. The final row is
+//! committed before the last byte of an answer goes out.
+
+use super::call::{self, CallContext};
+use crate::error::{ApiError, ApiResult};
+use crate::providers::types::{ChatRequest, ChatResponse, StreamEvent, Usage};
+use crate::providers::{EventStream, Target, UpstreamError};
+use crate::routing::{Attempt, Plan};
+use crate::state::AppState;
+use crate::usage::CallFinish;
+use actix_web::web;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use secrecy::ExposeSecret;
+use std::time::Instant;
+
+fn target(attempt: &Attempt) -> Target<'_> {
+    Target {
+        base_url: &attempt.provider.base_url,
+        api_key: attempt
+            .credential
+            .as_ref()
+            .map_or("", |c| c.secret.expose_secret()),
+    }
+}
+
+fn no_attempt() -> ApiError {
+    ApiError::Unavailable("no usable credential is left for this model".into())
+}
+
+/// A finished non-streaming call.
+pub struct Completed {
+    pub response: ChatResponse,
+    pub call_id: String,
+    pub upstream_ms: f64,
+    /// `provider/model` of the attempt that answered.
+    pub model_with_provider: String,
+}
+
+fn on_failure(
+    state: &AppState,
+    ctx: &CallContext,
+    attempt: &Attempt,
+    id: String,
+    err: &UpstreamError,
+) {
+    state.recorder.finish_call(id, call::failed(err, ctx, None));
+    state.router.failed(attempt, err.class(), &err.to_string());
+}
+
+fn on_success(state: &AppState, attempt: &Attempt) {
+    state.router.succeeded(attempt);
+    if let Some(c) = attempt.credential.as_ref().filter(|c| c.from_db) {
+        state.recorder.credential_used(c.id.clone());
+    }
+}
+
+/// Runs attempts until one answers; its row is committed before this returns.
+pub async fn complete(
+    state: &AppState,
+    ctx: &CallContext,
+    chat: &ChatRequest,
+    plan: &mut Plan,
+) -> ApiResult<Completed> {
+    let mut last: Option<UpstreamError> = None;
+    while let Some(attempt) = state.router.next(plan) {
+        let id = uuid::Uuid::now_v7().to_string();
+        state
+            .recorder
+            .start_call(ctx.start_row(&id, &attempt, &chat.model));
+        let sent = Instant::now();
+        match attempt
+            .implementation
+            .infer(&state.http, &target(&attempt), chat, &state.timeouts)
+            .await
+        {
+            Ok(response) => {
+                let upstream_ms = sent.elapsed().as_secs_f64() * 1000.0;
+                on_success(state, &attempt);
+                let end = call::finish(
+                    "success",
+                    &response.usage,
+                    false,
+                    ctx,
+                    Some(ctx.elapsed_ms()),
+                    Some(upstream_ms as i64),
+                );
+                state.recorder.finish_call_committed(id.clone(), end).await;
+                return Ok(Completed {
+                    response,
+                    call_id: id,
+                    upstream_ms,
+                    model_with_provider: format!("{}/{}", attempt.provider.kind.name(), chat.model),
+                });
+            }
+            Err(err) => {
+                on_failure(state, ctx, &attempt, id, &err);
+                let retry = err.retryable();
+                last = Some(err);
+                if !retry {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last.map_or_else(no_attempt, |e| call::client_error(&e)))
+}
+
+/// A stream whose first upstream event has arrived (nothing has reached the client yet).
+pub struct Opened {
+    pub call_id: String,
+    pub first: StreamEvent,
+    pub events: EventStream,
+    pub provider_ttfb_ms: i64,
+    pub model_with_provider: String,
+}
+
+/// Runs attempts until one stream yields its first event.
+pub async fn open_stream(
+    state: &AppState,
+    ctx: &CallContext,
+    chat: &ChatRequest,
+    plan: &mut Plan,
+) -> ApiResult<Opened> {
+    let mut last: Option<UpstreamError> = None;
+    while let Some(attempt) = state.router.next(plan) {
+        let id = uuid::Uuid::now_v7().to_string();
+        state
+            .recorder
+            .start_call(ctx.start_row(&id, &attempt, &chat.model));
+        let sent = Instant::now();
+        let opened = attempt
+            .implementation
+            .infer_stream(&state.http, &target(&attempt), chat, &state.timeouts)
+            .await;
+        let first = match opened {
+            Ok(mut events) => match events.next().await {
+                Some(Ok(event)) => Ok((event, events)),
+                Some(Err(e)) => Err(e),
+                None => Err(UpstreamError::Protocol(
+                    attempt.provider.kind.name(),
+                    "empty stream".into(),
+                )),
+            },
+            Err(e) => Err(e),
+        };
+        match first {
+            Ok((first, events)) => {
+                on_success(state, &attempt);
+                return Ok(Opened {
+                    call_id: id,
+                    first,
+                    events,
+                    provider_ttfb_ms: sent.elapsed().as_millis() as i64,
+                    model_with_provider: format!("{}/{}", attempt.provider.kind.name(), chat.model),
+                });
+            }
+            Err(err) => {
+                on_failure(state, ctx, &attempt, id, &err);
+                let retry = err.retryable();
+                last = Some(err);
+                if !retry {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last.map_or_else(no_attempt, |e| call::client_error(&e)))
+}
+
+/// A client wire format for streams.
+pub trait Encoder: Send + 'static {
+    /// Frames sent before the first event.
+    fn start(&mut self) -> Vec<String>;
+    /// The frame of one event, if it has one now.
+    fn event(&mut self, event: &StreamEvent) -> Option<String>;
+    /// Frames after a complete stream (usage, end marker).
+    fn finish(&mut self, usage: &Usage, call_id: &str) -> Vec<String>;
+    /// The frame for a failure after the stream began.
+    fn error(&mut self, err: &UpstreamError) -> String;
+}
+
+/// What a stream has seen so far, for its row.
+#[derive(Default)]
+struct Seen {
+    usage: Option<Usage>,
+    deltas: u64,
+}
+
+impl Seen {
+    fn observe(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::Usage(u) => self.usage = Some(*u),
+            StreamEvent::Text(_) | StreamEvent::Reasoning(_) | StreamEvent::ToolCall { .. } => {
+                self.deltas += 1
+            }
+            _ => {}
+        }
+    }
+
+    /// Reported usage, or an estimate (one token per delta) when the stream ended early.
+    fn usage(&self) -> (Usage, bool) {
+        match self.usage {
+            Some(u) => (u, false),
+            None => (
+                Usage {
+                    completion_tokens: self.deltas,
+                    ..Usage::default()
+                },
+                true,
+            ),
+        }
+    }
+}
+
+/// Writes a `failed` row if the client goes away before the stream ends.
+struct DisconnectGuard {
+    state: web::Data<AppState>,
+    id: Option<String>,
+    started: Instant,
+    deltas: u64,
+}
+
+impl Drop for DisconnectGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let usage = Usage {
+                completion_tokens: self.deltas,
+                ..Usage::default()
+            };
+            let end = CallFinish {
+                status: "failed".into(),
+                total_usage: usage.total() as i64,
+                usage_metrics: Some(serde_json::json!({"completionTokens": usage.completion_tokens, "estimated": true}).to_string()),
+                credits: "0".into(),
+                duration_ms: Some(self.started.elapsed().as_millis() as i64),
+                ttfb_ms: None,
+                provider_ttfb_ms: None,
+                error_reason: None,
+            }
+            .with_error("client disconnected before the stream ended");
+            self.state.recorder.finish_call(id, end);
+        }
+    }
+}
+
+/// The client's body: every upstream event forwarded as it arrives.
+pub fn relay<E: Encoder>(
+    state: web::Data<AppState>,
+    ctx: CallContext,
+    opened: Opened,
+    mut encoder: E,
+) -> impl futures_util::Stream<Item = Result<Bytes, ApiError>> {
+    async_stream::stream! {
+        let Opened { call_id, first, mut events, provider_ttfb_ms, .. } = opened;
+        let mut seen = Seen::default();
+        let mut guard = DisconnectGuard { state: state.clone(), id: Some(call_id.clone()), started: ctx.started, deltas: 0 };
+        for frame in encoder.start() {
+            yield Ok(Bytes::from(frame));
+        }
+        seen.observe(&first);
+        if let Some(frame) = encoder.event(&first) {
+            yield Ok(Bytes::from(frame));
+        }
+        let ttfb = ctx.elapsed_ms();
+        let mut failure: Option<UpstreamError> = None;
+        while let Some(item) = events.next().await {
+            match item {
+                Ok(event) => {
+                    seen.observe(&event);
+                    guard.deltas = seen.deltas;
+                    if let Some(frame) = encoder.event(&event) {
+                        yield Ok(Bytes::from(frame));
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let (usage, estimated) = seen.usage();
+        guard.id = None;
+        match failure {
+            None => {
+                let end = call::finish("success", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms));
+                state.recorder.finish_call_committed(call_id.clone(), end).await;
+                for frame in encoder.finish(&usage, &call_id) {
+                    yield Ok(Bytes::from(frame));
+                }
+            }
+            Some(err) => {
+                let end = call::finish("failed", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms)).with_error(&err.to_string());
+                state.recorder.finish_call_committed(call_id, end).await;
+                yield Ok(Bytes::from(encoder.error(&err)));
+            }
+        }
+    }
+}
+
+/// Headers of every SSE answer.
+pub fn sse_response() -> actix_web::HttpResponseBuilder {
+    let mut builder = actix_web::HttpResponse::Ok();
+    builder
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"));
+    builder
+}
+
+pub fn server_timing(ctx: &CallContext, upstream_ms: f64) -> String {
+    let total = ctx.started.elapsed().as_secs_f64() * 1000.0;
+    format!("upstream;dur={upstream_ms:.1}, total;dur={total:.1}")
+}
