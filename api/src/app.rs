@@ -55,7 +55,9 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         )
     })?;
     let db = open_database(&settings)?;
-    let cipher = Arc::new(Cipher::new(&encryption_secret(&settings)?));
+    let secret = encryption_secret(&settings)?;
+    let cipher = Arc::new(Cipher::new(&secret));
+    let app_did = crate::auth::did::application_did_from_secret(&secret);
     bootstrap::ensure_admin(&db, &settings)?;
     let interrupted = db.run_sync(|conn| fail_interrupted(conn, db.backend()))?;
     if interrupted > 0 {
@@ -92,6 +94,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         router,
         recorder,
         timeouts,
+        app_did,
     });
     Ok(Prepared { state, listener })
 }

@@ -19,4 +19,6 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub recorder: Arc<Recorder>,
     pub timeouts: Timeouts,
+    /// The Hub's own application DID (standalone identity, stable per install).
+    pub app_did: String,
 }

@@ -44,6 +44,18 @@ pub fn validate(did: &str) -> Result<&str, &'static str> {
     Ok(addr)
 }
 
+/// A stable application DID derived from the Hub's secret (its standalone identity).
+pub fn application_did_from_secret(secret: &secrecy::SecretString) -> String {
+    use secrecy::ExposeSecret;
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"aigne-hub"), secret.expose_secret().as_bytes());
+    let mut seed = [0u8; 32];
+    if hk.expand(b"aigne-hub app identity v1", &mut seed).is_err() {
+        unreachable!("HKDF-SHA256 can always produce 32 bytes");
+    }
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    address(&signing.verifying_key().to_bytes(), DidRole::Application)
+}
+
 /// A new random account DID (for users created without one).
 pub fn new_account_did() -> String {
     let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);

@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod gemini;
+pub mod known_models;
 pub mod openai_compat;
 mod sse;
 pub mod types;

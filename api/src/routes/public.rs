@@ -1,0 +1,205 @@
+//! Public and discovery routes (SPEC §5.5): model lists, status, and `/__blocklet__.js`, which the
+//! real `@aigne/aigne-hub` client reads to find the Hub.
+
+use crate::auth::Authenticated;
+use crate::config::Mode;
+use crate::db::rates::{self as rates_repo, RateFilter, RateRow};
+use crate::db::{DbError, Page};
+use crate::error::{ApiError, ApiResult};
+use crate::http::Params;
+use crate::providers::known_models;
+use crate::routing::{Catalog, model_name};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde_json::{Value, json};
+
+pub const HUB_DID: &str = "z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ";
+
+/// Public type names ↔ rate types.
+fn public_type(rate_type: &str) -> &'static str {
+    match rate_type {
+        "embedding" => "embedding",
+        "imageGeneration" => "image",
+        "video" => "video",
+        _ => "chat",
+    }
+}
+
+fn rate_type(public: &str) -> Result<&'static str, ApiError> {
+    match public {
+        "chat" | "chatCompletion" => Ok("chatCompletion"),
+        "embedding" => Ok("embedding"),
+        "image" | "imageGeneration" => Ok("imageGeneration"),
+        "video" => Ok("video"),
+        other => Err(ApiError::invalid(
+            "type",
+            format!("'{other}' is not one of chat, image, video, embedding"),
+        )),
+    }
+}
+
+/// One routable model.
+struct Entry {
+    provider: &'static str,
+    provider_display: &'static str,
+    provider_id: String,
+    model: String,
+    kind: String,
+    input: String,
+    output: String,
+    metadata: Value,
+    available: bool,
+}
+
+/// Models from rate rows of configured providers, and from the built-in catalog for configured
+/// providers without rate rows.
+async fn entries(state: &AppState, kind: Option<&'static str>) -> ApiResult<Vec<Entry>> {
+    let catalog: std::sync::Arc<Catalog> = state.router.catalog();
+    let rows: Vec<RateRow> = state
+        .db
+        .run(move |conn| {
+            let page = Page {
+                page: 1,
+                page_size: 10_000,
+            };
+            Ok::<_, DbError>(rates_repo::list(conn, &RateFilter::default(), page)?.1)
+        })
+        .await?;
+    let mut out = Vec::new();
+    for provider in catalog.providers.iter().filter(|p| p.usable()) {
+        let available = !state.router.balancer.in_cooldown(provider.kind);
+        let own: Vec<&RateRow> = rows
+            .iter()
+            .filter(|r| r.provider_id == provider.id && !r.deprecated)
+            .collect();
+        let base =
+            |model: String, kind: String, input: String, output: String, metadata: Value| Entry {
+                provider: provider.kind.name(),
+                provider_display: provider.kind.display_name(),
+                provider_id: provider.id.clone(),
+                model,
+                kind,
+                input,
+                output,
+                metadata,
+                available,
+            };
+        if own.is_empty() {
+            for m in known_models::for_provider(provider.kind) {
+                let metadata = json!({"maxTokens": m.max_tokens, "features": m.features});
+                out.push(base(
+                    m.model.clone(),
+                    m.kind.clone(),
+                    "0".into(),
+                    "0".into(),
+                    metadata,
+                ));
+            }
+        } else {
+            for r in own {
+                let metadata = r
+                    .model_metadata
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or(json!({}));
+                out.push(base(
+                    r.model.clone(),
+                    r.kind.clone(),
+                    r.input_rate.clone(),
+                    r.output_rate.clone(),
+                    metadata,
+                ));
+            }
+        }
+    }
+    if let Some(kind) = kind {
+        out.retain(|e| e.kind == kind);
+    }
+    Ok(out)
+}
+
+/// `GET /api/ai/models` and `GET /api/ai-providers/models?type=`: the real Hub's public list.
+pub async fn ai_models(state: web::Data<AppState>, params: Params) -> ApiResult<HttpResponse> {
+    let kind = params.get("type").map(rate_type).transpose()?;
+    let list: Vec<Value> = entries(&state, kind)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "key": format!("{}/{}", e.provider, e.model),
+                "model": e.model,
+                "type": public_type(&e.kind),
+                "provider": e.provider,
+                "providerId": e.provider_id,
+                "input_credits_per_token": e.input,
+                "output_credits_per_token": e.output,
+                "modelMetadata": e.metadata,
+                "status": {"available": e.available},
+                "providerDisplayName": e.provider_display,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// `GET /api/v2/models`: OpenAI's model list of every routable `provider/model`.
+pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let created = chrono::Utc::now().timestamp();
+    let data: Vec<Value> = entries(&state, None)
+        .await?
+        .into_iter()
+        .map(|e| json!({"id": format!("{}/{}", e.provider, e.model), "object": "model", "created": created, "owned_by": e.provider}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"object": "list", "data": data})))
+}
+
+/// `GET /api/v2/status[?model=p/m]`: always 200.
+pub async fn v2_status(state: web::Data<AppState>, params: Params) -> HttpResponse {
+    let outcome = match params.get("model") {
+        Some(model) => state.router.plan(&model_name::parse(model)).map(drop),
+        None if state.router.catalog().providers.iter().any(|p| p.usable()) => Ok(()),
+        None => Err(ApiError::Unavailable(
+            "no provider is configured on this hub".into(),
+        )),
+    };
+    match outcome {
+        Ok(()) => HttpResponse::Ok().json(json!({"available": true})),
+        Err(e) => HttpResponse::Ok().json(json!({
+            "available": false,
+            "error": e.to_string(),
+            "code": e.status_code().as_u16(),
+            "type": e.kind(),
+        })),
+    }
+}
+
+/// `GET /__blocklet__.js[?type=json]` (standalone only; Blocklet Server serves it otherwise).
+pub async fn blocklet_js(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    if state.settings.mode == Mode::Blocklet {
+        return Err(ApiError::NotFound("served by Blocklet Server".into()));
+    }
+    let info = req.connection_info();
+    let meta = json!({
+        "appId": state.app_did,
+        "appPid": state.app_did,
+        "appName": "AIGNE Hub",
+        "appUrl": format!("{}://{}", info.scheme(), info.host()),
+        "componentMountPoints": [{
+            "did": HUB_DID,
+            "name": "ai-kit",
+            "title": "AIGNE Hub",
+            "mountPoint": "/",
+            "status": "running",
+        }],
+    });
+    if params.get("type") == Some("json") {
+        return Ok(HttpResponse::Ok().json(meta));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/javascript")
+        .body(format!("window.blocklet = {meta};")))
+}
