@@ -19,7 +19,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "schema.rs matches the SQLite and PostgreSQL migrations"
 scripts/gen-schema.sh --check
 
-step "tests (unit + black-box, SQLite and PostgreSQL)"
+step "interop clients (npm: openai, @aigne/aigne-hub; PyPI: openai)"
+scripts/install-interop.sh
+
+step "tests (unit + black-box on SQLite and PostgreSQL + interop with real clients)"
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi

@@ -16,6 +16,7 @@ mod config_errors;
 mod discovery;
 mod gateway;
 mod http_basics;
+mod interop;
 mod migrations;
 mod secrets;
 mod shutdown;

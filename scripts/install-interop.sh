@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the real third-party clients the interop tests drive, at pinned versions:
+# npm packages into tests/interop/node_modules, Python packages into tests/interop/.venv.
+set -euo pipefail
+cd "$(dirname "$0")/../tests/interop"
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.installed ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.installed ]; }; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  touch node_modules/.installed
+fi
+if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  touch .venv/.installed
+fi
+echo "interop clients: $(node -e 'console.log("openai@"+require("./node_modules/openai/package.json").version+", @aigne/aigne-hub@"+require("./node_modules/@aigne/aigne-hub/package.json").version)') and python openai $(.venv/bin/python -c 'import openai; print(openai.__version__)')"

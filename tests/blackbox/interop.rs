@@ -1,0 +1,117 @@
+//! Interop: the real clients (official `openai` for Python and Node, `@aigne/aigne-hub`), installed
+//! at pinned versions by scripts/install-interop.sh, against the real binary and the mock upstream.
+
+use crate::support::mock::MockUpstream;
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, json};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop"))
+}
+
+fn setup() -> (MockUpstream, HubEnv, Hub, String) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    for (name, key) in [
+        ("openai", "mock-ok"),
+        ("anthropic", "mock-ok"),
+        ("deepseek", "mock-json"),
+        ("xai", "mock-500"),
+    ] {
+        let (_, p) = json(hub.post(
+            "/api/ai-providers",
+            Some(ADMIN_KEY),
+            &json!({"name": name, "baseUrl": mock.base}),
+        ));
+        let id = p["id"].as_str().expect("id");
+        let (status, _) = json(hub.post(
+            &format!("/api/ai-providers/{id}/credentials"),
+            Some(ADMIN_KEY),
+            &json!({"name": "k", "value": key}),
+        ));
+        assert_eq!(status, 201);
+    }
+    // A member key, as an application would hold.
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "app", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key").to_owned();
+    (mock, env, hub, key)
+}
+
+fn run(program: &str, args: &[&str], hub: &Hub, key: &str) {
+    let dir = interop_dir();
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(&dir)
+        .env("HUB_URL", &hub.base)
+        .env("HUB_KEY", key)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} {args:?}: {e}; run scripts/install-interop.sh (scripts/test.sh does)")
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{stdout}\n{stderr}\nhub logs:\n{}",
+        hub.logs()
+    );
+    eprintln!("{}", stdout.trim());
+}
+
+fn require(path: &str) -> String {
+    let full = interop_dir().join(path);
+    assert!(
+        full.exists(),
+        "{} is missing: run scripts/install-interop.sh (scripts/test.sh does)",
+        full.display()
+    );
+    full.display().to_string()
+}
+
+#[test]
+fn openai_python_sdk() {
+    let python = require(".venv/bin/python");
+    let (mock, env, hub, key) = setup();
+    run(&python, &["openai_python.py"], &hub, &key);
+    // The SDK's tool definitions reached the upstream translated for Anthropic.
+    assert!(
+        mock.bodies()
+            .iter()
+            .any(|b| b["tools"][0]["input_schema"].is_object())
+    );
+    let rows = env.database.calls();
+    assert!(
+        rows.iter()
+            .any(|r| r.status == "failed" && r.model == "xai/grok-4")
+    );
+    assert!(
+        rows.iter().filter(|r| r.status == "success").count() >= 5,
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn openai_node_sdk() {
+    require("node_modules/openai/package.json");
+    let (_mock, _env, hub, key) = setup();
+    run("node", &["openai_node.mjs"], &hub, &key);
+}
+
+#[test]
+fn aigne_hub_client() {
+    require("node_modules/@aigne/aigne-hub/package.json");
+    let (_mock, env, hub, key) = setup();
+    run("node", &["aigne_hub.mjs"], &hub, &key);
+    let rows = env.database.calls();
+    assert!(
+        rows.iter()
+            .any(|r| r.model == "anthropic/claude-sonnet-4-5" && r.status == "success")
+    );
+}
