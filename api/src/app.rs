@@ -14,12 +14,13 @@ use crate::http::{fallback, request_id};
 use crate::providers::Timeouts;
 use crate::routes;
 use crate::routing::Router;
-use crate::secrets::{Cipher, encryption_secret};
+use crate::secrets::{Cipher, encryption_secret, read_or_create_key_file};
 use crate::state::AppState;
 use crate::usage::{Recorder, fail_interrupted};
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,7 +60,14 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let cipher = Arc::new(Cipher::new(&secret));
     let app_did = crate::auth::did::application_did_from_secret(&secret);
     bootstrap::ensure_admin(&db, &settings)?;
-    let interrupted = db.run_sync(|conn| fail_interrupted(conn, db.backend()))?;
+    let instance_id = read_or_create_key_file(&settings.data_dir.join("instance.id"), || {
+        uuid::Uuid::new_v4().to_string()
+    })?
+    .value
+    .expose_secret()
+    .to_owned();
+    let interrupted =
+        db.run_sync(|conn| fail_interrupted(conn, db.backend(), Some(&instance_id)))?;
     if interrupted > 0 {
         tracing::warn!(
             rows = interrupted,
@@ -95,6 +103,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         recorder,
         timeouts,
         app_did,
+        instance_id,
     });
     Ok(Prepared { state, listener })
 }
@@ -103,15 +112,32 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
 async fn refresh_catalog(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(CATALOG_REFRESH);
     tick.tick().await;
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
         if let Err(e) = state.router.reload().await {
             tracing::warn!("routing snapshot refresh failed: {e}");
         }
+        ticks += 1;
+        // PostgreSQL: calls abandoned by any instance that died are failed after 30 minutes.
+        if state.db.backend() == crate::db::Backend::Postgres && ticks % STALE_SWEEP_TICKS == 0 {
+            let backend = state.db.backend();
+            match state
+                .db
+                .run(move |conn| fail_interrupted(conn, backend, None))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(rows = n, "abandoned calls marked failed (interrupted)"),
+                Err(e) => tracing::warn!("stale call sweep failed: {e}"),
+            }
+        }
     }
 }
 
 const CATALOG_REFRESH: Duration = Duration::from_secs(5);
+/// Every minute (in refresh ticks).
+const STALE_SWEEP_TICKS: u64 = 12;
 
 fn cors() -> Cors {
     Cors::default()

@@ -21,4 +21,6 @@ pub struct AppState {
     pub timeouts: Timeouts,
     /// The Hub's own application DID (standalone identity, stable per install).
     pub app_did: String,
+    /// This instance's id (`<data dir>/instance.id`), stamped on the rows it writes.
+    pub instance_id: String,
 }

@@ -13,6 +13,7 @@ mod aigne_chat;
 mod bad_input;
 mod cli;
 mod config_errors;
+mod crash;
 mod discovery;
 mod gateway;
 mod http_basics;

@@ -173,6 +173,7 @@ diesel::table! {
         metadata -> Nullable<Text>,
         call_time -> Timestamp,
         created_at -> Timestamp,
+        instance_id -> Nullable<Text>,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct CallStart {
     pub metadata: Option<String>,
     pub call_time: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    /// The Hub instance that made the call.
+    pub instance_id: Option<String>,
 }
 
 /// The end of an attempt.

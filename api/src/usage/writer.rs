@@ -201,16 +201,27 @@ fn write_batch(
     Ok(())
 }
 
-/// Rows left `processing` by a crash become `failed` ("interrupted"): all of them on SQLite (one
-/// process owns the file), those older than 30 minutes on PostgreSQL (other instances may be
-/// mid-call).
-pub fn fail_interrupted(conn: &mut DbConnection, backend: Backend) -> Result<usize, DbError> {
-    let now = Utc::now().naive_utc();
+/// Rows left `processing` by a crash become `failed` ("interrupted"). On SQLite one process owns
+/// the file, so all of them. On PostgreSQL other instances may be mid-call: this instance's own
+/// rows (`instance_id`, stable across its restarts) at once, anyone's after 30 minutes.
+pub fn fail_interrupted(
+    conn: &mut DbConnection,
+    backend: Backend,
+    instance_id: Option<&str>,
+) -> Result<usize, DbError> {
+    let stale = Utc::now().naive_utc() - chrono::Duration::minutes(30);
     let mut query = diesel::update(model_calls::table)
         .filter(model_calls::status.eq("processing"))
         .into_boxed();
     if backend == Backend::Postgres {
-        query = query.filter(model_calls::created_at.lt(now - chrono::Duration::minutes(30)));
+        query = match instance_id {
+            Some(id) => query.filter(
+                model_calls::instance_id
+                    .eq(id.to_owned())
+                    .or(model_calls::created_at.lt(stale)),
+            ),
+            None => query.filter(model_calls::created_at.lt(stale)),
+        };
     }
     Ok(query
         .set((

@@ -90,13 +90,15 @@ pub struct CallRow {
     pub metadata: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     pub ttfb_ms: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub request_id: Option<String>,
 }
 
 impl TestDatabase {
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
         use diesel::RunQueryDsl;
-        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms FROM model_calls ORDER BY created_at, id";
+        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id";
         if self.is_postgres() {
             let mut conn = PgConnection::establish(&self.url).expect("pg");
             diesel::sql_query(sql).load(&mut conn).expect("calls")

@@ -26,7 +26,7 @@ pub async fn handle(
     let wants_json = body.wants_json();
     let chat = body.into_internal(model.model.clone())?;
     let mut plan = state.router.plan(&model)?;
-    let ctx = CallContext::new(&req, &me, requested, stream);
+    let ctx = CallContext::new(&req, &me, requested, stream, &state.instance_id);
     if stream {
         let opened = engine::open_stream(&state, &ctx, &chat, &mut plan).await?;
         let encoder = AigneEncoder(FrameWriter::new(

@@ -24,10 +24,17 @@ pub struct CallContext {
     /// The model name as the client sent it.
     pub requested_model: String,
     pub stream: bool,
+    pub instance_id: String,
 }
 
 impl CallContext {
-    pub fn new(req: &HttpRequest, me: &Identity, requested_model: String, stream: bool) -> Self {
+    pub fn new(
+        req: &HttpRequest,
+        me: &Identity,
+        requested_model: String,
+        stream: bool,
+        instance_id: &str,
+    ) -> Self {
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -49,6 +56,7 @@ impl CallContext {
             endpoint: req.path().to_owned(),
             requested_model,
             stream,
+            instance_id: instance_id.to_owned(),
         }
     }
 
@@ -88,6 +96,7 @@ impl CallContext {
             ),
             call_time: now,
             created_at: now,
+            instance_id: Some(self.instance_id.clone()),
         }
     }
 }

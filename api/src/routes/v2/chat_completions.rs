@@ -29,7 +29,7 @@ pub async fn handle(
     let include_usage = body.include_usage();
     let chat = body.into_internal(model.model.clone())?;
     let mut plan = state.router.plan(&model)?;
-    let ctx = CallContext::new(&req, &me, requested, stream);
+    let ctx = CallContext::new(&req, &me, requested, stream, &state.instance_id);
     if stream {
         let opened = engine::open_stream(&state, &ctx, &chat, &mut plan).await?;
         let (id, created) = match &opened.first {
