@@ -120,7 +120,9 @@ async fn refresh_catalog(state: web::Data<AppState>) {
         }
         ticks += 1;
         // PostgreSQL: calls abandoned by any instance that died are failed after 30 minutes.
-        if state.db.backend() == crate::db::Backend::Postgres && ticks % STALE_SWEEP_TICKS == 0 {
+        if state.db.backend() == crate::db::Backend::Postgres
+            && ticks.is_multiple_of(STALE_SWEEP_TICKS)
+        {
             let backend = state.db.backend();
             match state
                 .db
