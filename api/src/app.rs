@@ -74,12 +74,6 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             "calls left processing by an earlier stop marked failed (interrupted)"
         );
     }
-    let router = Arc::new(Router::new(
-        db.clone(),
-        cipher.clone(),
-        settings.provider_env.clone(),
-    )?);
-    let recorder = Arc::new(Recorder::start(db.clone())?);
     let http = reqwest::Client::builder()
         .connect_timeout(settings.upstream.connect_timeout)
         .tcp_nodelay(true)
@@ -87,6 +81,14 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         .pool_max_idle_per_host(256)
         .user_agent(concat!("aigne-hub/", env!("CARGO_PKG_VERSION")))
         .build()?;
+    let router = Arc::new(Router::new(
+        db.clone(),
+        cipher.clone(),
+        settings.provider_env.clone(),
+        http.clone(),
+        &settings.upstream,
+    )?);
+    let recorder = Arc::new(Recorder::start(db.clone())?);
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let timeouts = Timeouts {

@@ -491,3 +491,58 @@ fn gemini_generate_content(backend: Backend) {
 }
 
 crate::on_both_backends!(anthropic_messages, gemini_generate_content);
+
+/// A key disabled by a 401 is re-checked in the background and re-enabled once it works again.
+fn disabled_key_is_rechecked_and_restored(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend).var("AIGNE_HUB_UPSTREAM__RECHECK_BASE_SECS", "1");
+    let hub = env.start();
+    let pid = provider(&hub, "openai", &mock, &["mock-flaky", "mock-ok"]);
+    let (status, _) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+    assert_eq!(status, 200);
+    let flaky = |hub: &Hub| {
+        let (_, creds) = json(hub.get(&format!("/api/ai-providers/{pid}/credentials"), K));
+        creds["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["name"] == "key-0")
+            .expect("key-0")
+            .clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while flaky(&hub)["active"] != false {
+        assert!(Instant::now() < deadline, "not disabled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Still rejected at the first re-check (1 + 2^0 s): stays disabled.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(flaky(&hub)["active"], false);
+    let checks_before_heal = mock.calls("mock-flaky");
+    assert!(
+        checks_before_heal >= 2,
+        "no re-check happened: {checks_before_heal}"
+    );
+    mock.heal();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = flaky(&hub);
+        if c["active"] == true {
+            assert_eq!(c["error"], Value::Null, "{c}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not re-enabled: {c}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Back in rotation.
+    for _ in 0..4 {
+        let (status, _) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+        assert_eq!(status, 200);
+    }
+    assert!(
+        mock.calls("mock-flaky") > checks_before_heal + 1,
+        "the restored key is not used"
+    );
+}
+
+crate::on_both_backends!(disabled_key_is_rechecked_and_restored);

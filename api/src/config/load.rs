@@ -45,6 +45,7 @@ struct RawUpstream {
     connect_timeout_secs: u64,
     ttfb_timeout_secs: u64,
     idle_timeout_secs: u64,
+    recheck_base_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +83,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("upstream.connect_timeout_secs", "10"),
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
+    ("upstream.recheck_base_secs", "5"),
 ];
 
 /// Loads the settings. `file` is the `--config` path (falls back to `AIGNE_HUB_CONFIG`).
@@ -288,6 +290,7 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         )?,
         ttfb_timeout: secs("upstream.ttfb_timeout_secs", raw.upstream.ttfb_timeout_secs)?,
         idle_timeout: secs("upstream.idle_timeout_secs", raw.upstream.idle_timeout_secs)?,
+        recheck_base: secs("upstream.recheck_base_secs", raw.upstream.recheck_base_secs)?,
     };
     let provider_env = super::provider_envs(env).map_err(ConfigError)?;
 

@@ -25,7 +25,8 @@
 //! - `billing.enabled` / `AIGNE_HUB_BILLING__ENABLED`: `false`;
 //!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`.
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
-//!   `upstream.idle_timeout_secs` (`120`) / `AIGNE_HUB_UPSTREAM__…`.
+//!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
+//!   `AIGNE_HUB_UPSTREAM__…`.
 //! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
 //!   `GEMINI_API_KEY`, …; comma-separated values rotate) and base URLs (`<PROVIDER>_BASE_URL`),
 //!   used for a provider that has no database row.
@@ -106,6 +107,8 @@ pub struct UpstreamSettings {
     pub connect_timeout: std::time::Duration,
     pub ttfb_timeout: std::time::Duration,
     pub idle_timeout: std::time::Duration,
+    /// First wait before re-checking a credential disabled by 401/403/402 (then + 2^n s, ≤ 3 h).
+    pub recheck_base: std::time::Duration,
 }
 
 /// The validated settings. Secrets are `SecretString`, which never prints.

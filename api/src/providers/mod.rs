@@ -92,6 +92,39 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// A cheap authenticated call (the provider's model list) to see whether a key works again.
+    pub async fn check(
+        &self,
+        http: &reqwest::Client,
+        target: &Target<'_>,
+        timeouts: &Timeouts,
+    ) -> Result<(), UpstreamError> {
+        let base = target.base_url.trim_end_matches('/');
+        let (provider, builder) = match self {
+            Provider::OpenAiCompat(p) => (
+                p.provider,
+                http.get(format!("{base}/models"))
+                    .bearer_auth(target.api_key),
+            ),
+            Provider::Anthropic(_) => (
+                "anthropic",
+                http.get(format!("{base}/models"))
+                    .header("x-api-key", target.api_key)
+                    .header("anthropic-version", wire::anthropic::VERSION),
+            ),
+            Provider::Gemini(_) => (
+                "google",
+                http.get(format!("{base}/models"))
+                    .header("x-goog-api-key", target.api_key),
+            ),
+        };
+        openai_compat::send(provider, builder, timeouts)
+            .await
+            .map(drop)
+    }
+}
+
 /// Turns a non-2xx upstream answer into an error carrying the provider's own message (never the
 /// request, which holds the key). Understands `{"error":{"message"}}`, `{"error":"…"}` and
 /// `{"message":"…"}` bodies.

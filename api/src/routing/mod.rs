@@ -4,6 +4,7 @@
 mod balancer;
 pub mod catalog;
 pub mod model_name;
+mod recheck;
 
 pub use balancer::Balancer;
 pub use catalog::{Catalog, CredentialEntry, ProviderEntry};
@@ -24,6 +25,9 @@ pub struct Router {
     db: Db,
     cipher: Arc<Cipher>,
     env: Vec<ProviderEnv>,
+    http: reqwest::Client,
+    recheck_base: std::time::Duration,
+    check_timeouts: crate::providers::Timeouts,
 }
 
 /// One attempt: where it goes and with which key.
@@ -46,14 +50,29 @@ pub struct Plan {
 
 impl Router {
     /// Loads the first snapshot (start-up, before serving).
-    pub fn new(db: Db, cipher: Arc<Cipher>, env: Vec<ProviderEnv>) -> Result<Router, DbError> {
+    pub fn new(
+        db: Db,
+        cipher: Arc<Cipher>,
+        env: Vec<ProviderEnv>,
+        http: reqwest::Client,
+        upstream: &crate::config::UpstreamSettings,
+    ) -> Result<Router, DbError> {
         let catalog = db.run_sync(|conn| catalog::load(conn, &cipher, &env))?;
+        let check = upstream
+            .ttfb_timeout
+            .min(std::time::Duration::from_secs(30));
         Ok(Router {
             catalog: ArcSwap::from_pointee(catalog),
             balancer: Balancer::default(),
             db,
             cipher,
             env,
+            http,
+            recheck_base: upstream.recheck_base,
+            check_timeouts: crate::providers::Timeouts {
+                ttfb: check,
+                idle: check,
+            },
         })
     }
 
@@ -178,38 +197,62 @@ impl Router {
         None
     }
 
-    /// Records the outcome of a failed attempt; a bad key is also marked inactive in the database.
-    pub fn failed(&self, attempt: &Attempt, class: FailureClass, message: &str) {
+    /// Records the outcome of a failed attempt. A rejected stored key is marked inactive in the
+    /// database (with the upstream's reason) and re-checked in the background.
+    pub fn failed(self: &Arc<Self>, attempt: &Attempt, class: FailureClass, message: &str) {
         let Some(credential) = &attempt.credential else {
             return;
         };
         self.balancer
             .failure(attempt.provider.kind, &credential.id, class);
-        if class == FailureClass::Credential && credential.from_db {
-            let id = credential.id.clone();
-            let reason: String = message.chars().take(500).collect();
-            let db = self.db.clone();
-            tracing::warn!(credential = %id, provider = attempt.provider.kind.name(), "credential disabled: {reason}");
-            tokio::spawn(async move {
-                let result = db
-                    .run(move |conn| {
-                        use crate::db::schema::ai_credentials::dsl;
-                        use diesel::prelude::*;
-                        diesel::update(dsl::ai_credentials.find(&id))
-                            .set((
-                                dsl::active.eq(false),
-                                dsl::error.eq(reason),
-                                dsl::updated_at.eq(chrono::Utc::now().naive_utc()),
-                            ))
-                            .execute(conn)
-                            .map_err(DbError::from)
-                    })
-                    .await;
-                if let Err(e) = result {
-                    tracing::error!("could not record the disabled credential: {e}");
-                }
-            });
+        if class != FailureClass::Credential || !credential.from_db {
+            return;
         }
+        let id = credential.id.clone();
+        let reason: String = message.chars().take(500).collect();
+        tracing::warn!(credential = %id, provider = attempt.provider.kind.name(), "credential disabled: {reason}");
+        let router = self.clone();
+        let Some(provider) = Provider::for_kind(attempt.provider.kind) else {
+            return;
+        };
+        let base_url = attempt.provider.base_url.clone();
+        let secret = credential.secret.clone();
+        tokio::spawn(async move {
+            use crate::db::schema::ai_credentials::dsl;
+            use diesel::prelude::*;
+            let row_id = id.clone();
+            let stored = router
+                .db
+                .run(move |conn| {
+                    diesel::update(dsl::ai_credentials.find(&row_id))
+                        .set((
+                            dsl::active.eq(false),
+                            dsl::error.eq(reason),
+                            dsl::updated_at.eq(chrono::Utc::now().naive_utc()),
+                        ))
+                        .execute(conn)?;
+                    let value: Option<String> = dsl::ai_credentials
+                        .find(&row_id)
+                        .select(dsl::credential_value)
+                        .first(conn)
+                        .optional()?;
+                    Ok::<_, DbError>(value)
+                })
+                .await;
+            match stored {
+                Ok(stored_value) => {
+                    let disabled = recheck::Disabled {
+                        credential_id: id,
+                        provider,
+                        base_url,
+                        secret,
+                        stored_value,
+                    };
+                    recheck::spawn(router.clone(), router.http.clone(), disabled);
+                }
+                Err(e) => tracing::error!("could not record the disabled credential: {e}"),
+            }
+        });
     }
 
     pub fn succeeded(&self, attempt: &Attempt) {

@@ -1,6 +1,6 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
-//! `mock-ok`, `mock-json` (answers a JSON object), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
+//! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
 //! `mock-slow` (a chunk every 300 ms), `mock-hang` (never answers). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -16,6 +16,8 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures")
 struct Seen {
     calls: Arc<Mutex<HashMap<String, usize>>>,
     bodies: Arc<Mutex<Vec<Value>>>,
+    /// `mock-flaky` answers 401 until healed.
+    healed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct MockUpstream {
@@ -50,7 +52,10 @@ fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
 }
 
 /// Fails the way `key` asks, if it asks.
-async fn failure(key: &str, family: &str) -> Option<HttpResponse> {
+async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpResponse> {
+    if key == "mock-flaky" && !seen.healed.load(std::sync::atomic::Ordering::SeqCst) {
+        return Some(error(401, &format!("{family}/error-401.json")));
+    }
     match key {
         "mock-500" => Some(error(500, &format!("{family}/error-500.json"))),
         "mock-401" => Some(error(401, &format!("{family}/error-401.json"))),
@@ -90,7 +95,7 @@ fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
 
 async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
     let key = record(&req, &body, &seen);
-    if let Some(res) = failure(&key, "anthropic").await {
+    if let Some(res) = failure(&key, "anthropic", &seen).await {
         return res;
     }
     let model = body
@@ -132,7 +137,7 @@ async fn gemini(
     seen: web::Data<Seen>,
 ) -> HttpResponse {
     let key = record(&req, &body, &seen);
-    if let Some(res) = failure(&key, "google").await {
+    if let Some(res) = failure(&key, "google", &seen).await {
         return res;
     }
     let Some((_model, verb)) = action.split_once(':') else {
@@ -156,7 +161,7 @@ async fn gemini(
 
 async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
     let key = record(&req, &body, &seen);
-    if let Some(res) = failure(&key, "openai").await {
+    if let Some(res) = failure(&key, "openai", &seen).await {
         return res;
     }
     let model = body
@@ -189,6 +194,17 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
     sse(&key, frames)
 }
 
+/// `GET /v1/models`: the OpenAI model list (used by the Hub's credential re-check).
+async fn models(req: HttpRequest, seen: web::Data<Seen>) -> HttpResponse {
+    let key = record(&req, &Value::Null, &seen);
+    if let Some(res) = failure(&key, "openai", &seen).await {
+        return res;
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"object":"list","data":[{"id":"gpt-5-mini","object":"model","created":1,"owned_by":"openai"}]}"#)
+}
+
 fn error(status: u16, file: &str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
         .content_type("application/json")
@@ -209,6 +225,7 @@ impl MockUpstream {
                         .app_data(data.clone())
                         .route("/v1/chat/completions", web::post().to(chat))
                         .route("/v1/messages", web::post().to(messages))
+                        .route("/v1/models", web::get().to(models))
                         .route("/v1beta/models/{action}", web::post().to(gemini))
                         .default_service(web::to(|req: HttpRequest| async move {
                             eprintln!("mock: no route for {} {}", req.method(), req.uri());
@@ -236,6 +253,13 @@ impl MockUpstream {
     /// The base URL for Gemini (`…/v1beta`).
     pub fn gemini_base(&self) -> String {
         format!("{}beta", self.base)
+    }
+
+    /// Lets `mock-flaky` answer normally from now on.
+    pub fn heal(&self) {
+        self.seen
+            .healed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Calls received with `key`.

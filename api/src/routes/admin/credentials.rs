@@ -275,13 +275,15 @@ pub async fn update(
                 }
                 None => None,
             };
+            let replaced = credential_value.is_some();
             let changes = CredentialChanges {
                 name: name.clone(),
                 // A new value or a re-enable clears the recorded upstream error.
                 error: (credential_value.is_some() || body.active == Some(true)).then_some(None),
                 credential_value,
                 credential_type: new_type,
-                active: body.active,
+                // A replaced value is live again unless the caller says otherwise.
+                active: body.active.or(replaced.then_some(true)),
                 weight,
                 updated_at: Some(Utc::now().naive_utc()),
             };

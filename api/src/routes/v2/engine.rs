@@ -245,6 +245,9 @@ impl Drop for DisconnectGuard {
     }
 }
 
+/// How long a stream may be silent before a keep-alive comment goes out.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The client's body: every upstream event forwarded as it arrives.
 pub fn relay<E: Encoder>(
     state: web::Data<AppState>,
@@ -265,7 +268,17 @@ pub fn relay<E: Encoder>(
         }
         let ttfb = ctx.elapsed_ms();
         let mut failure: Option<UpstreamError> = None;
-        while let Some(item) = events.next().await {
+        loop {
+            // A comment keeps proxies and clients from timing out while the upstream is silent
+            // (the provider's own idle deadline still applies).
+            let item = match tokio::time::timeout(KEEP_ALIVE, events.next()).await {
+                Err(_) => {
+                    yield Ok(Bytes::from_static(b": keep-alive\n\n"));
+                    continue;
+                }
+                Ok(None) => break,
+                Ok(Some(item)) => item,
+            };
             match item {
                 Ok(event) => {
                     seen.observe(&event);

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Gateway benchmark (issue 4): the Hub against nginx as a pure proxy and against the mock hit
+# directly, all in one run on this machine (../shared/bench fixtures). Prints ratios and the
+# numbers behind them. Needs nginx + wrk (Debian) and oha (crates.io); installs them if missing.
+#
+#   scripts/bench.sh              # default: 15 s per step
+#   BENCH_SECS=60 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=${BENCH_DIR:-$ROOT/../shared/bench}
+SECS=${BENCH_SECS:-15}
+CONNS=64
+RATE=1000
+KEY=bench-admin-key-0123456789
+WORK=$(mktemp -d)
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need nginx || ! need wrk; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null
+fi
+need oha || cargo install oha --locked
+
+cleanup() {
+  [ -n "${HUB_PID:-}" ] && kill "$HUB_PID" 2>/dev/null || true
+  [ -f /tmp/mockllm-nginx.pid ] && kill "$(cat /tmp/mockllm-nginx.pid)" 2>/dev/null || true
+  [ -f /tmp/purepx-nginx.pid ] && kill "$(cat /tmp/purepx-nginx.pid)" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cargo build --release -p aigne-hub >/dev/null 2>&1
+nginx -c "$BENCH/mock-upstream.nginx.conf" -p "$WORK" &
+nginx -c "$BENCH/pure-proxy.nginx.conf" -p "$WORK" &
+sleep 0.5
+
+env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn \
+  AIGNE_HUB_LISTEN=127.0.0.1:18090 AIGNE_HUB_DATA_DIR="$WORK/data" AIGNE_HUB_ADMIN_KEY=$KEY \
+  OPENAI_API_KEY=bench-upstream-key OPENAI_BASE_URL=http://127.0.0.1:18080/v1 \
+  DEEPSEEK_API_KEY=bench-upstream-key DEEPSEEK_BASE_URL=http://127.0.0.1:18080/sse/v1 \
+  ./target/release/aigne-hub > "$WORK/hub.log" 2>&1 &
+HUB_PID=$!
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/healthz >/dev/null && break; sleep 0.1; done
+
+JSON_BODY='{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}'
+STREAM_BODY='{"model":"deepseek/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello."}]}'
+MOCK_STREAM_BODY='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello."}]}'
+answered=0
+
+# wrk: requests/s at $CONNS connections. Prints "rps non2xx".
+wrk_rps() {
+  local url=$1 model=$2 key=$3
+  local out
+  out=$(MODEL=$model KEY=$key wrk -t2 -c$CONNS -d${SECS}s -s "$BENCH/chat.lua" "$url")
+  local rps non2xx total
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
+  echo "$rps $total $non2xx"
+}
+
+# oha at a fixed rate: prints "p50_ms p99_ms ok_count".
+oha_latency() {
+  local url=$1 body=$2 key=$3
+  oha -q $RATE -z ${SECS}s -c $CONNS --no-tui --output-format json -m POST \
+      -H 'content-type: application/json' ${key:+-H "authorization: Bearer $key"} -d "$body" "$url" \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["latencyPercentiles"]; ok=d["statusCodeDistribution"].get("200",0); print(f"{p[\"p50\"]*1000:.3f} {p[\"p99\"]*1000:.3f} {ok}")'
+}
+
+echo "== throughput, non-stream, $CONNS connections, ${SECS}s each"
+read -r proxy_rps _ _ < <(wrk_rps http://127.0.0.1:18081/v1/chat/completions gpt-4o-mini "")
+read -r hub_rps hub_total hub_non2xx < <(wrk_rps http://127.0.0.1:18090/api/v2/chat/completions openai/gpt-4o-mini $KEY)
+answered=$((answered + hub_total - hub_non2xx))
+echo "pure proxy: $proxy_rps req/s   hub: $hub_rps req/s   ratio: $(python3 -c "print(f'{$hub_rps/$proxy_rps:.2f}')")  (hub non-2xx: $hub_non2xx)"
+
+echo "== added latency at $RATE req/s, non-stream"
+read -r m50 m99 _ < <(oha_latency http://127.0.0.1:18080/v1/chat/completions "$JSON_BODY" "")
+read -r h50 h99 hok < <(oha_latency http://127.0.0.1:18090/api/v2/chat/completions "$JSON_BODY" $KEY)
+answered=$((answered + hok))
+python3 -c "print(f'mock p50 {$m50:.3f} ms p99 {$m99:.3f} ms | hub p50 {$h50:.3f} ms p99 {$h99:.3f} ms | added p50 {$h50-$m50:.3f} ms p99 {$h99-$m99:.3f} ms')"
+
+echo "== added latency at $RATE req/s, streaming (the mock sends the whole stream at once, so this is time to first byte + relay)"
+read -r s50 s99 _ < <(oha_latency http://127.0.0.1:18080/sse/v1/chat/completions "$MOCK_STREAM_BODY" "")
+read -r t50 t99 tok < <(oha_latency http://127.0.0.1:18090/api/v2/chat/completions "$STREAM_BODY" $KEY)
+answered=$((answered + tok))
+python3 -c "print(f'mock p50 {$s50:.3f} ms p99 {$s99:.3f} ms | hub p50 {$t50:.3f} ms p99 {$t99:.3f} ms | added p50 {$t50-$s50:.3f} ms p99 {$t99-$s99:.3f} ms')"
+
+echo "== memory and rows"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$HUB_PID/status)
+echo "peak RSS: $((rss / 1024)) MB"
+kill -TERM $HUB_PID; wait $HUB_PID 2>/dev/null || true; HUB_PID=
+rows=$(python3 -c "import sqlite3; c=sqlite3.connect('$WORK/data/aigne-hub.db'); print(c.execute(\"select count(*) from model_calls where status='success'\").fetchone()[0])")
+echo "requests answered 200: $answered   success rows written: $rows   lost: $((answered - rows))"
