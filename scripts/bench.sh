@@ -64,7 +64,12 @@ oha_latency() {
   local url=$1 body=$2 key=$3
   oha -q $RATE -z ${SECS}s -c $CONNS --no-tui --output-format json -m POST \
       -H 'content-type: application/json' ${key:+-H "authorization: Bearer $key"} -d "$body" "$url" \
-    | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["latencyPercentiles"]; ok=d["statusCodeDistribution"].get("200",0); print(f"{p[\"p50\"]*1000:.3f} {p[\"p99\"]*1000:.3f} {ok}")'
+    | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d["latencyPercentiles"]
+ok = d["statusCodeDistribution"].get("200", 0)
+print("%.3f %.3f %d" % (p["p50"] * 1000, p["p99"] * 1000, ok))'
 }
 
 echo "== throughput, non-stream, $CONNS connections, ${SECS}s each"

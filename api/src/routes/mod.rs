@@ -20,11 +20,13 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
+    // The gateway first: the router tries routes in order, and the admin routes' `{id}` patterns
+    // are regular expressions that would otherwise run on every gateway call.
+    v2::configure(cfg);
     // Before the admin routes: `/ai-providers/models` is not a provider id.
     cfg.route("/ai/models", web::get().to(public::ai_models))
         .route("/ai-providers/models", web::get().to(public::ai_models))
         .route("/v2/models", web::get().to(public::v2_models))
         .route("/v2/status", web::get().to(public::v2_status));
     admin::configure(cfg);
-    v2::configure(cfg);
 }

@@ -1,7 +1,13 @@
 //! The group-commit writer: one thread owns the writes to `model_calls`; callers queue work
 //! without waiting, except for the final row of an answer, which the caller awaits before the
 //! last byte goes out (so a client that saw a complete answer always has its row). Each batch
-//! is one transaction; a start and its finish in the same batch become one insert.
+//! is one transaction.
+//!
+//! A `processing` row is held in memory for up to [`START_DELAY`] before it is written: when the
+//! call ends within that time (most non-streaming calls), one insert of the final row replaces an
+//! insert and an update. Consequence, accepted on purpose: an attempt cut off by a crash within
+//! its first 200 ms leaves no row at all (its client got no answer either); any longer attempt
+//! leaves a `processing` row that the next start marks `failed`.
 
 use super::calls::{CallFinish, CallStart};
 use crate::db::schema::{ai_credentials, model_calls};
@@ -10,10 +16,16 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 const BATCH: usize = 512;
+/// How long a `processing` row waits in memory for its finish before it is written.
+pub const START_DELAY: Duration = Duration::from_millis(200);
+/// How often held rows are looked at when nothing else arrives.
+const TICK: Duration = Duration::from_millis(50);
 
 enum Op {
     Start(Box<CallStart>),
@@ -31,13 +43,13 @@ enum Op {
 
 /// Handle to the writer thread. Cloning shares the queue.
 pub struct Recorder {
-    tx: mpsc::UnboundedSender<Op>,
+    tx: mpsc::Sender<Op>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Recorder {
     pub fn start(db: Db) -> std::io::Result<Recorder> {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("usage-writer".into())
             .spawn(move || run(db, rx))?;
@@ -115,20 +127,33 @@ impl Recorder {
     }
 }
 
-fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Op>) {
+fn run(db: Db, rx: mpsc::Receiver<Op>) {
     let mut ops = Vec::with_capacity(BATCH);
-    while rx.blocking_recv().map(|op| ops.push(op)).is_some() {
+    // Starts not written yet, by call id, with when they arrived.
+    let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
+    loop {
+        match rx.recv_timeout(TICK) {
+            Ok(op) => ops.push(op),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let mut acks = Vec::new();
+                let _ = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, true, &mut acks));
+                return;
+            }
+        }
         while ops.len() < BATCH {
             match rx.try_recv() {
                 Ok(op) => ops.push(op),
                 Err(_) => break,
             }
         }
+        if ops.is_empty() && held.values().all(|(_, at)| at.elapsed() < START_DELAY) {
+            continue;
+        }
         let mut acks = Vec::new();
-        let result = db.run_sync(|conn| write_batch(conn, &mut ops, &mut acks));
-        if let Err(e) = result {
-            tracing::error!("usage batch of {} operations failed: {e}", ops.len());
-            // Retry the batch once row by row would duplicate inserts; keep it simple and loud.
+        if let Err(e) = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, false, &mut acks))
+        {
+            tracing::error!("usage batch failed: {e}");
         }
         ops.clear();
         for ack in acks {
@@ -140,22 +165,26 @@ fn run(db: Db, mut rx: mpsc::UnboundedReceiver<Op>) {
 fn write_batch(
     conn: &mut DbConnection,
     ops: &mut Vec<Op>,
+    held: &mut HashMap<String, (CallStart, Instant)>,
+    flush_all: bool,
     acks: &mut Vec<oneshot::Sender<()>>,
 ) -> Result<(), DbError> {
-    // Coalesce: a start and its finish in the same batch are one insert.
-    let mut starts: Vec<CallStart> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
+    let mut flush = flush_all;
     for op in ops.drain(..) {
         match op {
             Op::Start(row) => {
-                index.insert(row.id.clone(), starts.len());
-                starts.push(*row);
+                held.insert(row.id.clone(), (*row, Instant::now()));
             }
             Op::Finish { id, finish, done } => {
-                match index.get(&id) {
-                    Some(i) => finish.apply(&mut starts[*i]),
+                match held.remove(&id) {
+                    // Never written: one insert of the final row.
+                    Some((mut row, _)) => {
+                        finish.apply(&mut row);
+                        finished.push(row);
+                    }
                     None => finishes.push((id, finish)),
                 }
                 acks.extend(done);
@@ -165,23 +194,32 @@ fn write_batch(
                 entry.0 += 1;
                 entry.1 = at;
             }
-            Op::Flush(done) => acks.push(done),
+            Op::Flush(done) => {
+                flush = true;
+                acks.push(done);
+            }
         }
     }
-    conn.transaction(|c| {
-        for chunk in starts.chunks(200) {
-            match c {
-                DbConnection::Sqlite(s) => {
-                    diesel::insert_into(model_calls::table)
-                        .values(chunk)
-                        .execute(s)?;
-                }
-                DbConnection::Postgres(p) => {
-                    diesel::insert_into(model_calls::table)
-                        .values(chunk)
-                        .execute(p)?;
-                }
-            }
+    // Starts whose call is still running after the delay (or all, on a flush) are written now.
+    let due: Vec<String> = held
+        .iter()
+        .filter(|(_, (_, at))| flush || at.elapsed() >= START_DELAY)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut processing = Vec::with_capacity(due.len());
+    for id in due {
+        if let Some((row, _)) = held.remove(&id) {
+            processing.push(row);
+        }
+    }
+    if processing.is_empty() && finished.is_empty() && finishes.is_empty() && used.is_empty() {
+        return Ok(());
+    }
+    let result = conn.transaction(|c| {
+        for row in processing.iter().chain(finished.iter()) {
+            diesel::insert_into(model_calls::table)
+                .values(row)
+                .execute(c)?;
         }
         for (id, finish) in &finishes {
             diesel::update(model_calls::table.find(id))
@@ -197,7 +235,14 @@ fn write_batch(
                 .execute(c)?;
         }
         Ok::<_, diesel::result::Error>(())
-    })?;
+    });
+    if result.is_err() {
+        // Keep the processing rows for the next batch rather than losing them.
+        for row in processing {
+            held.insert(row.id.clone(), (row, Instant::now()));
+        }
+    }
+    result?;
     Ok(())
 }
 
