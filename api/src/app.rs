@@ -140,6 +140,17 @@ async fn refresh_catalog(state: web::Data<AppState>) {
 }
 
 const CATALOG_REFRESH: Duration = Duration::from_secs(5);
+
+/// SQLite: checkpoints the WAL once a second off the request path (see `Db::checkpoint`).
+async fn checkpoint_wal(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = db.checkpoint().await {
+            tracing::warn!("WAL checkpoint failed: {e}");
+        }
+    }
+}
 /// Every minute (in refresh ticks).
 const STALE_SWEEP_TICKS: u64 = 12;
 
@@ -181,8 +192,10 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     tracing::info!("listening on http://{addr}");
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
+    let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
     server.run().await?;
     refresher.abort();
+    checkpointer.abort();
     // Every usage row queued by the requests that just finished is committed before exit.
     state.recorder.flush().await;
     tracing::info!("stopped");

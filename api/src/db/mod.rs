@@ -76,6 +76,20 @@ impl Db {
         .map_err(|e| E::from(DbError::Unavailable(format!("blocking task failed: {e}"))))?
     }
 
+    /// Copies committed WAL pages into the SQLite file without blocking writers (PASSIVE); run
+    /// periodically because pooled connections do not checkpoint on commit. No-op on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), DbError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        self.run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(DbError::from)
+        })
+        .await
+    }
+
     /// Runs `f` with a pooled connection on the current thread (CLI and start-up only).
     pub fn run_sync<T, E, F>(&self, f: F) -> Result<T, E>
     where
