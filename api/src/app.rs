@@ -186,6 +186,9 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             .default_service(web::to(fallback::not_found))
     })
     .shutdown_timeout(settings.shutdown_timeout_secs)
+    // actix keeps the OS default (Nagle on) unless told: with a response written in several
+    // pieces (every stream), Nagle against the client's delayed ACK stalls ~40 ms.
+    .tcp_nodelay(true)
     .listen(listener)?;
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
