@@ -1,8 +1,7 @@
 //! Anthropic: `POST {base}/messages` with `x-api-key` and `anthropic-version`.
 
 use super::error::UpstreamError;
-use super::openai_compat::send;
-use super::sse;
+use super::http::{send_json, send_sse};
 use super::types::{ChatRequest, ChatResponse};
 use super::wire::anthropic::{MessageResponse, StreamState, VERSION, request_body};
 use super::{EventStream, Target, Timeouts};
@@ -35,13 +34,8 @@ impl Anthropic {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<ChatResponse, UpstreamError> {
-        let response = send(PROVIDER, Self::request(http, target, req, false), timeouts).await?;
-        let bytes = tokio::time::timeout(timeouts.idle, response.bytes())
-            .await
-            .map_err(|_| UpstreamError::Timeout(PROVIDER, timeouts.idle))?
-            .map_err(|e| UpstreamError::Protocol(PROVIDER, format!("answer broke off: {e}")))?;
-        let parsed: MessageResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| UpstreamError::Protocol(PROVIDER, format!("unreadable answer: {e}")))?;
+        let parsed: MessageResponse =
+            send_json(PROVIDER, Self::request(http, target, req, false), timeouts).await?;
         Ok(parsed.into_internal())
     }
 
@@ -52,22 +46,15 @@ impl Anthropic {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<EventStream, UpstreamError> {
-        let response = send(PROVIDER, Self::request(http, target, req, true), timeouts).await?;
-        let mut events = Box::pin(sse::events(PROVIDER, response, timeouts.idle));
+        let mut values =
+            Box::pin(send_sse(PROVIDER, Self::request(http, target, req, true), timeouts).await?);
         Ok(Box::pin(async_stream::stream! {
             let mut state = StreamState::default();
             let mut out = Vec::new();
-            while let Some(item) = events.next().await {
-                let event = match item {
-                    Ok(e) => e,
-                    Err(e) => { yield Err(e); return; }
-                };
-                if event.data.trim().is_empty() {
-                    continue;
-                }
-                let data: serde_json::Value = match serde_json::from_str(&event.data) {
+            while let Some(item) = values.next().await {
+                let data = match item {
                     Ok(v) => v,
-                    Err(e) => { yield Err(UpstreamError::Protocol(PROVIDER, format!("unreadable event: {e}"))); return; }
+                    Err(e) => { yield Err(e); return; }
                 };
                 if let Err(message) = state.on_event(&data, &mut out) {
                     yield Err(UpstreamError::Protocol(PROVIDER, message));

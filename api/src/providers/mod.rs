@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod gemini;
+pub mod http;
 pub mod known_models;
 pub mod openai_compat;
 mod sse;
@@ -96,7 +97,7 @@ impl Provider {
     /// A cheap authenticated call (the provider's model list) to see whether a key works again.
     pub async fn check(
         &self,
-        http: &reqwest::Client,
+        client: &reqwest::Client,
         target: &Target<'_>,
         timeouts: &Timeouts,
     ) -> Result<(), UpstreamError> {
@@ -104,24 +105,25 @@ impl Provider {
         let (provider, builder) = match self {
             Provider::OpenAiCompat(p) => (
                 p.provider,
-                http.get(format!("{base}/models"))
+                client
+                    .get(format!("{base}/models"))
                     .bearer_auth(target.api_key),
             ),
             Provider::Anthropic(_) => (
                 "anthropic",
-                http.get(format!("{base}/models"))
+                client
+                    .get(format!("{base}/models"))
                     .header("x-api-key", target.api_key)
                     .header("anthropic-version", wire::anthropic::VERSION),
             ),
             Provider::Gemini(_) => (
                 "google",
-                http.get(format!("{base}/models"))
+                client
+                    .get(format!("{base}/models"))
                     .header("x-goog-api-key", target.api_key),
             ),
         };
-        openai_compat::send(provider, builder, timeouts)
-            .await
-            .map(drop)
+        http::send(provider, builder, timeouts).await.map(drop)
     }
 }
 
