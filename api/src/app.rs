@@ -66,6 +66,15 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     .value
     .expose_secret()
     .to_owned();
+    if !settings.providers.is_empty() {
+        let changed =
+            db.run_sync(|conn| crate::providers::seed::apply(conn, &cipher, &settings.providers))?;
+        tracing::info!(
+            providers = settings.providers.len(),
+            changed,
+            "providers from the config file applied"
+        );
+    }
     let interrupted =
         db.run_sync(|conn| fail_interrupted(conn, db.backend(), Some(&instance_id)))?;
     if interrupted > 0 {

@@ -546,3 +546,64 @@ fn disabled_key_is_rechecked_and_restored(backend: Backend) {
 }
 
 crate::on_both_backends!(disabled_key_is_rechecked_and_restored);
+
+/// `[[providers]]` in the TOML file: upserted at start, keys as `config-<n>` credentials that
+/// follow the file across restarts; a bad entry stops the start naming it.
+#[test]
+fn providers_from_the_config_file() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let file = env.dir.path().join("hub.toml");
+    let write = |keys: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[[providers]]\nname = \"openai\"\nbase_url = \"{}\"\nkeys = [{keys}]\n",
+                mock.base
+            ),
+        )
+        .expect("write config");
+    };
+    write(r#""mock-500", "mock-ok""#);
+    let env = env.var("AIGNE_HUB_CONFIG", &file.display().to_string());
+    let hub = env.start();
+    let (status, body) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(mock.calls("mock-500"), 1);
+    let (_, providers) = json(hub.get("/api/ai-providers", K));
+    let creds = providers["list"][0]["credentials"]
+        .as_array()
+        .expect("credentials")
+        .clone();
+    let names: Vec<&str> = creds.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["config-0", "config-1"]);
+    assert_eq!(creds[1]["maskedValue"], "***");
+    assert!(hub.stop().success());
+
+    // The file changes: config-0 gets the new key, config-1 goes away.
+    write(r#""mock-json""#);
+    let hub = env.start();
+    let (_, providers) = json(hub.get("/api/ai-providers", K));
+    assert_eq!(providers["count"], 1);
+    let creds = providers["list"][0]["credentials"]
+        .as_array()
+        .expect("credentials")
+        .clone();
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0]["name"], "config-0");
+    let (_, answer) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        r#"{"answer": 42}"#
+    );
+    assert!(hub.stop().success());
+
+    std::fs::write(&file, "[[providers]]\nname = \"skynet\"\n").expect("write");
+    let out = env.command().output().expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("providers[0]") && stderr.contains("skynet"),
+        "{stderr}"
+    );
+}

@@ -37,6 +37,8 @@ struct Raw {
     database: RawDatabase,
     billing: RawBilling,
     upstream: RawUpstream,
+    #[serde(default)]
+    providers: Vec<super::ProviderSeed>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,9 +296,15 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
     };
     let provider_env = super::provider_envs(env).map_err(ConfigError)?;
 
+    for (i, seed) in raw.providers.iter().enumerate() {
+        seed.validate()
+            .map_err(|e| ConfigError(format!("`providers[{i}]` (config file): {e}")))?;
+    }
+
     Ok(Settings {
         mode,
         upstream,
+        providers: raw.providers,
         provider_env,
         listen,
         data_dir,

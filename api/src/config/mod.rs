@@ -27,6 +27,8 @@
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
 //!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
 //!   `AIGNE_HUB_UPSTREAM__…`.
+//! - `[[providers]]` tables (`name`, `display_name`, `base_url`, `region`, `enabled`, `keys`):
+//!   upserted into the database at start.
 //! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
 //!   `GEMINI_API_KEY`, …; comma-separated values rotate) and base URLs (`<PROVIDER>_BASE_URL`),
 //!   used for a provider that has no database row.
@@ -128,6 +130,48 @@ pub struct Settings {
     pub upstream: UpstreamSettings,
     /// Providers configured by the real Hub's env variables (fallback when no database row).
     pub provider_env: Vec<ProviderEnv>,
+    /// `[[providers]]` of the TOML file, upserted into the database at start.
+    pub providers: Vec<ProviderSeed>,
+}
+
+/// A `[[providers]]` entry of the TOML file. Its keys become credentials named `config-<n>`, which
+/// the file owns: they are replaced when the file changes and removed when they leave it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSeed {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub base_url: Option<String>,
+    pub region: Option<String>,
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub keys: Vec<secrecy::SecretString>,
+}
+
+impl ProviderSeed {
+    pub fn kind(&self) -> Option<crate::providers::ProviderKind> {
+        self.name.parse().ok()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.kind().is_none() {
+            return Err(format!(
+                "name: unknown provider '{}'; expected one of {}",
+                self.name,
+                crate::providers::ProviderKind::names()
+            ));
+        }
+        if let Some(url) = &self.base_url {
+            let parsed =
+                url::Url::parse(url).map_err(|e| format!("base_url: '{url}' is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(format!(
+                    "base_url: '{url}' must be an http:// or https:// URL"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -68,3 +68,11 @@ pub fn update(conn: &mut DbConnection, id: &str, changes: &ProviderChanges) -> Q
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(ai_providers::table.find(id)).execute(conn)
 }
+
+pub fn by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<ProviderRow>> {
+    ai_providers::table
+        .filter(ai_providers::name.eq(name))
+        .select(ProviderRow::as_select())
+        .first(conn)
+        .optional()
+}

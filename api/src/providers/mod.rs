@@ -8,6 +8,7 @@ pub mod gemini;
 pub mod http;
 pub mod known_models;
 pub mod openai_compat;
+pub mod seed;
 mod sse;
 pub mod types;
 pub mod wire;
