@@ -607,3 +607,62 @@ fn providers_from_the_config_file() {
         "{stderr}"
     );
 }
+
+/// Deadlines: a provider that never answers is cut at the time-to-first-byte deadline and the next
+/// key answers (or 504 when none is left); a stream that goes silent is cut at the idle deadline
+/// with an error frame and a failed row.
+fn ttfb_and_idle_deadlines(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend)
+        .var("AIGNE_HUB_UPSTREAM__TTFB_TIMEOUT_SECS", "1")
+        .var("AIGNE_HUB_UPSTREAM__IDLE_TIMEOUT_SECS", "1");
+    let hub = env.start();
+    provider(&hub, "openai", &mock, &["mock-hang", "mock-ok"]);
+    provider(&hub, "xai", &mock, &["mock-hang"]);
+    provider(&hub, "deepseek", &mock, &["mock-stall"]);
+
+    let started = Instant::now();
+    let (status, body) = json(chat(&hub, hello("openai/gpt-5-mini", false)));
+    assert_eq!(status, 200, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let err = error_of(chat(&hub, hello("xai/grok-4", false)), 504);
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("xai") && m.contains("did not answer")),
+        "{err}"
+    );
+
+    let frames = sse_data(chat(&hub, hello("deepseek/deepseek-chat", true)));
+    let text: String = frames
+        .iter()
+        .filter_map(|f| serde_json::from_str::<Value>(f).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "Hello", "the chunks before the stall were forwarded");
+    let last: Value = serde_json::from_str(frames.last().expect("frames")).expect("json");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not answer")),
+        "{frames:?}"
+    );
+
+    let rows = env.database.calls();
+    let timed_out = rows
+        .iter()
+        .filter(|r| {
+            r.error_reason
+                .as_deref()
+                .is_some_and(|e| e.contains("did not answer"))
+        })
+        .count();
+    assert_eq!(timed_out, 3, "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.status == "success").count(), 1);
+}
+
+crate::on_both_backends!(ttfb_and_idle_deadlines);

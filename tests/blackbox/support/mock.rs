@@ -1,7 +1,7 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
 //! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
-//! `mock-slow` (a chunk every 300 ms), `mock-hang` (never answers). Calls are counted per key.
+//! `mock-slow` (a chunk every 300 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
@@ -72,6 +72,7 @@ async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpResponse> {
 fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
     let cut = key == "mock-cut";
     let slow = key == "mock-slow";
+    let stall = key == "mock-stall";
     let body = async_stream::stream! {
         for (i, frame) in frames.iter().enumerate() {
             if slow && i > 0 {
@@ -80,6 +81,9 @@ fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
             if cut && i > 0 {
                 // Paced, so the first chunks are on the wire before the cut.
                 actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            }
+            if stall && i == 2 {
+                actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
             }
             if cut && i == 3 {
                 yield Err(std::io::Error::other("mock cut the stream"));
