@@ -66,7 +66,15 @@ fn json_and_stream(backend: Backend) {
     provider(&hub, "openai", &mock, &["mock-ok"]);
 
     let res = chat(&hub, hello("openai/gpt-5-mini", false));
-    assert!(res.headers().contains_key("server-timing"));
+    let timing = res.headers()["server-timing"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let names: Vec<&str> = timing
+        .split(", ")
+        .filter_map(|m| m.split(';').next())
+        .collect();
+    assert_eq!(names, ["auth", "upstream", "total"], "{timing}");
     let (status, body) = json(res);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["object"], "chat.completion");

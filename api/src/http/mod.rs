@@ -8,4 +8,4 @@ pub mod request_id;
 
 pub use json::ApiJson;
 pub use params::Params;
-pub use request_id::RequestId;
+pub use request_id::{Arrived, RequestId};

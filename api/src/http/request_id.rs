@@ -13,6 +13,10 @@ pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// When the request arrived (in request extensions), for `Server-Timing`.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrived(pub Instant);
+
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
@@ -33,7 +37,11 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
+    {
+        let mut ext = req.extensions_mut();
+        ext.insert(RequestId(id.clone()));
+        ext.insert(Arrived(started));
+    }
     let method = req.method().clone();
     let path = req.path().to_owned();
 

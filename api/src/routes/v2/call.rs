@@ -2,7 +2,7 @@
 //! `model_calls` row of each attempt.
 
 use crate::auth::Identity;
-use crate::http::RequestId;
+use crate::http::{Arrived, RequestId};
 use crate::providers::UpstreamError;
 use crate::providers::types::Usage;
 use crate::routing::Attempt;
@@ -15,7 +15,10 @@ use std::time::Instant;
 pub const APP_DID_HEADER: &str = "x-aigne-hub-client-did";
 
 pub struct CallContext {
+    /// When the request arrived.
     pub started: Instant,
+    /// Authentication and body parsing, before the handler ran.
+    pub auth_ms: f64,
     pub user_did: String,
     pub app_did: Option<String>,
     pub request_id: String,
@@ -43,8 +46,13 @@ impl CallContext {
                 .filter(|v| !v.is_empty() && v.len() <= 200)
                 .map(str::to_owned)
         };
+        let started = req
+            .extensions()
+            .get::<Arrived>()
+            .map_or_else(Instant::now, |a| a.0);
         CallContext {
-            started: Instant::now(),
+            started,
+            auth_ms: started.elapsed().as_secs_f64() * 1000.0,
             user_did: me.user_did.clone(),
             app_did: header(APP_DID_HEADER),
             request_id: req

@@ -324,5 +324,8 @@ pub fn sse_response() -> actix_web::HttpResponseBuilder {
 
 pub fn server_timing(ctx: &CallContext, upstream_ms: f64) -> String {
     let total = ctx.started.elapsed().as_secs_f64() * 1000.0;
-    format!("upstream;dur={upstream_ms:.1}, total;dur={total:.1}")
+    format!(
+        "auth;dur={:.1}, upstream;dur={upstream_ms:.1}, total;dur={total:.1}",
+        ctx.auth_ms
+    )
 }
