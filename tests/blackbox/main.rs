@@ -19,6 +19,7 @@ mod gateway;
 mod http_basics;
 mod interop;
 mod migrations;
+mod scale_out;
 mod secrets;
 mod shutdown;
 mod startup;
