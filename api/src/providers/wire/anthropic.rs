@@ -56,16 +56,8 @@ fn decode_text(b64: &str) -> String {
 /// The request body (`stream` adds `"stream": true`).
 pub fn request_body(req: &ChatRequest, stream: bool) -> Value {
     let mut system: Vec<Value> = Vec::new();
-    let mut turns: Vec<(String, Vec<Value>)> = Vec::new();
-    let mut push = |role: &str, mut content: Vec<Value>| {
-        if content.is_empty() {
-            return;
-        }
-        match turns.last_mut() {
-            Some((r, c)) if r == role => c.append(&mut content),
-            _ => turns.push((role.to_owned(), content)),
-        }
-    };
+    let mut turns = super::Turns::default();
+    let mut push = |role: &str, content: Vec<Value>| turns.push(role, content);
     for m in &req.messages {
         match m.role {
             Role::System => system.extend(blocks(&m.content)),
@@ -109,6 +101,7 @@ pub fn request_body(req: &ChatRequest, stream: bool) -> Value {
         "messages".into(),
         Value::Array(
             turns
+                .0
                 .into_iter()
                 .map(|(role, content)| json!({"role": role, "content": content}))
                 .collect(),

@@ -45,17 +45,9 @@ fn guess_mime(url: &str) -> &'static str {
 
 pub fn request_body(req: &ChatRequest) -> Value {
     let mut system: Vec<Value> = Vec::new();
-    let mut contents: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut contents = super::Turns::default();
     let mut names: HashMap<&str, &str> = HashMap::new();
-    let mut push = |role: &str, mut p: Vec<Value>| {
-        if p.is_empty() {
-            return;
-        }
-        match contents.last_mut() {
-            Some((r, existing)) if r == role => existing.append(&mut p),
-            _ => contents.push((role.to_owned(), p)),
-        }
-    };
+    let mut push = |role: &str, p: Vec<Value>| contents.push(role, p);
     for m in &req.messages {
         match m.role {
             Role::System => system.extend(parts(&m.content)),
@@ -91,6 +83,7 @@ pub fn request_body(req: &ChatRequest) -> Value {
         "contents".into(),
         Value::Array(
             contents
+                .0
                 .into_iter()
                 .map(|(role, p)| json!({"role": role, "parts": p}))
                 .collect(),

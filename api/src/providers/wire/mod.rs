@@ -5,3 +5,22 @@ pub mod aigne;
 pub mod anthropic;
 pub mod gemini;
 pub mod openai;
+
+use serde_json::Value;
+
+/// Conversation turns for APIs that want roles to alternate (Anthropic, Gemini): content for the
+/// same role as the previous turn joins that turn; empty content adds nothing.
+#[derive(Default)]
+pub struct Turns(pub Vec<(String, Vec<Value>)>);
+
+impl Turns {
+    pub fn push(&mut self, role: &str, mut content: Vec<Value>) {
+        if content.is_empty() {
+            return;
+        }
+        match self.0.last_mut() {
+            Some((r, existing)) if r == role => existing.append(&mut content),
+            _ => self.0.push((role.to_owned(), content)),
+        }
+    }
+}
