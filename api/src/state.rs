@@ -14,7 +14,8 @@ pub struct AppState {
     pub db: Db,
     pub cipher: Arc<Cipher>,
     pub keys: KeyCache,
-    /// One HTTP client for every upstream call (pooled, TCP_NODELAY), built at start.
+    /// The upstream client of background work (credential re-checks), built at start. Requests
+    /// use their worker's own client ([`WorkerHttp`]).
     pub http: reqwest::Client,
     pub router: Arc<Router>,
     pub recorder: Arc<Recorder>,
@@ -24,3 +25,7 @@ pub struct AppState {
     /// This instance's id (`<data dir>/instance.id`), stamped on the rows it writes.
     pub instance_id: String,
 }
+
+/// One HTTP worker's upstream client (pooled, TCP_NODELAY), built when the worker starts and
+/// used by every gateway call on that worker.
+pub struct WorkerHttp(pub reqwest::Client);

@@ -12,6 +12,7 @@ pub mod providers;
 pub mod rates;
 pub mod schema;
 pub mod users;
+pub mod wal;
 
 pub use migrate::{has_pending_migrations, revert_all_migrations, run_migrations};
 pub use page::Page;
@@ -45,13 +46,18 @@ pub enum Backend {
 pub struct Db {
     pool: Pool<pool::Manager>,
     backend: Backend,
+    wal: std::sync::Arc<wal::WalState>,
 }
 
 impl Db {
     /// Opens the pool (creating the SQLite file's directory if needed).
     pub fn connect(settings: &DatabaseSettings) -> Result<Self, DbError> {
         let (pool, backend) = build_pool(settings)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            wal: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -74,20 +80,6 @@ impl Db {
         })
         .await
         .map_err(|e| E::from(DbError::Unavailable(format!("blocking task failed: {e}"))))?
-    }
-
-    /// Copies committed WAL pages into the SQLite file without blocking writers (PASSIVE); run
-    /// periodically because pooled connections do not checkpoint on commit. No-op on PostgreSQL.
-    pub async fn checkpoint(&self) -> Result<(), DbError> {
-        if self.backend != Backend::Sqlite {
-            return Ok(());
-        }
-        self.run(|conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-                .map_err(DbError::from)
-        })
-        .await
     }
 
     /// Runs `f` with a pooled connection on the current thread (CLI and start-up only).

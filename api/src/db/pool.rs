@@ -34,11 +34,12 @@ impl ManageConnection for Manager {
                     .map_err(r2d2::Error::ConnectionError)?;
                 // busy_timeout first: switching to WAL may itself wait for a lock.
                 // No automatic checkpoints on commit: a checkpoint (and its fsync) would stall the
-                // committing request; `Db::checkpoint` runs them in the background instead.
+                // committing request; `db::wal` runs them instead. A WAL file that grew in a burst
+                // is cut back to 64 MiB when it starts over.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA wal_autocheckpoint = 0;",
+                     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
                     self.busy_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;

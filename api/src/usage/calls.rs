@@ -7,6 +7,9 @@ use diesel::prelude::*;
 /// The row of an attempt as it starts (`processing`).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = model_calls)]
+// None is NULL (no optional column has a default), which lets SQLite take many rows in one
+// multi-row INSERT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct CallStart {
     pub id: String,
     pub provider_id: Option<String>,

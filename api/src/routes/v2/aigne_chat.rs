@@ -9,13 +9,14 @@ use crate::providers::UpstreamError;
 use crate::providers::types::{StreamEvent, Usage};
 use crate::providers::wire::aigne::{AigneChatRequest, FrameWriter, answer_json};
 use crate::routing::model_name;
-use crate::state::AppState;
+use crate::state::{AppState, WorkerHttp};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn handle(
     req: HttpRequest,
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
+    http: web::Data<WorkerHttp>,
     ApiJson(body): ApiJson<AigneChatRequest>,
 ) -> ApiResult<HttpResponse> {
     let requested = body
@@ -28,14 +29,14 @@ pub async fn handle(
     let mut plan = state.router.plan(&model)?;
     let ctx = CallContext::new(&req, &me, requested, stream, &state.instance_id);
     if stream {
-        let opened = engine::open_stream(&state, &ctx, &chat, &mut plan).await?;
+        let opened = engine::open_stream(&state, &http.0, &ctx, &chat, &mut plan).await?;
         let encoder = AigneEncoder(FrameWriter::new(
             opened.model_with_provider.clone(),
             wants_json,
         ));
         return Ok(engine::sse_response().streaming(engine::relay(state, ctx, opened, encoder)));
     }
-    let done = engine::complete(&state, &ctx, &chat, &mut plan).await?;
+    let done = engine::complete(&state, &http.0, &ctx, &chat, &mut plan).await?;
     let body = answer_json(
         &done.response,
         &chat.model,

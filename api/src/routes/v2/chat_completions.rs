@@ -9,13 +9,14 @@ use crate::providers::UpstreamError;
 use crate::providers::types::{StreamEvent, Usage};
 use crate::providers::wire::openai::{self as wire, ChatCompletionRequest, ChunkWriter};
 use crate::routing::model_name;
-use crate::state::AppState;
+use crate::state::{AppState, WorkerHttp};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn handle(
     req: HttpRequest,
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
+    http: web::Data<WorkerHttp>,
     ApiJson(body): ApiJson<ChatCompletionRequest>,
 ) -> ApiResult<HttpResponse> {
     let requested = body
@@ -31,7 +32,7 @@ pub async fn handle(
     let mut plan = state.router.plan(&model)?;
     let ctx = CallContext::new(&req, &me, requested, stream, &state.instance_id);
     if stream {
-        let opened = engine::open_stream(&state, &ctx, &chat, &mut plan).await?;
+        let opened = engine::open_stream(&state, &http.0, &ctx, &chat, &mut plan).await?;
         let (id, created) = match &opened.first {
             StreamEvent::Start { id, created, .. } if !id.is_empty() => (id.clone(), *created),
             _ => (
@@ -50,7 +51,7 @@ pub async fn handle(
         };
         return Ok(engine::sse_response().streaming(engine::relay(state, ctx, opened, encoder)));
     }
-    let done = engine::complete(&state, &ctx, &chat, &mut plan).await?;
+    let done = engine::complete(&state, &http.0, &ctx, &chat, &mut plan).await?;
     let body = wire::completion_json(&done.response, &ctx.requested_model).to_string();
     Ok(HttpResponse::Ok()
         .content_type("application/json")

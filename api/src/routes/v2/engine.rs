@@ -59,6 +59,7 @@ fn on_success(state: &AppState, attempt: &Attempt) {
 /// Runs attempts until one answers; its row is committed before this returns.
 pub async fn complete(
     state: &AppState,
+    http: &reqwest::Client,
     ctx: &CallContext,
     chat: &ChatRequest,
     plan: &mut Plan,
@@ -72,7 +73,7 @@ pub async fn complete(
         let sent = Instant::now();
         match attempt
             .implementation
-            .infer(&state.http, &target(&attempt), chat, &state.timeouts)
+            .infer(http, &target(&attempt), chat, &state.timeouts)
             .await
         {
             Ok(response) => {
@@ -119,6 +120,7 @@ pub struct Opened {
 /// Runs attempts until one stream yields its first event.
 pub async fn open_stream(
     state: &AppState,
+    http: &reqwest::Client,
     ctx: &CallContext,
     chat: &ChatRequest,
     plan: &mut Plan,
@@ -132,7 +134,7 @@ pub async fn open_stream(
         let sent = Instant::now();
         let opened = attempt
             .implementation
-            .infer_stream(&state.http, &target(&attempt), chat, &state.timeouts)
+            .infer_stream(http, &target(&attempt), chat, &state.timeouts)
             .await;
         let first = match opened {
             Ok(mut events) => match events.next().await {
