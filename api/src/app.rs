@@ -120,6 +120,9 @@ fn upstream_client(settings: &Settings) -> reqwest::Result<reqwest::Client> {
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(256)
+        // An upstream that redirects is misconfigured; following it would resend the prompt
+        // (and, same-origin, the key) somewhere the operator never configured.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("aigne-hub/", env!("CARGO_PKG_VERSION")))
         .build()
 }

@@ -15,9 +15,7 @@ use crate::db::{Backend, Db, DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -26,8 +24,10 @@ const BATCH: usize = 512;
 const INSERT_ROWS: usize = 256;
 /// How long a `processing` row waits in memory for its finish before it is written.
 pub const START_DELAY: Duration = Duration::from_millis(200);
-/// How often held rows are looked at when nothing else arrives.
+/// How often the writer looks at its inbox when nothing urgent arrives: the longest a held row
+/// or an unawaited finish waits past its time.
 const TICK: Duration = Duration::from_millis(50);
+
 enum Op {
     Start(Box<CallStart>),
     Finish {
@@ -42,114 +42,177 @@ enum Op {
     Flush(oneshot::Sender<()>),
 }
 
-/// Handle to the writer thread. Cloning shares the queue.
+/// The writer's inbox. Unlike a channel, it wakes the writer only for work someone waits on (an
+/// awaited finish, a flush): a `processing` row is only held in memory at first, so waking the
+/// writer for it (a futex wake and a context switch on every call) bought nothing.
+struct Inbox {
+    state: Mutex<InboxState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct InboxState {
+    ops: Vec<Op>,
+    writer_waiting: bool,
+    closed: bool,
+}
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, InboxState> {
+        // A panic while holding this lock cannot leave the queue half-written (push/take only).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `op`; `urgent` wakes the writer if it sleeps. False once the writer has stopped.
+    fn push(&self, op: Op, urgent: bool) -> bool {
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.ops.push(op);
+        let wake = urgent && state.writer_waiting;
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
+        true
+    }
+
+    /// Waits up to `tick` for urgent work when nothing is queued; moves what is queued into
+    /// `into` and tells whether the inbox closed.
+    fn take(&self, tick: Duration, into: &mut Vec<Op>) -> bool {
+        let mut state = self.lock();
+        if state.ops.is_empty() && !state.closed {
+            state.writer_waiting = true;
+            state = self
+                .ready
+                .wait_timeout(state, tick)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            state.writer_waiting = false;
+        }
+        into.append(&mut state.ops);
+        state.closed
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_one();
+    }
+}
+
+/// Handle to the writer thread.
 pub struct Recorder {
-    tx: mpsc::Sender<Op>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    inbox: Arc<Inbox>,
 }
 
 impl Recorder {
     pub fn start(db: Db) -> std::io::Result<Recorder> {
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new()
+        let inbox = Arc::new(Inbox {
+            state: Mutex::new(InboxState::default()),
+            ready: Condvar::new(),
+        });
+        let writer_inbox = inbox.clone();
+        std::thread::Builder::new()
             .name("usage-writer".into())
-            .spawn(move || run(db, rx))?;
-        Ok(Recorder {
-            tx,
-            thread: Mutex::new(Some(thread)),
-        })
+            .spawn(move || run(db, &writer_inbox))?;
+        Ok(Recorder { inbox })
     }
 
-    /// Queues the `processing` row of an attempt.
-    pub fn start_call(&self, row: CallStart) {
-        if self.tx.send(Op::Start(Box::new(row))).is_err() {
+    fn push(&self, op: Op, urgent: bool) -> bool {
+        let queued = self.inbox.push(op, urgent);
+        if !queued {
             tracing::error!("usage writer stopped; a call row was lost");
         }
+        queued
     }
 
-    /// Queues the end of an attempt without waiting (failed attempts, disconnects).
+    /// Queues the `processing` row of an attempt (held in memory first, see [`START_DELAY`]).
+    pub fn start_call(&self, row: CallStart) {
+        self.push(Op::Start(Box::new(row)), false);
+    }
+
+    /// Queues the end of an attempt without waiting (failed attempts, disconnects); it is
+    /// written with the next batch, at the latest after one [`TICK`].
     pub fn finish_call(&self, id: String, finish: CallFinish) {
-        if self
-            .tx
-            .send(Op::Finish {
+        self.push(
+            Op::Finish {
                 id,
                 finish,
                 done: None,
-            })
-            .is_err()
-        {
-            tracing::error!("usage writer stopped; a call row was lost");
-        }
+            },
+            false,
+        );
     }
 
     /// Queues the end of an attempt and waits until it is committed.
     pub async fn finish_call_committed(&self, id: String, finish: CallFinish) {
         let (done, wait) = oneshot::channel();
-        if self
-            .tx
-            .send(Op::Finish {
-                id,
-                finish,
-                done: Some(done),
-            })
-            .is_err()
-        {
-            tracing::error!("usage writer stopped; a call row was lost");
-            return;
+        let op = Op::Finish {
+            id,
+            finish,
+            done: Some(done),
+        };
+        if self.push(op, true) {
+            let _ = wait.await;
         }
-        let _ = wait.await;
     }
 
     /// Counts a successful use of a stored credential (`usage_count`, `last_used_at`).
     pub fn credential_used(&self, id: String) {
-        let _ = self.tx.send(Op::CredentialUsed {
-            id,
-            at: Utc::now().naive_utc(),
-        });
+        let at = Utc::now().naive_utc();
+        self.push(Op::CredentialUsed { id, at }, false);
     }
 
     /// Waits until everything queued so far is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Op::Flush(done)).is_ok() {
+        if self.push(Op::Flush(done), true) {
             let _ = wait.await;
-        }
-    }
-
-    /// Drains the queue and stops the thread (at shutdown, after the server stopped).
-    pub fn shutdown(&self) {
-        let (done, wait) = oneshot::channel();
-        let _ = self.tx.send(Op::Flush(done));
-        let _ = wait.blocking_recv();
-        if let Some(handle) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            // The thread ends when every sender is gone; here we only need the flush above.
-            drop(handle);
         }
     }
 }
 
-fn run(db: Db, rx: mpsc::Receiver<Op>) {
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // The thread writes what is left and ends.
+        self.inbox.close();
+    }
+}
+
+fn run(db: Db, inbox: &Inbox) {
     let mut ops = Vec::with_capacity(BATCH);
     // Starts not written yet, by call id, with when they arrived.
     let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
+    // When the oldest held start becomes due (checked without scanning `held` every time).
+    let mut next_due: Option<Instant> = None;
     loop {
         // Between batches: finish a WAL checkpoint when the background one asked (db::wal).
         if let Err(e) = db.finish_checkpoint_if_wanted() {
             tracing::warn!("WAL checkpoint failed: {e}");
         }
-        match rx.recv_timeout(TICK) {
-            Ok(op) => ops.push(op),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let mut acks = Vec::new();
-                let _ = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, true, &mut acks));
-                return;
+        // No waiting for more than what is there: under a closed-loop load every wait is lost
+        // throughput (measured), and the inbox fills by itself while a commit runs.
+        let closed = inbox.take(TICK, &mut ops);
+        if closed {
+            let mut acks = Vec::new();
+            let _ = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, true, &mut acks));
+            for ack in acks {
+                let _ = ack.send(());
             }
+            return;
         }
-        // No waiting for more: under a closed-loop load every wait is lost throughput (measured),
-        // and the queue fills by itself while a commit runs.
-        drain(&rx, &mut ops);
-        if ops.is_empty() && held.values().all(|(_, at)| at.elapsed() < START_DELAY) {
+        let only_starts = ops.iter().all(|op| matches!(op, Op::Start(_)));
+        let due = next_due.is_some_and(|at| at <= Instant::now());
+        if only_starts && !due {
+            // Hold them without touching the database.
+            for op in ops.drain(..) {
+                if let Op::Start(row) = op {
+                    let now = Instant::now();
+                    next_due.get_or_insert(now + START_DELAY);
+                    held.insert(row.id.clone(), (*row, now));
+                }
+            }
             continue;
         }
         let mut acks = Vec::new();
@@ -158,18 +221,9 @@ fn run(db: Db, rx: mpsc::Receiver<Op>) {
             tracing::error!("usage batch failed: {e}");
         }
         ops.clear();
+        next_due = held.values().map(|(_, at)| *at + START_DELAY).min();
         for ack in acks {
             let _ = ack.send(());
-        }
-    }
-}
-
-/// Takes what is queued, up to a batch.
-fn drain(rx: &mpsc::Receiver<Op>, ops: &mut Vec<Op>) {
-    while ops.len() < BATCH {
-        match rx.try_recv() {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
         }
     }
 }

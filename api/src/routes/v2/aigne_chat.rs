@@ -50,7 +50,7 @@ pub async fn handle(
             "server-timing",
             engine::server_timing(&ctx, done.upstream_ms),
         ))
-        .body(body.to_string()))
+        .body(crate::http::json_body(&body)))
 }
 
 struct AigneEncoder(FrameWriter);

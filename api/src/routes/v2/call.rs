@@ -9,7 +9,7 @@ use crate::routing::Attempt;
 use crate::usage::{CallFinish, CallStart};
 use actix_web::{HttpMessage, HttpRequest};
 use chrono::Utc;
-use serde_json::json;
+use serde::Serialize;
 use std::time::Instant;
 
 pub const APP_DID_HEADER: &str = "x-aigne-hub-client-did";
@@ -93,20 +93,44 @@ impl CallContext {
             user_did: Some(self.user_did.clone()),
             request_id: Some(self.request_id.clone()),
             trace_id: self.trace_id.clone(),
-            metadata: Some(
-                json!({
-                    "endpoint": self.endpoint,
-                    "originalModel": self.requested_model,
-                    "attempt": attempt.number,
-                    "stream": self.stream,
-                })
-                .to_string(),
-            ),
+            metadata: Some(json_text(&CallMetadata {
+                endpoint: &self.endpoint,
+                original_model: &self.requested_model,
+                attempt: attempt.number,
+                stream: self.stream,
+            })),
             call_time: now,
             created_at: now,
             instance_id: Some(self.instance_id.clone()),
         }
     }
+}
+
+/// `model_calls.metadata`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallMetadata<'a> {
+    endpoint: &'a str,
+    original_model: &'a str,
+    attempt: u32,
+    stream: bool,
+}
+
+/// `model_calls.usage_metrics`.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMetrics {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated: Option<bool>,
+}
+
+/// JSON text of a plain struct (cannot fail: string keys, no maps of other keys).
+pub fn json_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// The end of a successful (or partially successful) attempt.
@@ -118,19 +142,17 @@ pub fn finish(
     ttfb_ms: Option<i64>,
     provider_ttfb_ms: Option<i64>,
 ) -> CallFinish {
-    let mut metrics = json!({
-        "promptTokens": usage.prompt_tokens,
-        "completionTokens": usage.completion_tokens,
-        "cacheReadTokens": usage.cache_read_tokens,
-        "cacheWriteTokens": usage.cache_write_tokens,
-    });
-    if estimated {
-        metrics["estimated"] = json!(true);
-    }
+    let metrics = UsageMetrics {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cache_read_tokens: usage.cache_read_tokens,
+        cache_write_tokens: usage.cache_write_tokens,
+        estimated: estimated.then_some(true),
+    };
     CallFinish {
         status: status.into(),
         total_usage: usage.total() as i64,
-        usage_metrics: Some(metrics.to_string()),
+        usage_metrics: Some(json_text(&metrics)),
         credits: "0".into(),
         duration_ms: Some(ctx.elapsed_ms()),
         ttfb_ms,

@@ -52,7 +52,7 @@ pub async fn handle(
         return Ok(engine::sse_response().streaming(engine::relay(state, ctx, opened, encoder)));
     }
     let done = engine::complete(&state, &http.0, &ctx, &chat, &mut plan).await?;
-    let body = wire::completion_json(&done.response, &ctx.requested_model).to_string();
+    let body = crate::http::json_body(&wire::completion_json(&done.response, &ctx.requested_model));
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((

@@ -234,7 +234,11 @@ impl Drop for DisconnectGuard {
             let end = CallFinish {
                 status: "failed".into(),
                 total_usage: usage.total() as i64,
-                usage_metrics: Some(serde_json::json!({"completionTokens": usage.completion_tokens, "estimated": true}).to_string()),
+                usage_metrics: Some(call::json_text(&call::UsageMetrics {
+                    completion_tokens: usage.completion_tokens,
+                    estimated: Some(true),
+                    ..call::UsageMetrics::default()
+                })),
                 credits: "0".into(),
                 duration_ms: Some(self.started.elapsed().as_millis() as i64),
                 ttfb_ms: None,
