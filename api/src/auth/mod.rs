@@ -3,6 +3,8 @@
 
 pub mod access_key;
 pub mod bootstrap;
+pub mod canonical;
+pub mod component_sig;
 pub mod did;
 mod extract;
 mod key_cache;
