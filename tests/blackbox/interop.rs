@@ -115,3 +115,33 @@ fn aigne_hub_client() {
             .any(|r| r.model == "anthropic/claude-sonnet-4-5" && r.status == "success")
     );
 }
+
+/// The Hub's canonical JSON (what component signatures are made over) against the real
+/// `json-stable-stringify` in node, on thousands of generated values: numbers of every shape
+/// (integers past 2^53, exponents at JavaScript's 1e21 / 1e-7 switch points, -0, subnormals),
+/// strings with escapes and astral characters, keys that sort differently in UTF-16.
+#[test]
+fn canonical_json_matches_json_stable_stringify() {
+    let seed = std::process::id().to_string();
+    let out = Command::new("node")
+        .args(["canonical_vectors.mjs", "5000", &seed])
+        .current_dir(interop_dir())
+        .output()
+        .expect("node; run scripts/install-interop.sh (scripts/test.sh does)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut checked = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let case: serde_json::Value = serde_json::from_str(line).expect("vector line");
+        let text = case["text"].as_str().expect("text");
+        let expected = case["canonical"].as_str().expect("canonical");
+        let value: serde_json::Value = serde_json::from_str(text).expect("the hub parses the text");
+        let ours = aigne_hub::auth::canonical::to_string(&value);
+        assert_eq!(ours, expected, "seed {seed}, input {text}");
+        checked += 1;
+    }
+    assert!(checked >= 4900, "only {checked} vectors");
+}

@@ -6,6 +6,8 @@
 //! double nearest to it (`12345678901234567890` → `12345678901234567000`), `1e21` and up and below
 //! `1e-6` print with an exponent (`1e+21`, `1e-7`), and `-0` prints as `0`. `ryu-js` produces that
 //! text; serde_json's `float_roundtrip` parses decimal text to the same double JavaScript does.
+//! One deliberate difference: a number beyond the double range (`1e400`) is Infinity to
+//! JavaScript, which signs it as `null`; the Hub's JSON parser refuses such a body instead.
 
 use serde_json::{Number, Value};
 
