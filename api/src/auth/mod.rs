@@ -9,6 +9,7 @@ pub mod did;
 mod extract;
 mod key_cache;
 pub mod keys;
+pub mod login_token;
 mod role;
 
 pub use extract::{Admin, Authenticated, Identity};
