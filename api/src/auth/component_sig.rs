@@ -25,6 +25,15 @@ pub struct AppKey {
     verifying: VerifyingKey,
 }
 
+impl std::fmt::Debug for AppKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppKey")
+            .field("public_key", &hex::encode(self.verifying.to_bytes()))
+            .field("can_sign", &self.signing.is_some())
+            .finish()
+    }
+}
+
 /// Why a key in the environment could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]

@@ -301,8 +301,10 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             .map_err(|e| ConfigError(format!("`providers[{i}]` (config file): {e}")))?;
     }
 
+    let identity = blocklet_identity(env)?;
     Ok(Settings {
         mode,
+        identity,
         upstream,
         providers: raw.providers,
         provider_env,
@@ -326,6 +328,43 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             enabled: raw.billing.enabled,
             new_user_credits,
         },
+    })
+}
+
+/// The app key and login-token secret from the Blocklet environment (any mode: a standalone Hub
+/// given them verifies component calls too).
+fn blocklet_identity(env: &EnvSource) -> Result<super::BlockletIdentity, ConfigError> {
+    use crate::auth::component_sig::AppKey;
+    use crate::auth::did::{DidRole, address};
+    let get = |k: &str| non_empty(env, k);
+    let (ask, sk, pk) = (
+        get("BLOCKLET_APP_ASK"),
+        get("BLOCKLET_APP_SK"),
+        get("BLOCKLET_APP_PK"),
+    );
+    let app_key = AppKey::from_env(ask.as_deref(), sk.as_deref(), pk.as_deref())
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let app_did = app_key
+        .as_ref()
+        .map(|k| address(&k.public_key(), DidRole::Application));
+    // @blocklet/sdk derives the secret from BLOCKLET_APP_SK's text and that key's app address.
+    let sk_address = match &sk {
+        Some(sk) => AppKey::from_env(None, Some(sk), None)
+            .map_err(|e| ConfigError(e.to_string()))?
+            .map(|k| address(&k.public_key(), DidRole::Application)),
+        None => None,
+    };
+    let session_secret = crate::auth::login_token::session_secret(
+        get("BLOCKLET_SESSION_SECRET").as_deref(),
+        sk.as_deref(),
+        sk_address.as_deref().unwrap_or_default(),
+        get("BLOCKLET_APP_SALT").as_deref().unwrap_or_default(),
+    )
+    .map(SecretString::from);
+    Ok(super::BlockletIdentity {
+        app_key,
+        app_did,
+        session_secret,
     })
 }
 
@@ -489,6 +528,59 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("/srv/data"));
         let secret = s.secret.expect("secret");
         assert_eq!(secret.expose_secret(), "0123456789abcdef0123456789abcdef");
+    }
+
+    const VECTOR_SK: &str = "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
+
+    #[test]
+    fn blocklet_identity_from_the_app_key() {
+        let s = load(
+            None,
+            &env(&[
+                ("BLOCKLET_APP_SK", VECTOR_SK),
+                ("BLOCKLET_APP_SALT", "test-salt"),
+            ]),
+        )
+        .expect("load");
+        let id = &s.identity;
+        assert!(id.app_key.as_ref().is_some_and(|k| k.can_sign()));
+        assert_eq!(
+            id.app_did.as_deref(),
+            Some("zNKa5mpgjBK9h5KQ5BxCSSPmy8F5NJwuSmxQ")
+        );
+        // The secret @blocklet/sdk derives (interop-vectors/session-jwt.js).
+        assert_eq!(
+            id.session_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned())
+                .as_deref(),
+            Some("0x6dbe5e8c42ea6bff682ad6ef5de36b03ca018e381bdfee0c1c793784a9533b18")
+        );
+        let s = load(
+            None,
+            &env(&[
+                ("BLOCKLET_APP_SK", VECTOR_SK),
+                ("BLOCKLET_SESSION_SECRET", "explicit-secret"),
+            ]),
+        )
+        .expect("load");
+        assert_eq!(
+            s.identity
+                .session_secret
+                .map(|s| s.expose_secret().to_owned())
+                .as_deref(),
+            Some("explicit-secret")
+        );
+        let s = load(None, &env(&[])).expect("load");
+        assert!(s.identity.app_key.is_none() && s.identity.session_secret.is_none());
+    }
+
+    #[test]
+    fn a_bad_app_key_names_its_variable() {
+        let e = load(None, &env(&[("BLOCKLET_APP_SK", "0x1234")])).expect_err("bad key");
+        assert!(e.to_string().contains("BLOCKLET_APP_SK"), "{e}");
+        let e = load(None, &env(&[("BLOCKLET_APP_PK", "nothex")])).expect_err("bad pk");
+        assert!(e.to_string().contains("BLOCKLET_APP_PK"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,9 @@
 //! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
 //!   `GEMINI_API_KEY`, …; comma-separated values rotate) and base URLs (`<PROVIDER>_BASE_URL`),
 //!   used for a provider that has no database row.
+//! - Blocklet identity (env only): `BLOCKLET_APP_ASK` or `BLOCKLET_APP_SK` (0x-hex seed‖pk, signs
+//!   and verifies component calls) or `BLOCKLET_APP_PK` (verifies only); login-token secret from
+//!   `BLOCKLET_SESSION_SECRET`, or derived from `BLOCKLET_APP_SK` and `BLOCKLET_APP_SALT`.
 
 mod load;
 mod provider_env;
@@ -113,6 +116,18 @@ pub struct UpstreamSettings {
     pub recheck_base: std::time::Duration,
 }
 
+/// The Blocklet application identity, from the Blocklet environment (SPEC §7): the app key that
+/// signs and verifies component calls, its application DID, and the login-token secret.
+#[derive(Debug, Clone, Default)]
+pub struct BlockletIdentity {
+    /// `BLOCKLET_APP_ASK` or `BLOCKLET_APP_SK` (signs and verifies), or `BLOCKLET_APP_PK` alone.
+    pub app_key: Option<crate::auth::component_sig::AppKey>,
+    /// The application DID of the app key.
+    pub app_did: Option<String>,
+    /// `BLOCKLET_SESSION_SECRET`, or the secret derived from `BLOCKLET_APP_SK` (login tokens).
+    pub session_secret: Option<SecretString>,
+}
+
 /// The validated settings. Secrets are `SecretString`, which never prints.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -132,6 +147,7 @@ pub struct Settings {
     pub provider_env: Vec<ProviderEnv>,
     /// `[[providers]]` of the TOML file, upserted into the database at start.
     pub providers: Vec<ProviderSeed>,
+    pub identity: BlockletIdentity,
 }
 
 /// A `[[providers]]` entry of the TOML file. Its keys become credentials named `config-<n>`, which
