@@ -1,6 +1,6 @@
 //! Shared application state, built once at start and handed to handlers as `web::Data<AppState>`.
 
-use crate::auth::KeyCache;
+use crate::auth::{BlockletKeys, KeyCache};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::providers::Timeouts;
@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: Db,
     pub cipher: Arc<Cipher>,
     pub keys: KeyCache,
+    /// `blocklet-…` keys, verified by Blocklet Server (cached 60 s).
+    pub blocklet_keys: BlockletKeys,
     /// The upstream client of background work (credential re-checks), built at start. Requests
     /// use their worker's own client ([`WorkerHttp`]).
     pub http: reqwest::Client,

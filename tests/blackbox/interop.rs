@@ -45,12 +45,23 @@ fn setup() -> (MockUpstream, HubEnv, Hub, String) {
 }
 
 fn run(program: &str, args: &[&str], hub: &Hub, key: &str) {
+    run_with(program, args, hub, key, &[]);
+}
+
+fn run_with(program: &str, args: &[&str], hub: &Hub, key: &str, vars: &[(&str, &str)]) {
     let dir = interop_dir();
-    let out = Command::new(program)
+    let mut cmd = Command::new(program);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BLOCKLET_") || k.starts_with("ABT_NODE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
         .args(args)
         .current_dir(&dir)
         .env("HUB_URL", &hub.base)
         .env("HUB_KEY", key)
+        .envs(vars.iter().copied())
         .output()
         .unwrap_or_else(|e| {
             panic!("{program} {args:?}: {e}; run scripts/install-interop.sh (scripts/test.sh does)")
@@ -144,4 +155,25 @@ fn canonical_json_matches_json_stable_stringify() {
         checked += 1;
     }
     assert!(checked >= 4900, "only {checked} vectors");
+}
+
+/// Login tokens minted with `@blocklet/sdk`'s own secret recipe and `jsonwebtoken`, both secret
+/// sources: the derived one (app SK + address + salt) and `BLOCKLET_SESSION_SECRET`.
+#[test]
+fn blocklet_login_tokens_from_the_sdk() {
+    require("node_modules/@blocklet/sdk/package.json");
+    const SK: &str = crate::support::blocklet_server::APP_SK;
+    let derived: &[(&str, &str)] = &[("BLOCKLET_APP_SK", SK), ("BLOCKLET_APP_SALT", "hub-salt")];
+    let explicit: &[(&str, &str)] = &[
+        ("BLOCKLET_APP_SK", SK),
+        ("BLOCKLET_SESSION_SECRET", "an-explicit-session-secret"),
+    ];
+    for vars in [derived, explicit] {
+        let mut env = HubEnv::new(Backend::Sqlite);
+        for (k, v) in vars {
+            env = env.var(k, v);
+        }
+        let hub = env.start();
+        run_with("node", &["blocklet_login.cjs"], &hub, "", vars);
+    }
 }

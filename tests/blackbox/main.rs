@@ -17,6 +17,7 @@ mod crash;
 mod discovery;
 mod gateway;
 mod http_basics;
+mod identity;
 mod interop;
 mod migrations;
 mod scale_out;

@@ -1,16 +1,18 @@
 //! Handler extractors: `Authenticated` (any valid key) and `Admin` (owner or admin).
 //!
-//! Bearer tokens only for now; DID-session cookies and Blocklet keys arrive with their issue.
+//! The token is found by [`super::token::locate`] (header > cookie > body > query) and told apart
+//! by kind: a login token (three dot-separated parts), a Blocklet access key (`blocklet-…`), or
+//! a Hub access key.
 
-use super::access_key;
 use super::role::Role;
+use super::{access_key, blocklet_key, login_token, token};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Utc;
 use futures_util::future::LocalBoxFuture;
+use secrecy::ExposeSecret;
 
 /// The caller.
 #[derive(Debug, Clone)]
@@ -29,29 +31,11 @@ pub struct Authenticated(pub Identity);
 #[derive(Debug, Clone)]
 pub struct Admin(pub Identity);
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized("missing access key: send Authorization: Bearer <key>".into())
-    })?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
-        ApiError::Unauthorized("Authorization header must be 'Bearer <key>'".into())
-    })?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(ApiError::Unauthorized(
-            "Authorization header must be 'Bearer <key>'".into(),
-        ));
-    }
-    Ok(token.to_owned())
-}
-
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Identity, ApiError> {
+/// A Hub access key (`aigne-…`), looked up by its hash.
+async fn hub_key(state: &AppState, token: &str) -> Result<Identity, ApiError> {
     let row = state
         .keys
-        .lookup(access_key::hash(&token))
+        .lookup(access_key::hash(token))
         .await?
         .ok_or_else(|| ApiError::Unauthorized("invalid access key".into()))?;
     if row.revoked {
@@ -70,6 +54,38 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Ident
     })
 }
 
+/// A DID-session login token (HS256 with the Blocklet session secret).
+fn login(state: &AppState, token: &str) -> Result<Identity, ApiError> {
+    let secret = state
+        .settings
+        .identity
+        .session_secret
+        .as_ref()
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "login tokens are accepted only in Blocklet mode (no session secret is set)".into(),
+            )
+        })?;
+    let user = login_token::verify(token, secret.expose_secret())
+        .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+    Ok(Identity {
+        user_did: user.did,
+        role: blocklet_key::passport_role(&user.role),
+        key_id: None,
+    })
+}
+
+/// Who `token` belongs to, by its kind (as `@blocklet/sdk` tells them apart).
+async fn authenticate(state: &AppState, token: &str) -> Result<Identity, ApiError> {
+    if token.split('.').count() == 3 {
+        login(state, token)
+    } else if token.starts_with(blocklet_key::PREFIX) && !token.contains('.') {
+        state.blocklet_keys.verify(token).await
+    } else {
+        hub_key(state, token).await
+    }
+}
+
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
@@ -81,10 +97,17 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let prepared = state_of(req).and_then(|s| bearer(req).map(|t| (s, t)));
+        let prepared = state_of(req).and_then(|s| token::locate(req).map(|t| (s, t)));
         Box::pin(async move {
             let (state, token) = prepared?;
-            authenticate(state, token).await.map(Authenticated)
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "missing access token: send Authorization: Bearer <key>, the login_token \
+                     cookie, or access_token"
+                        .into(),
+                )
+            })?;
+            authenticate(&state, &token).await.map(Authenticated)
         })
     }
 }

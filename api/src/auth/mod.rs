@@ -2,6 +2,7 @@
 //! handlers take (`Authenticated`, `Admin`).
 
 pub mod access_key;
+pub mod blocklet_key;
 pub mod bootstrap;
 pub mod canonical;
 pub mod component_sig;
@@ -11,7 +12,9 @@ mod key_cache;
 pub mod keys;
 pub mod login_token;
 mod role;
+pub mod token;
 
+pub use blocklet_key::BlockletKeys;
 pub use extract::{Admin, Authenticated, Identity};
 pub use key_cache::KeyCache;
 pub use role::Role;

@@ -361,11 +361,42 @@ fn blocklet_identity(env: &EnvSource) -> Result<super::BlockletIdentity, ConfigE
         get("BLOCKLET_APP_SALT").as_deref().unwrap_or_default(),
     )
     .map(SecretString::from);
+    let server = server_access(env, ask.as_deref().or(sk.as_deref()), app_did.as_deref())?;
     Ok(super::BlockletIdentity {
         app_key,
         app_did,
         session_secret,
+        server,
     })
+}
+
+/// Blocklet Server's GraphQL endpoint and the app's access key, when the Hub runs inside it.
+fn server_access(
+    env: &EnvSource,
+    secret_hex: Option<&str>,
+    app_did: Option<&str>,
+) -> Result<Option<super::ServerAccess>, ConfigError> {
+    let get = |k: &str| non_empty(env, k);
+    let (Some(port), Some(secret_hex), Some(app_did)) = (get("ABT_NODE_PORT"), secret_hex, app_did)
+    else {
+        return Ok(None);
+    };
+    let port: u16 = port
+        .trim()
+        .parse()
+        .map_err(|_| bad("ABT_NODE_PORT", format!("'{port}' is not a port number")))?;
+    let digits = secret_hex.trim();
+    let bytes = hex::decode(digits.strip_prefix("0x").unwrap_or(digits))
+        .map_err(|_| ConfigError("BLOCKLET_APP_SK is not hex".into()))?;
+    Ok(Some(super::ServerAccess {
+        gql_url: format!("http://127.0.0.1:{port}/api/gql"),
+        team_did: get("BLOCKLET_APP_PID")
+            .or_else(|| get("BLOCKLET_APP_ID"))
+            .unwrap_or_else(|| app_did.to_owned()),
+        component_did: get("BLOCKLET_COMPONENT_DID"),
+        key_id: app_did.to_owned(),
+        secret_text: SecretString::from(String::from_utf8_lossy(&bytes).into_owned()),
+    }))
 }
 
 fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {

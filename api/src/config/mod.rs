@@ -126,6 +126,20 @@ pub struct BlockletIdentity {
     pub app_did: Option<String>,
     /// `BLOCKLET_SESSION_SECRET`, or the secret derived from `BLOCKLET_APP_SK` (login tokens).
     pub session_secret: Option<SecretString>,
+    /// How to reach and authenticate to Blocklet Server's GraphQL API (Blocklet access keys).
+    pub server: Option<ServerAccess>,
+}
+
+/// Blocklet Server's GraphQL API as the app reaches it (`ABT_NODE_PORT`), with the app's access
+/// key: its application DID and its secret key (as the text `@blocklet/server-js` signs with).
+#[derive(Debug, Clone)]
+pub struct ServerAccess {
+    pub gql_url: String,
+    /// `BLOCKLET_APP_PID` (or `BLOCKLET_APP_ID`): the team whose keys are checked.
+    pub team_did: String,
+    pub component_did: Option<String>,
+    pub key_id: String,
+    pub secret_text: SecretString,
 }
 
 /// The validated settings. Secrets are `SecretString`, which never prints.

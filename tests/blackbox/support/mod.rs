@@ -1,6 +1,7 @@
 //! Test support: start the real `aigne-hub` binary on port 0 with its own data dir and database,
 //! talk to it over HTTP, stop it with SIGTERM.
 
+pub mod blocklet_server;
 pub mod db;
 pub mod mock;
 
@@ -23,6 +24,7 @@ pub fn command() -> Command {
     for (key, _) in std::env::vars() {
         if key.starts_with("AIGNE_HUB_")
             || key.starts_with("BLOCKLET_")
+            || key.starts_with("ABT_NODE_")
             || key == "REQUEST_ENTITY_SIZE_LIMIT"
         {
             cmd.env_remove(key);
@@ -144,6 +146,11 @@ impl Hub {
 
     pub fn logs(&self) -> String {
         self.logs.lock().expect("logs").clone()
+    }
+
+    /// A request to `path` with no credentials, to set headers, cookies or bodies by hand.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
     }
 
     pub fn get(&self, path: &str, key: Option<&str>) -> Response {

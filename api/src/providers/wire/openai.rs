@@ -362,8 +362,9 @@ impl ChatCompletionRequest {
             return Err(ApiError::invalid("top_p", "must be between 0 and 1"));
         }
         let mut extra = self.extra;
-        // The Hub decides these itself.
-        for key in ["stream", "stream_options", "model"] {
+        // The Hub decides these itself; `access_token` is the caller's Hub credential (§7.1)
+        // and never goes upstream.
+        for key in ["stream", "stream_options", "model", "access_token"] {
             extra.remove(key);
         }
         Ok(ChatRequest {

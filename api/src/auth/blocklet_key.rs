@@ -1,0 +1,231 @@
+//! Blocklet access keys (`blocklet-…`, SPEC §7.1): Blocklet Server owns them, so the Hub asks its
+//! GraphQL API (`verifyAccessKey`) and caches the answer for 60 s, so a revoked key stops working
+//! within a minute. The request is authenticated the way `@blocklet/sdk`'s `BlockletClient` does
+//! it (`@blocklet/server-js` "sha256" access key): `x-access-key-id` = the app DID,
+//! `x-access-signature` = base64(sha256(secret key as text ‖ ⌊now / 30⌋)), `x-access-alg`,
+//! `x-access-blocklet` = the app's PID, `x-component-did`.
+
+use super::Identity;
+use super::role::Role;
+use crate::config::ServerAccess;
+use crate::error::ApiError;
+use base64::Engine;
+use moka::sync::Cache;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const PREFIX: &str = "blocklet-";
+const TTL: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `@blocklet/server-js` `signer.sha256.sign(key, counter)`: the key is the secret key's bytes
+/// read as UTF-8 text (invalid sequences become U+FFFD, as Node's `Buffer#toString` does).
+pub fn access_signature(secret_text: &str, counter: u64) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(secret_text.as_bytes());
+    hasher.update(counter.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
+}
+
+/// What Blocklet Server said about a key.
+#[derive(Debug, Clone)]
+enum Verdict {
+    Valid { did: String, role: Role, id: String },
+    Refused(String),
+}
+
+#[derive(Clone)]
+pub struct BlockletKeys {
+    server: Option<Arc<ServerAccess>>,
+    http: reqwest::Client,
+    cache: Cache<String, Verdict>,
+}
+
+#[derive(Deserialize)]
+struct GqlAnswer {
+    data: Option<GqlData>,
+    #[serde(default)]
+    errors: Vec<GqlError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GqlData {
+    verify_access_key: Option<VerifyAnswer>,
+}
+
+#[derive(Deserialize)]
+struct VerifyAnswer {
+    data: Option<KeyData>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyData {
+    access_key_id: Option<String>,
+    created_by: Option<String>,
+    passport: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GqlError {
+    message: String,
+}
+
+/// The role a Blocklet passport grants (`blocklet-admin` → admin); unknown passports are guests.
+pub fn passport_role(passport: &str) -> Role {
+    passport
+        .strip_prefix(PREFIX)
+        .unwrap_or(passport)
+        .parse()
+        .ok()
+        .filter(|r| *r != Role::Component)
+        .unwrap_or(Role::Guest)
+}
+
+impl BlockletKeys {
+    pub fn new(server: Option<ServerAccess>, http: reqwest::Client) -> Self {
+        BlockletKeys {
+            server: server.map(Arc::new),
+            http,
+            cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TTL)
+                .build(),
+        }
+    }
+
+    /// The caller a `blocklet-…` key stands for.
+    pub async fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let Some(server) = &self.server else {
+            return Err(ApiError::Unauthorized(
+                "Blocklet access keys work only when the Hub runs in Blocklet Server \
+                 (ABT_NODE_PORT and the app key are not set)"
+                    .into(),
+            ));
+        };
+        let cache_key = super::access_key::hash(token);
+        let verdict = match self.cache.get(&cache_key) {
+            Some(v) => v,
+            None => {
+                let v = self.ask(server, token).await?;
+                self.cache.insert(cache_key, v.clone());
+                v
+            }
+        };
+        match verdict {
+            Verdict::Valid { did, role, id } => Ok(Identity {
+                user_did: did,
+                role,
+                key_id: Some(id),
+            }),
+            Verdict::Refused(why) => Err(ApiError::Unauthorized(format!(
+                "Blocklet access key refused: {why}"
+            ))),
+        }
+    }
+
+    /// One `verifyAccessKey` call. Transport failures are errors (not cached); answers are
+    /// verdicts (cached).
+    async fn ask(&self, server: &ServerAccess, token: &str) -> Result<Verdict, ApiError> {
+        let unreachable = |why: String| {
+            tracing::warn!("Blocklet Server verifyAccessKey failed: {why}");
+            ApiError::Unavailable(format!(
+                "cannot verify the Blocklet access key: Blocklet Server {why}"
+            ))
+        };
+        let literal = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let query = format!(
+            "mutation {{\n  verifyAccessKey(input: {{accessKeyId: {}, teamDid: {}}}) {{\n    \
+             code\n    data {{\n      accessKeyId\n      createdBy\n      passport\n      \
+             remark\n      expireAt\n    }}\n  }}\n}}",
+            literal(token),
+            literal(&server.team_did)
+        );
+        let counter = chrono::Utc::now().timestamp().max(0) as u64 / 30;
+        let mut req = self
+            .http
+            .post(&server.gql_url)
+            .timeout(TIMEOUT)
+            .header("x-access-key-id", &server.key_id)
+            .header(
+                "x-access-signature",
+                access_signature(server.secret_text.expose_secret(), counter),
+            )
+            .header("x-access-alg", "sha256")
+            .header("x-access-blocklet", &server.team_did)
+            .json(&serde_json::json!({ "query": query }));
+        if let Some(did) = &server.component_did {
+            req = req.header("x-component-did", did);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| unreachable(format!("is unreachable ({e})")))?;
+        let status = res.status();
+        if status.is_server_error() {
+            return Err(unreachable(format!("answered {status}")));
+        }
+        let answer: GqlAnswer = res
+            .json()
+            .await
+            .map_err(|e| unreachable(format!("sent an unreadable answer ({e})")))?;
+        if let Some(err) = answer.errors.first() {
+            return Ok(Verdict::Refused(err.message.clone()));
+        }
+        if !status.is_success() {
+            return Ok(Verdict::Refused(format!(
+                "Blocklet Server answered {status}"
+            )));
+        }
+        let data = answer
+            .data
+            .and_then(|d| d.verify_access_key)
+            .and_then(|v| v.data);
+        match data {
+            Some(KeyData {
+                access_key_id,
+                created_by: Some(did),
+                passport,
+            }) if !did.is_empty() => Ok(Verdict::Valid {
+                did,
+                role: passport_role(passport.as_deref().unwrap_or("guest")),
+                id: access_key_id.unwrap_or_else(|| token.to_owned()),
+            }),
+            _ => Ok(Verdict::Refused("unknown access key".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `@blocklet/server-js` `signer.sha256.sign(toBuffer(SK), 56666666)` with the fixed key of
+    /// interop-vectors/README.md, computed by node.
+    #[test]
+    fn access_signature_matches_server_js() {
+        let sk = hex::decode(
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\
+             03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8",
+        )
+        .expect("hex");
+        let text = String::from_utf8_lossy(&sk);
+        assert_eq!(
+            access_signature(&text, 56_666_666),
+            "9vizyQ2kgJUrz9vs+isw/HJtg6nQAY67fL0FBzT4q88="
+        );
+    }
+
+    #[test]
+    fn passports_map_to_roles() {
+        assert_eq!(passport_role("blocklet-admin"), Role::Admin);
+        assert_eq!(passport_role("blocklet-owner"), Role::Owner);
+        assert_eq!(passport_role("member"), Role::Member);
+        assert_eq!(passport_role("blocklet-component"), Role::Guest);
+        assert_eq!(passport_role("blocklet-vip"), Role::Guest);
+    }
+}

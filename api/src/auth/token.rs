@@ -1,0 +1,239 @@
+//! Where a v2 caller's token is (SPEC §7.1), exactly as `@blocklet/sdk`'s session middleware
+//! (`@abtnode/util` `getTokenFromReq`) finds it: `Authorization: Bearer` > cookie `login_token` >
+//! body `access_token` > query `access_token`. Duplicates are refused with 400 the same way:
+//! two tokens outside the header (equal or not), or the header's token repeated elsewhere. (A
+//! different token in the header and a cookie is the account-switch case: the header wins.)
+//!
+//! A JSON body is read before the handler's extractors run by [`capture_body_token`], which puts
+//! the body back untouched and leaves the token, if any, in the request's extensions.
+
+use crate::error::ApiError;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+pub const COOKIE: &str = "login_token";
+const FIELD: &str = "access_token";
+
+/// The `access_token` of a JSON body, left by [`capture_body_token`].
+#[derive(Debug, Clone)]
+struct BodyToken(String);
+
+#[derive(Deserialize)]
+struct WithToken {
+    #[serde(default)]
+    access_token: Option<serde_json::Value>,
+}
+
+/// The token of `body` when it is a JSON object with a non-empty string `access_token`.
+fn body_token(body: &[u8]) -> Option<String> {
+    // Most bodies do not name the field: skip the parse for them.
+    memchr::memmem::find(body, FIELD.as_bytes())?;
+    match serde_json::from_slice::<WithToken>(body)
+        .ok()?
+        .access_token?
+    {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+fn is_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("application/json") || ct.contains("+json")
+        })
+}
+
+/// Middleware: reads a JSON body (bounded by `REQUEST_ENTITY_SIZE_LIMIT`, else 413), notes its
+/// `access_token`, and puts the bytes back for the handler.
+pub async fn capture_body_token(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if is_json(&req) {
+        let limit = req
+            .app_data::<web::Data<crate::state::AppState>>()
+            .map_or(usize::MAX, |s| s.settings.request_entity_size_limit);
+        let mut payload = req.take_payload();
+        let mut body = web::BytesMut::new();
+        let mut failed = None;
+        while let Some(chunk) = payload.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > limit {
+                        failed = Some(ApiError::PayloadTooLarge { limit });
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(ApiError::bad_request(
+                        "invalid_body",
+                        format!("cannot read request body: {e}"),
+                    ));
+                    break;
+                }
+            }
+        }
+        if let Some(err) = failed {
+            return Err(err.into());
+        }
+        let body = body.freeze();
+        if let Some(token) = body_token(&body) {
+            req.extensions_mut().insert(BodyToken(token));
+        }
+        req.set_payload(actix_web::dev::Payload::from(body));
+    }
+    next.call(req).await
+}
+
+fn header_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(header) = req.headers().get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let mut parts = value.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(scheme), Some(token), None)
+            if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() =>
+        {
+            Ok(Some(token.to_owned()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "Authorization header must be 'Bearer <token>'".into(),
+        )),
+    }
+}
+
+fn cookie_token(req: &HttpRequest) -> Option<String> {
+    req.cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn query_token(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, v)| k == FIELD && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The caller's token, `None` when there is none anywhere.
+pub fn locate(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let header = header_token(req)?;
+    let cookie = cookie_token(req);
+    let body = req.extensions().get::<BodyToken>().map(|t| t.0.clone());
+    let query = query_token(req);
+    let elsewhere: Vec<&String> = [&query, &body, &cookie]
+        .into_iter()
+        .filter_map(Option::as_ref)
+        .collect();
+    let duplicate = match elsewhere.as_slice() {
+        [] => false,
+        [only] => header.as_ref() == Some(*only),
+        _ => true,
+    };
+    if duplicate {
+        return Err(ApiError::bad_request(
+            "duplicate_token",
+            "access token found in multiple locations (Authorization header, login_token \
+             cookie, body or query access_token): send it once",
+        ));
+    }
+    Ok(header.or(cookie).or(body).or(query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+    use actix_web::test::TestRequest;
+
+    fn with_body(req: TestRequest, token: &str) -> HttpRequest {
+        let req = req.to_http_request();
+        req.extensions_mut().insert(BodyToken(token.to_owned()));
+        req
+    }
+
+    #[test]
+    fn precedence_header_cookie_body_query() {
+        let r = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer h"))
+            .to_http_request();
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("h"));
+        let r = TestRequest::default()
+            .insert_header(("cookie", "a=1; login_token=c"))
+            .to_http_request();
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("c"));
+        let r = with_body(TestRequest::default(), "b");
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("b"));
+        let r = TestRequest::with_uri("/x?access_token=q").to_http_request();
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("q"));
+        // Account switch: a different header token beats the cookie.
+        let r = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer h"))
+            .insert_header(("cookie", "login_token=c"))
+            .to_http_request();
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("h"));
+        assert_eq!(
+            locate(&TestRequest::default().to_http_request()).expect("ok"),
+            None
+        );
+    }
+
+    #[test]
+    fn duplicates_are_refused_like_the_sdk() {
+        let same_header_cookie = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer t"))
+            .insert_header(("cookie", "login_token=t"))
+            .to_http_request();
+        let same_header_query = TestRequest::with_uri("/x?access_token=t")
+            .insert_header((AUTHORIZATION, "Bearer t"))
+            .to_http_request();
+        let cookie_and_query = TestRequest::with_uri("/x?access_token=q")
+            .insert_header(("cookie", "login_token=c"))
+            .to_http_request();
+        let body_and_query = with_body(TestRequest::with_uri("/x?access_token=t"), "t");
+        for r in [
+            same_header_cookie,
+            same_header_query,
+            cookie_and_query,
+            body_and_query,
+        ] {
+            let err = locate(&r).expect_err("duplicate");
+            assert_eq!(err.status_code().as_u16(), 400, "{err}");
+        }
+    }
+
+    #[test]
+    fn malformed_header_is_401() {
+        for h in ["Basic abc", "Bearer", "Bearer a b", "Bearer "] {
+            let r = TestRequest::default()
+                .insert_header((AUTHORIZATION, h))
+                .to_http_request();
+            assert_eq!(locate(&r).expect_err(h).status_code().as_u16(), 401, "{h}");
+        }
+    }
+
+    #[test]
+    fn body_token_only_from_a_string_field() {
+        assert_eq!(
+            body_token(br#"{"model":"x","access_token":"tok"}"#).as_deref(),
+            Some("tok")
+        );
+        assert_eq!(body_token(br#"{"model":"access_token"}"#), None);
+        assert_eq!(body_token(br#"{"access_token":5}"#), None);
+        assert_eq!(body_token(br#"{"access_token":""}"#), None);
+        assert_eq!(body_token(br#"[1,2]"#), None);
+        assert_eq!(body_token(b"not json access_token"), None);
+    }
+}
