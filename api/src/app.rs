@@ -7,7 +7,7 @@
 //! with status and time) → JSON error rewriting (actix's own errors become the JSON shape) →
 //! routes; `/api/*` additionally has CORS.
 
-use crate::auth::{BlockletKeys, KeyCache, bootstrap, token};
+use crate::auth::{AppKeys, BlockletKeys, KeyCache, bootstrap, token};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
 use crate::http::{fallback, request_id};
@@ -101,6 +101,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let state = web::Data::new(AppState {
         keys: KeyCache::new(db.clone()),
         blocklet_keys: BlockletKeys::new(settings.identity.server.clone(), http.clone()),
+        app_keys: AppKeys::default(),
         settings: Arc::new(settings),
         db,
         cipher,
@@ -204,7 +205,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             .configure(routes::configure_root)
             .service(
                 web::scope("/api")
-                    .wrap(from_fn(token::capture_body_token))
+                    .wrap(from_fn(token::capture_json_body))
                     .wrap(cors())
                     .configure(routes::configure_api),
             )

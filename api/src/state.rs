@@ -1,6 +1,6 @@
 //! Shared application state, built once at start and handed to handlers as `web::Data<AppState>`.
 
-use crate::auth::{BlockletKeys, KeyCache};
+use crate::auth::{AppKeys, BlockletKeys, KeyCache};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::providers::Timeouts;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub keys: KeyCache,
     /// `blocklet-…` keys, verified by Blocklet Server (cached 60 s).
     pub blocklet_keys: BlockletKeys,
+    /// Public keys of apps registered for v1 remote calls.
+    pub app_keys: AppKeys,
     /// The upstream client of background work (credential re-checks), built at start. Requests
     /// use their worker's own client ([`WorkerHttp`]).
     pub http: reqwest::Client,

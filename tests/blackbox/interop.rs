@@ -177,3 +177,32 @@ fn blocklet_login_tokens_from_the_sdk() {
         run_with("node", &["blocklet_login.cjs"], &hub, "", vars);
     }
 }
+
+/// A real `@blocklet/sdk` `component.call` to the v1 routes is accepted; the same signed request
+/// with its body, query, path or method changed, an expired `exp`, an `iat` an hour ahead, or
+/// another app's key is refused with 401 (and with no signature headers, 400).
+#[test]
+fn blocklet_component_call_to_v1() {
+    require("node_modules/@blocklet/sdk/package.json");
+    let mock = MockUpstream::start();
+    let sk = crate::support::blocklet_server::APP_SK;
+    let hub = HubEnv::new(Backend::Sqlite)
+        .var("BLOCKLET_APP_SK", sk)
+        .var("OPENAI_API_KEY", "mock-ok")
+        .var("OPENAI_BASE_URL", &mock.base)
+        .start();
+    let port = hub.addr().rsplit(':').next().expect("port").to_owned();
+    run_with(
+        "node",
+        &["blocklet_component_call.cjs"],
+        &hub,
+        "",
+        &[
+            ("BLOCKLET_APP_SK", sk),
+            ("HUB_PORT", &port),
+            ("HUB_MODEL", "openai/gpt-5-mini"),
+        ],
+    );
+    // The accepted calls reached the upstream and were recorded; refused ones did not.
+    assert_eq!(mock.total_calls(), 2);
+}

@@ -24,3 +24,4 @@ mod scale_out;
 mod secrets;
 mod shutdown;
 mod startup;
+mod v1;

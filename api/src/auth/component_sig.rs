@@ -91,6 +91,16 @@ impl AppKey {
         }))
     }
 
+    /// A verify-only key from raw public-key bytes (a registered remote app's key).
+    pub fn from_public(public_key: &[u8; 32]) -> Result<AppKey, KeyError> {
+        let verifying = VerifyingKey::from_bytes(public_key)
+            .map_err(|_| KeyError("not an Ed25519 public key".into()))?;
+        Ok(AppKey {
+            signing: None,
+            verifying,
+        })
+    }
+
     pub fn public_key(&self) -> [u8; 32] {
         self.verifying.to_bytes()
     }

@@ -92,22 +92,36 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))
 }
 
+/// The identity behind the request's token, whatever its role (v1 takes component keys too).
+pub(super) fn identify(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Identity, ApiError>> {
+    let prepared = state_of(req).and_then(|s| token::locate(req).map(|t| (s, t)));
+    Box::pin(async move {
+        let (state, token) = prepared?;
+        let token = token.ok_or_else(|| {
+            ApiError::Unauthorized(
+                "missing access token: send Authorization: Bearer <key>, the login_token \
+                 cookie, or access_token"
+                    .into(),
+            )
+        })?;
+        authenticate(&state, &token).await
+    })
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let prepared = state_of(req).and_then(|s| token::locate(req).map(|t| (s, t)));
+        let identity = identify(req);
         Box::pin(async move {
-            let (state, token) = prepared?;
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "missing access token: send Authorization: Bearer <key>, the login_token \
-                     cookie, or access_token"
-                        .into(),
-                )
-            })?;
-            authenticate(&state, &token).await.map(Authenticated)
+            let identity = identity.await?;
+            if identity.role == Role::Component {
+                return Err(ApiError::Forbidden(
+                    "component callers may use only the v1 routes (/api/v1/*)".into(),
+                ));
+            }
+            Ok(Authenticated(identity))
         })
     }
 }

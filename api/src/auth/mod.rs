@@ -7,14 +7,16 @@ pub mod bootstrap;
 pub mod canonical;
 pub mod component_sig;
 pub mod did;
-mod extract;
+pub(crate) mod extract;
 mod key_cache;
 pub mod keys;
 pub mod login_token;
 mod role;
 pub mod token;
+pub mod v1;
 
 pub use blocklet_key::BlockletKeys;
 pub use extract::{Admin, Authenticated, Identity};
 pub use key_cache::KeyCache;
 pub use role::Role;
+pub use v1::{AppKeys, V1Caller};

@@ -4,8 +4,9 @@
 //! two tokens outside the header (equal or not), or the header's token repeated elsewhere. (A
 //! different token in the header and a cookie is the account-switch case: the header wins.)
 //!
-//! A JSON body is read before the handler's extractors run by [`capture_body_token`], which puts
-//! the body back untouched and leaves the token, if any, in the request's extensions.
+//! A JSON body is read before the handler's extractors run by [`capture_json_body`], which puts
+//! the body back untouched and keeps a copy (shared bytes) in the request's extensions for the
+//! token and for signature checks ([`JsonBody`]).
 
 use crate::error::ApiError;
 use actix_web::body::MessageBody;
@@ -19,9 +20,9 @@ use serde::Deserialize;
 pub const COOKIE: &str = "login_token";
 const FIELD: &str = "access_token";
 
-/// The `access_token` of a JSON body, left by [`capture_body_token`].
+/// The raw bytes of a JSON request body, left by [`capture_json_body`].
 #[derive(Debug, Clone)]
-struct BodyToken(String);
+pub struct JsonBody(pub web::Bytes);
 
 #[derive(Deserialize)]
 struct WithToken {
@@ -52,9 +53,9 @@ fn is_json(req: &ServiceRequest) -> bool {
         })
 }
 
-/// Middleware: reads a JSON body (bounded by `REQUEST_ENTITY_SIZE_LIMIT`, else 413), notes its
-/// `access_token`, and puts the bytes back for the handler.
-pub async fn capture_body_token(
+/// Middleware: reads a JSON body (bounded by `REQUEST_ENTITY_SIZE_LIMIT`, else 413), keeps a
+/// copy as [`JsonBody`], and puts the bytes back for the handler.
+pub async fn capture_json_body(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -87,9 +88,7 @@ pub async fn capture_body_token(
             return Err(err.into());
         }
         let body = body.freeze();
-        if let Some(token) = body_token(&body) {
-            req.extensions_mut().insert(BodyToken(token));
-        }
+        req.extensions_mut().insert(JsonBody(body.clone()));
         req.set_payload(actix_web::dev::Payload::from(body));
     }
     next.call(req).await
@@ -131,7 +130,10 @@ fn query_token(req: &HttpRequest) -> Option<String> {
 pub fn locate(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let header = header_token(req)?;
     let cookie = cookie_token(req);
-    let body = req.extensions().get::<BodyToken>().map(|t| t.0.clone());
+    let body = req
+        .extensions()
+        .get::<JsonBody>()
+        .and_then(|b| body_token(&b.0));
     let query = query_token(req);
     let elsewhere: Vec<&String> = [&query, &body, &cookie]
         .into_iter()
@@ -160,7 +162,9 @@ mod tests {
 
     fn with_body(req: TestRequest, token: &str) -> HttpRequest {
         let req = req.to_http_request();
-        req.extensions_mut().insert(BodyToken(token.to_owned()));
+        let body = serde_json::json!({ "model": "m", "access_token": token }).to_string();
+        req.extensions_mut()
+            .insert(JsonBody(web::Bytes::from(body.into_bytes())));
         req
     }
 

@@ -4,6 +4,7 @@
 //! never on the async executor.
 
 pub mod access_keys;
+pub mod apps;
 pub mod credentials;
 mod migrate;
 pub mod page;

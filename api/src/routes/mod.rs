@@ -5,6 +5,7 @@ mod health;
 mod list;
 mod public;
 mod time;
+mod v1;
 mod v2;
 
 pub use list::ListBody;
@@ -23,6 +24,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // The gateway first: the router tries routes in order, and the admin routes' `{id}` patterns
     // are regular expressions that would otherwise run on every gateway call.
     v2::configure(cfg);
+    v1::configure(cfg);
     // Before the admin routes: `/ai-providers/models` is not a provider id.
     cfg.route("/ai/models", web::get().to(public::ai_models))
         .route("/ai-providers/models", web::get().to(public::ai_models))

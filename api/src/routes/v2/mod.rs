@@ -1,9 +1,9 @@
 //! `/api/v2/*`: the gateway routes for user tokens.
 
 mod aigne_chat;
-mod call;
+pub(crate) mod call;
 mod chat_completions;
-mod engine;
+pub(crate) mod engine;
 
 use actix_web::web;
 
