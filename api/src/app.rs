@@ -8,6 +8,7 @@
 //! routes; `/api/*` additionally has CORS.
 
 use crate::auth::{AppKeys, BlockletKeys, KeyCache, bootstrap, token};
+use crate::blocklet::ComponentClient;
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
 use crate::http::{fallback, request_id};
@@ -102,6 +103,19 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         keys: KeyCache::new(db.clone()),
         blocklet_keys: BlockletKeys::new(settings.identity.server.clone(), http.clone()),
         app_keys: AppKeys::default(),
+        components: settings
+            .identity
+            .app_key
+            .clone()
+            .filter(|k| k.can_sign())
+            .map(|key| {
+                ComponentClient::new(
+                    http.clone(),
+                    key,
+                    settings.identity.mount_points.clone(),
+                    settings.identity.component_did.clone(),
+                )
+            }),
         settings: Arc::new(settings),
         db,
         cipher,

@@ -1,6 +1,7 @@
 //! Shared application state, built once at start and handed to handlers as `web::Data<AppState>`.
 
 use crate::auth::{AppKeys, BlockletKeys, KeyCache};
+use crate::blocklet::ComponentClient;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::providers::Timeouts;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub blocklet_keys: BlockletKeys,
     /// Public keys of apps registered for v1 remote calls.
     pub app_keys: AppKeys,
+    /// Signed calls to the app's other components (Payment Kit …); `None` without a signing key.
+    pub components: Option<ComponentClient>,
     /// The upstream client of background work (credential re-checks), built at start. Requests
     /// use their worker's own client ([`WorkerHttp`]).
     pub http: reqwest::Client,

@@ -206,3 +206,109 @@ fn blocklet_component_call_to_v1() {
     // The accepted calls reached the upstream and were recorded; refused ones did not.
     assert_eq!(mock.total_calls(), 2);
 }
+
+/// The Hub's own signed component calls (`blocklet::ComponentClient`, what it uses for Payment Kit)
+/// against `@blocklet/sdk`'s real `verifySig` middleware: accepted with the app's key, refused
+/// with another key.
+#[test]
+fn hub_signed_calls_pass_the_sdk_verify_sig() {
+    use aigne_hub::auth::component_sig::AppKey;
+    use aigne_hub::blocklet::component_call::Call;
+    use aigne_hub::blocklet::{ComponentClient, mount_points};
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    require("node_modules/@blocklet/sdk/package.json");
+    let sk = crate::support::blocklet_server::APP_SK;
+    let mut node = Command::new("node")
+        .arg("verify_sig_server.cjs")
+        .current_dir(interop_dir())
+        .env("BLOCKLET_APP_SK", sk)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    BufReader::new(node.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port line");
+    let port: u16 = line.trim().parse().expect("port");
+    let points = mount_points::parse(&format!(
+        r#"[{{"did":"z2qaCNvKMv5GjouKdcDWexv6WqtHbpNPQDnAk","name":"payment-kit","title":"Payment Kit","mountPoint":"/payment","port":{port},"status":6}}]"#
+    ))
+    .expect("mount points");
+    let client = |secret: &str| {
+        let key = AppKey::from_env(None, Some(secret), None)
+            .expect("key")
+            .expect("some");
+        ComponentClient::new(
+            reqwest::Client::new(),
+            key,
+            points.clone(),
+            Some("z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ".into()),
+        )
+    };
+    let ours = client(sk);
+    let stranger = client(
+        "0xabababababababababababababababababababababababababababababababab248acbdbaf9e050196de704bea2d68770e519150d103b587dae2d9cad53dd930",
+    );
+    let body = json!({"event_name": "aigne_hub_ai_usage", "identifier": "req-1", "payload": {"customer_id": "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP", "value": "0.0042"}, "timestamp": 1.5e9});
+    actix_web::rt::System::new().block_on(async {
+        let post = Call {
+            component: "payment-kit",
+            method: reqwest::Method::POST,
+            path: "/api/meter-events",
+            query: &[("livemode", "true")],
+            body: Some(&body),
+        };
+        let res = ours.send(&post).await.expect("send");
+        assert_eq!(res.status(), 200);
+        let echo: serde_json::Value = res.json().await.expect("json");
+        // Equal as JSON values (JavaScript has one number type: 1.5e9 comes back as 1500000000).
+        assert_eq!(echo["body"]["payload"], body["payload"]);
+        assert_eq!(echo["body"]["timestamp"].as_f64(), Some(1.5e9));
+        assert_eq!(echo["query"]["livemode"], "true");
+        let get = Call {
+            component: "Payment Kit",
+            method: reqwest::Method::GET,
+            path: "/api/customers/z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP/credit",
+            query: &[("currency", "x y"), ("livemode", "false")],
+            body: None,
+        };
+        let res = ours.send(&get).await.expect("send");
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        // Another app's key: verifySig refuses.
+        assert_eq!(stranger.send(&post).await.expect("send").status(), 401);
+        assert!(
+            ours.send(&Call {
+                component: "nope",
+                ..post
+            })
+            .await
+            .is_err()
+        );
+    });
+    let _ = node.kill();
+    let _ = node.wait();
+}
+
+/// A live remote-app signature made by node with a fresh `@ocap/wallet` key is accepted after
+/// registration; one outside ±600 s is refused.
+#[test]
+fn remote_app_signed_by_ocap_wallet() {
+    require("node_modules/@ocap/wallet/package.json");
+    let mock = MockUpstream::start();
+    let hub = HubEnv::new(Backend::Sqlite)
+        .var("OPENAI_API_KEY", "mock-ok")
+        .var("OPENAI_BASE_URL", &mock.base)
+        .start();
+    run_with(
+        "node",
+        &["blocklet_remote_app.cjs"],
+        &hub,
+        "",
+        &[("HUB_MODEL", "openai/gpt-5-mini")],
+    );
+    assert_eq!(mock.total_calls(), 2);
+}

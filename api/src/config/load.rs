@@ -362,11 +362,17 @@ fn blocklet_identity(env: &EnvSource) -> Result<super::BlockletIdentity, ConfigE
     )
     .map(SecretString::from);
     let server = server_access(env, ask.as_deref().or(sk.as_deref()), app_did.as_deref())?;
+    let mount_points = crate::blocklet::mount_points::parse(
+        get("BLOCKLET_MOUNT_POINTS").as_deref().unwrap_or_default(),
+    )
+    .map_err(ConfigError)?;
     Ok(super::BlockletIdentity {
         app_key,
         app_did,
         session_secret,
         server,
+        mount_points,
+        component_did: get("BLOCKLET_COMPONENT_DID"),
     })
 }
 
@@ -384,7 +390,7 @@ fn server_access(
     let port: u16 = port
         .trim()
         .parse()
-        .map_err(|_| bad("ABT_NODE_PORT", format!("'{port}' is not a port number")))?;
+        .map_err(|_| ConfigError(format!("ABT_NODE_PORT: '{port}' is not a port number")))?;
     let digits = secret_hex.trim();
     let bytes = hex::decode(digits.strip_prefix("0x").unwrap_or(digits))
         .map_err(|_| ConfigError("BLOCKLET_APP_SK is not hex".into()))?;

@@ -128,6 +128,10 @@ pub struct BlockletIdentity {
     pub session_secret: Option<SecretString>,
     /// How to reach and authenticate to Blocklet Server's GraphQL API (Blocklet access keys).
     pub server: Option<ServerAccess>,
+    /// The app's components (`BLOCKLET_MOUNT_POINTS`), for signed component calls.
+    pub mount_points: Vec<crate::blocklet::MountPoint>,
+    /// This component's DID (`BLOCKLET_COMPONENT_DID`).
+    pub component_did: Option<String>,
 }
 
 /// Blocklet Server's GraphQL API as the app reaches it (`ABT_NODE_PORT`), with the app's access
