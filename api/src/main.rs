@@ -64,8 +64,7 @@ fn create_key(
     }
     let user_did = user_did
         .map(|d| {
-            did::validate(d.trim())
-                .map(str::to_owned)
+            did::normalize(&d, did::DidRole::Account)
                 .map_err(|e| anyhow::anyhow!("--user-did: {e}"))
         })
         .transpose()?;

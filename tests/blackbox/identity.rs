@@ -264,3 +264,37 @@ fn blocklet_access_keys_when_the_server_is_down_or_absent() {
         "{e}"
     );
 }
+
+#[test]
+fn did_key_and_did_abt_are_accepted_where_a_user_did_is_expected() {
+    use aigne_hub::auth::did::{DidRole, address, did_key_public_key};
+    let hub = HubEnv::new(Backend::Sqlite).start();
+    let did_key = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+    let expected = address(&did_key_public_key(did_key).expect("pk"), DidRole::Account);
+    for (given, stored) in [
+        (did_key.to_owned(), expected.clone()),
+        (format!("did:abt:{USER_DID}"), USER_DID.to_owned()),
+    ] {
+        let (status, body) = json(hub.post(
+            "/api/access-keys",
+            Some(ADMIN_KEY),
+            &json!({"name": "k", "userDid": given}),
+        ));
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["userDid"], stored.as_str());
+    }
+    for bad in [
+        "did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme",
+        "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WQ",
+    ] {
+        let e = error_of(
+            hub.post(
+                "/api/access-keys",
+                Some(ADMIN_KEY),
+                &json!({"name": "k", "userDid": bad}),
+            ),
+            400,
+        );
+        assert!(e["message"].as_str().expect("m").contains("userDid"), "{e}");
+    }
+}

@@ -44,6 +44,52 @@ pub fn validate(did: &str) -> Result<&str, &'static str> {
     Ok(addr)
 }
 
+/// The multicodec prefix of an Ed25519 public key (0xed, as an unsigned varint).
+const MULTICODEC_ED25519: [u8; 2] = [0xed, 0x01];
+
+/// `did:key:z6Mk…` of an Ed25519 public key (W3C did:key: multibase base58btc of the multicodec
+/// key). The `did-key` crate was the suggested tool, but it no longer builds (its `did_url`
+/// needs an old `form_urlencoded`) and depends on `ed25519-dalek` 1 / `curve25519-dalek` 3; the
+/// Ed25519 form is this one line, checked against the method's published vector below.
+pub fn did_key(public_key: &[u8; 32]) -> String {
+    let mut bytes = MULTICODEC_ED25519.to_vec();
+    bytes.extend_from_slice(public_key);
+    format!("did:key:z{}", bs58::encode(bytes).into_string())
+}
+
+/// The Ed25519 public key of a `did:key` (other key types are refused).
+pub fn did_key_public_key(did: &str) -> Result<[u8; 32], &'static str> {
+    let id = did
+        .strip_prefix("did:key:")
+        .ok_or("a did:key starts with 'did:key:'")?;
+    let id = id.split('#').next().unwrap_or(id);
+    let body = id
+        .strip_prefix('z')
+        .ok_or("did:key must be multibase base58btc ('z…')")?;
+    let bytes = bs58::decode(body)
+        .into_vec()
+        .map_err(|_| "did:key is not base58")?;
+    let key = bytes
+        .strip_prefix(&MULTICODEC_ED25519)
+        .ok_or("only Ed25519 did:key identities are accepted")?;
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| "wrong length for an Ed25519 did:key")?;
+    ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| "not an Ed25519 public key")?;
+    Ok(key)
+}
+
+/// A DID where one is expected (a user's or an app's): `did:abt:z…` or a bare `z…` address
+/// (checksum checked), or an Ed25519 `did:key`, which becomes the ABT address of its key in `role`
+/// (so one key is one identity whichever form it arrives in). Returns the bare address.
+pub fn normalize(did: &str, role: DidRole) -> Result<String, &'static str> {
+    let did = did.trim();
+    if did.starts_with("did:key:") {
+        return did_key_public_key(did).map(|pk| address(&pk, role));
+    }
+    validate(did).map(str::to_owned)
+}
+
 /// A stable application DID derived from the Hub's secret (its standalone identity).
 pub fn application_did_from_secret(secret: &secrecy::SecretString) -> String {
     use secrecy::ExposeSecret;
@@ -95,5 +141,46 @@ mod tests {
         assert!(validate("z0OIl").is_err());
         let fresh = new_account_did();
         assert_eq!(validate(&fresh), Ok(fresh.as_str()));
+    }
+
+    /// The did:key method's first Ed25519 vector: the all-zero seed's public key.
+    #[test]
+    fn did_key_vector_and_normalize() {
+        let pk: [u8; 32] =
+            hex::decode("3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29")
+                .expect("hex")
+                .try_into()
+                .expect("32");
+        let seed_pk = ed25519_dalek::SigningKey::from_bytes(&[0u8; 32])
+            .verifying_key()
+            .to_bytes();
+        assert_eq!(seed_pk, pk);
+        let did = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
+        assert_eq!(did_key(&pk), did);
+        assert_eq!(did_key_public_key(did), Ok(pk));
+        assert_eq!(did_key_public_key(&format!("{did}#z6Mk")), Ok(pk));
+        assert_eq!(
+            normalize(did, DidRole::Account),
+            Ok(address(&pk, DidRole::Account))
+        );
+        // A secp256k1 did:key (multicodec 0xe7) is refused, as are broken ones.
+        assert!(
+            did_key_public_key("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme")
+                .is_err()
+        );
+        assert!(
+            did_key_public_key("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW").is_err()
+        );
+        assert!(did_key_public_key("did:key:6Mk").is_err());
+        // ABT forms pass through validated.
+        assert_eq!(
+            normalize(
+                "did:abt:z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP",
+                DidRole::Account
+            )
+            .as_deref(),
+            Ok("z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP")
+        );
+        assert!(normalize("z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WQ", DidRole::Account).is_err());
     }
 }

@@ -98,9 +98,7 @@ fn spec_for(me: &Identity, body: CreateKey) -> ApiResult<KeySpec> {
     let user_did = body
         .user_did
         .map(|d| {
-            did::validate(d.trim())
-                .map(str::to_owned)
-                .map_err(|e| ApiError::invalid("userDid", e))
+            did::normalize(&d, did::DidRole::Account).map_err(|e| ApiError::invalid("userDid", e))
         })
         .transpose()?;
     if !me.role.is_admin() {
