@@ -140,10 +140,35 @@ fn login_tokens_with_roles_and_refusals() {
         &json!({"did": USER_DID, "role": "member", "iat": now(), "exp": exp}),
         SESSION_SECRET,
     );
-    // Owner reaches admin routes; a member only its own.
+    let admin = mint(
+        &json!({"did": USER_DID, "role": "admin", "iat": now(), "exp": exp}),
+        SESSION_SECRET,
+    );
+    let guest = mint(
+        &json!({"did": "z1guest", "role": "guest", "iat": now(), "exp": exp}),
+        SESSION_SECRET,
+    );
+    let custom = mint(
+        &json!({"did": "z1custom", "role": "vip", "iat": now(), "exp": exp}),
+        SESSION_SECRET,
+    );
+    let component = mint(
+        &json!({"did": "z1comp", "role": "component", "iat": now(), "exp": exp}),
+        SESSION_SECRET,
+    );
+    // Owner and admin reach admin routes; member, guest and unknown roles (as guests) only their
+    // own data; a token cannot claim the component role.
     assert_eq!(status_of(&hub, &owner, "/api/ai-providers"), 200);
-    assert_eq!(status_of(&hub, &member, "/api/access-keys"), 200);
-    error_of(hub.get("/api/ai-providers", Some(&member)), 403);
+    assert_eq!(status_of(&hub, &admin, "/api/ai-providers"), 200);
+    for token in [&member, &guest, &custom, &component] {
+        assert_eq!(status_of(&hub, token, "/api/access-keys"), 200);
+        error_of(hub.get("/api/ai-providers", Some(token)), 403);
+        error_of(hub.get("/api/access-keys?allUsers=true", Some(token)), 403);
+    }
+    assert_eq!(
+        status_of(&hub, &admin, "/api/access-keys?allUsers=true"),
+        200
+    );
     // The login_token cookie works too, and the user is the token's DID.
     let (status, keys) = json(
         hub.request(Method::POST, "/api/access-keys")
