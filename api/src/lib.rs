@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod blocklet;
 pub mod cli;
 pub mod config;

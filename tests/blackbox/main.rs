@@ -14,6 +14,7 @@ mod bad_input;
 mod cli;
 mod config_errors;
 mod crash;
+mod credits;
 mod discovery;
 mod gateway;
 mod http_basics;

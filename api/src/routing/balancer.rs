@@ -166,6 +166,7 @@ mod tests {
                     from_db: true,
                 })
                 .collect(),
+            rates: Default::default(),
         }
     }
 

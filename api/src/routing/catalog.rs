@@ -2,15 +2,18 @@
 //! as secrets), read by the hot path without touching the database. Rebuilt after every admin
 //! change on this instance and every few seconds for changes made by other instances.
 
+use crate::billing::Rate;
 use crate::config::ProviderEnv;
 use crate::db::credentials::CredentialRow;
 use crate::db::providers::ProviderRow;
-use crate::db::schema::{ai_credentials, ai_providers};
+use crate::db::rates::RateRow;
+use crate::db::schema::{ai_credentials, ai_model_rates, ai_providers};
 use crate::db::{DbConnection, DbError};
 use crate::providers::ProviderKind;
 use crate::secrets::Cipher;
 use diesel::prelude::*;
 use secrecy::SecretString;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct CredentialEntry {
@@ -28,9 +31,16 @@ pub struct ProviderEntry {
     pub id: String,
     pub base_url: String,
     pub credentials: Vec<CredentialEntry>,
+    /// Rates of this provider's models, by (model, type).
+    pub rates: HashMap<(String, String), Rate>,
 }
 
 impl ProviderEntry {
+    /// The rate of `model` as a call of `kind` (`chatCompletion`, …).
+    pub fn rate(&self, model: &str, kind: &str) -> Option<&Rate> {
+        self.rates.get(&(model.to_owned(), kind.to_owned()))
+    }
+
     /// Ollama may run without a key; everyone else needs one.
     pub fn usable(&self) -> bool {
         !self.credentials.is_empty() || self.kind == ProviderKind::Ollama
@@ -62,6 +72,21 @@ pub fn load(
         .select(CredentialRow::as_select())
         .order(ai_credentials::created_at.asc())
         .load(conn)?;
+    let rate_rows: Vec<RateRow> = ai_model_rates::table
+        .select(RateRow::as_select())
+        .load(conn)?;
+    let mut rates: HashMap<String, HashMap<(String, String), Rate>> = HashMap::new();
+    for r in rate_rows {
+        match Rate::from_columns(&r.input_rate, &r.output_rate, r.caching.as_deref()) {
+            Ok(rate) => {
+                rates
+                    .entry(r.provider_id)
+                    .or_default()
+                    .insert((r.model, r.kind), rate);
+            }
+            Err(e) => tracing::warn!(rate = %r.id, "model rate skipped: {e}"),
+        }
+    }
     let mut providers = Vec::new();
     for row in rows.iter().filter(|r| r.enabled) {
         let Ok(kind) = row.name.parse::<ProviderKind>() else {
@@ -92,6 +117,7 @@ pub fn load(
             id: row.id.clone(),
             base_url,
             credentials,
+            rates: rates.remove(&row.id).unwrap_or_default(),
         });
     }
     // Env providers fill in for kinds without any database row (enabled or not).
@@ -115,6 +141,8 @@ pub fn load(
             id: format!("env:{}", e.kind.name()),
             base_url: default_base_url(e.kind, env),
             credentials,
+            // Rates belong to provider rows: a provider known only from the env has none.
+            rates: HashMap::new(),
         });
     }
     Ok(Catalog { providers })

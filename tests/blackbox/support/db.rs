@@ -80,6 +80,8 @@ pub struct CallRow {
     pub total_usage: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub usage_metrics: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub credits: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub error_reason: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -98,7 +100,7 @@ impl TestDatabase {
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
         use diesel::RunQueryDsl;
-        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id";
+        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id";
         if self.is_postgres() {
             let mut conn = PgConnection::establish(&self.url).expect("pg");
             diesel::sql_query(sql).load(&mut conn).expect("calls")

@@ -285,6 +285,8 @@ pub async fn create(
             repo::insert(conn, &stored).map_err(unique_or(|| duplicate(&model, &kind)))
         })
         .await?;
+    // Rates price calls: the snapshot the gateway reads them from is rebuilt.
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Created().json(view(row)))
 }
 
@@ -328,6 +330,8 @@ pub async fn update(
             repo::get(conn, &provider_id, &id)?.ok_or_else(|| not_found(&id))
         })
         .await?;
+    // Rates price calls: the snapshot the gateway reads them from is rebuilt.
+    super::routing_changed(&state).await;
     Ok(HttpResponse::Ok().json(view(row)))
 }
 
@@ -344,5 +348,7 @@ pub async fn delete(
             _ => Ok(()),
         })
         .await?;
+    // Rates price calls: the snapshot the gateway reads them from is rebuilt.
+    super::routing_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }

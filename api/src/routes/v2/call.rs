@@ -2,6 +2,7 @@
 //! `model_calls` row of each attempt.
 
 use crate::auth::Identity;
+use crate::billing::{Rate, credits};
 use crate::http::{Arrived, RequestId};
 use crate::providers::UpstreamError;
 use crate::providers::types::Usage;
@@ -80,7 +81,7 @@ impl CallContext {
             provider_id: Some(attempt.provider.id.clone()),
             model: format!("{}/{}", attempt.provider.kind.name(), upstream_model),
             credential_id: attempt.credential.as_ref().map(|c| c.id.clone()),
-            kind: "chatCompletion".into(),
+            kind: CHAT_KIND.into(),
             status: "processing".into(),
             total_usage: 0,
             usage_metrics: None,
@@ -133,6 +134,18 @@ pub fn json_text<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// `model_calls.type` (and the rate type) of chat and completion calls.
+pub const CHAT_KIND: &str = "chatCompletion";
+
+/// The credits of `usage` at `rate` (0 for a model without a rate, which only happens with
+/// billing off), as stored.
+pub fn credits(usage: &Usage, rate: Option<&Rate>) -> String {
+    rate.map_or_else(
+        || "0".to_owned(),
+        |r| credits::text(credits::chat(usage, r)),
+    )
+}
+
 /// The end of a successful (or partially successful) attempt.
 pub fn finish(
     status: &str,
@@ -141,6 +154,7 @@ pub fn finish(
     ctx: &CallContext,
     ttfb_ms: Option<i64>,
     provider_ttfb_ms: Option<i64>,
+    rate: Option<&Rate>,
 ) -> CallFinish {
     let metrics = UsageMetrics {
         prompt_tokens: usage.prompt_tokens,
@@ -153,7 +167,7 @@ pub fn finish(
         status: status.into(),
         total_usage: usage.total() as i64,
         usage_metrics: Some(json_text(&metrics)),
-        credits: "0".into(),
+        credits: credits(usage, rate),
         duration_ms: Some(ctx.elapsed_ms()),
         ttfb_ms,
         provider_ttfb_ms,
@@ -170,6 +184,7 @@ pub fn failed(err: &UpstreamError, ctx: &CallContext, provider_ttfb_ms: Option<i
         ctx,
         None,
         provider_ttfb_ms,
+        None,
     )
     .with_error(&err.to_string())
 }

@@ -3,6 +3,7 @@
 //! committed before the last byte of an answer goes out.
 
 use super::call::{self, CallContext};
+use crate::billing::Rate;
 use crate::error::{ApiError, ApiResult};
 use crate::providers::types::{ChatRequest, ChatResponse, StreamEvent, Usage};
 use crate::providers::{EventStream, Target, UpstreamError};
@@ -49,6 +50,25 @@ fn on_failure(
     state.router.failed(attempt, err.class(), &err.to_string());
 }
 
+/// The attempt's rate. With billing on, an attempt whose model has no rate on its provider is
+/// not sent: it would be billed as 0.
+fn rate_of(state: &AppState, attempt: &Attempt, model: &str) -> Result<Option<Rate>, ApiError> {
+    let rate = attempt.provider.rate(model, call::CHAT_KIND).cloned();
+    if rate.is_none() && state.settings.billing.enabled {
+        return Err(ApiError::invalid(
+            "model",
+            format!(
+                "'{}/{model}' has no rate, and billing is on: an administrator must set its \
+                 {} rate (POST /api/ai-providers/{}/model-rates) before it can be used",
+                attempt.provider.kind.name(),
+                call::CHAT_KIND,
+                attempt.provider.id
+            ),
+        ));
+    }
+    Ok(rate)
+}
+
 fn on_success(state: &AppState, attempt: &Attempt) {
     state.router.succeeded(attempt);
     if let Some(c) = attempt.credential.as_ref().filter(|c| c.from_db) {
@@ -65,7 +85,15 @@ pub async fn complete(
     plan: &mut Plan,
 ) -> ApiResult<Completed> {
     let mut last: Option<UpstreamError> = None;
+    let mut unpriced: Option<ApiError> = None;
     while let Some(attempt) = state.router.next(plan) {
+        let rate = match rate_of(state, &attempt, &chat.model) {
+            Ok(rate) => rate,
+            Err(e) => {
+                unpriced = Some(e);
+                continue;
+            }
+        };
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder
@@ -86,6 +114,7 @@ pub async fn complete(
                     ctx,
                     Some(ctx.elapsed_ms()),
                     Some(upstream_ms as i64),
+                    rate.as_ref(),
                 );
                 state.recorder.finish_call_committed(id.clone(), end).await;
                 return Ok(Completed {
@@ -105,7 +134,16 @@ pub async fn complete(
             }
         }
     }
-    Err(last.map_or_else(no_attempt, |e| call::client_error(&e)))
+    Err(not_answered(last, unpriced))
+}
+
+/// Why no attempt answered: the last upstream failure, else a missing rate, else no credential.
+fn not_answered(last: Option<UpstreamError>, unpriced: Option<ApiError>) -> ApiError {
+    match (last, unpriced) {
+        (Some(e), _) => call::client_error(&e),
+        (None, Some(e)) => e,
+        (None, None) => no_attempt(),
+    }
 }
 
 /// A stream whose first upstream event has arrived (nothing has reached the client yet).
@@ -115,6 +153,7 @@ pub struct Opened {
     pub events: EventStream,
     pub provider_ttfb_ms: i64,
     pub model_with_provider: String,
+    pub rate: Option<Rate>,
 }
 
 /// Runs attempts until one stream yields its first event.
@@ -126,7 +165,15 @@ pub async fn open_stream(
     plan: &mut Plan,
 ) -> ApiResult<Opened> {
     let mut last: Option<UpstreamError> = None;
+    let mut unpriced: Option<ApiError> = None;
     while let Some(attempt) = state.router.next(plan) {
+        let rate = match rate_of(state, &attempt, &chat.model) {
+            Ok(rate) => rate,
+            Err(e) => {
+                unpriced = Some(e);
+                continue;
+            }
+        };
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder
@@ -156,6 +203,7 @@ pub async fn open_stream(
                     events,
                     provider_ttfb_ms: sent.elapsed().as_millis() as i64,
                     model_with_provider: format!("{}/{}", attempt.provider.kind.name(), chat.model),
+                    rate,
                 });
             }
             Err(err) => {
@@ -168,7 +216,7 @@ pub async fn open_stream(
             }
         }
     }
-    Err(last.map_or_else(no_attempt, |e| call::client_error(&e)))
+    Err(not_answered(last, unpriced))
 }
 
 /// A client wire format for streams.
@@ -222,6 +270,7 @@ struct DisconnectGuard {
     id: Option<String>,
     started: Instant,
     deltas: u64,
+    rate: Option<Rate>,
 }
 
 impl Drop for DisconnectGuard {
@@ -239,7 +288,7 @@ impl Drop for DisconnectGuard {
                     estimated: Some(true),
                     ..call::UsageMetrics::default()
                 })),
-                credits: "0".into(),
+                credits: call::credits(&usage, self.rate.as_ref()),
                 duration_ms: Some(self.started.elapsed().as_millis() as i64),
                 ttfb_ms: None,
                 provider_ttfb_ms: None,
@@ -262,9 +311,9 @@ pub fn relay<E: Encoder>(
     mut encoder: E,
 ) -> impl futures_util::Stream<Item = Result<Bytes, ApiError>> {
     async_stream::stream! {
-        let Opened { call_id, first, mut events, provider_ttfb_ms, .. } = opened;
+        let Opened { call_id, first, mut events, provider_ttfb_ms, rate, .. } = opened;
         let mut seen = Seen::default();
-        let mut guard = DisconnectGuard { state: state.clone(), id: Some(call_id.clone()), started: ctx.started, deltas: 0 };
+        let mut guard = DisconnectGuard { state: state.clone(), id: Some(call_id.clone()), started: ctx.started, deltas: 0, rate: rate.clone() };
         for frame in encoder.start() {
             yield Ok(Bytes::from(frame));
         }
@@ -303,14 +352,14 @@ pub fn relay<E: Encoder>(
         guard.id = None;
         match failure {
             None => {
-                let end = call::finish("success", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms));
+                let end = call::finish("success", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms), rate.as_ref());
                 state.recorder.finish_call_committed(call_id.clone(), end).await;
                 for frame in encoder.finish(&usage, &call_id) {
                     yield Ok(Bytes::from(frame));
                 }
             }
             Some(err) => {
-                let end = call::finish("failed", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms)).with_error(&err.to_string());
+                let end = call::finish("failed", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms), rate.as_ref()).with_error(&err.to_string());
                 state.recorder.finish_call_committed(call_id, end).await;
                 yield Ok(Bytes::from(encoder.error(&err)));
             }
