@@ -88,3 +88,94 @@ fn without_billing_an_unpriced_model_costs_nothing() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].credits, "0");
 }
+
+#[test]
+fn bulk_margin_update_with_dry_run() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let hub = env.start();
+    let pid = provider(&hub, &mock);
+    let rates = format!("/api/ai-providers/{pid}/model-rates");
+    let (status, _) = json(hub.post(&rates, Some(ADMIN_KEY), &json!({"model": "gpt-5-mini", "type": "chatCompletion",
+        "inputRate": "1", "outputRate": "1", "unitCosts": {"input": "0.0000025", "output": "0.00001"}})));
+    assert_eq!(status, 201);
+    let (status, _) = json(hub.post(
+        &rates,
+        Some(ADMIN_KEY),
+        &json!({"model": "gpt-4o", "type": "chatCompletion",
+        "inputRate": "2", "outputRate": "2"}),
+    ));
+    assert_eq!(status, 201);
+    let bulk = |body: Value| hub.post("/api/ai-providers/bulk-rate-update", Some(ADMIN_KEY), &body);
+    // Dry run: the preview, nothing written.
+    let (status, preview) = json(bulk(
+        json!({"mode": "margin", "profitMargin": 20, "creditPrice": "0.001", "dryRun": true}),
+    ));
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["updated"], 0);
+    assert_eq!(
+        preview["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{preview}"
+    );
+    assert_eq!(preview["changes"][0]["inputRate"], "0.003");
+    assert_eq!(preview["changes"][0]["outputRate"], "0.012");
+    assert_eq!(preview["changes"][0]["oldInputRate"], "1");
+    assert_eq!(preview["skipped"][0]["model"], "gpt-4o");
+    let (_, list) = json(hub.get(&rates, Some(ADMIN_KEY)));
+    assert!(
+        list["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|r| r["inputRate"] != "0.003"),
+        "{list}"
+    );
+    // Applied: written, and the gateway bills with the new rate at once.
+    let (status, applied) = json(bulk(
+        json!({"mode": "margin", "profitMargin": "20", "creditPrice": 0.001}),
+    ));
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(applied["updated"], 1);
+    let (_, list) = json(hub.get(&rates, Some(ADMIN_KEY)));
+    assert!(
+        list["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["inputRate"] == "0.003" && r["outputRate"] == "0.012"),
+        "{list}"
+    );
+    let (status, _) = json(hub.post("/api/v2/chat/completions", Some(ADMIN_KEY), &hello(false)));
+    assert_eq!(status, 200);
+    // 19 × 0.003 + 10 × 0.012
+    assert_eq!(env.database.calls()[0].credits, "0.177");
+    // Bad input and roles.
+    error_of(
+        bulk(json!({"mode": "fixed", "profitMargin": 1, "creditPrice": 1})),
+        400,
+    );
+    error_of(
+        bulk(json!({"mode": "margin", "profitMargin": 1, "creditPrice": 0})),
+        400,
+    );
+    error_of(
+        bulk(json!({"mode": "margin", "profitMargin": -5, "creditPrice": 1})),
+        400,
+    );
+    error_of(bulk(json!({"mode": "margin", "creditPrice": 1})), 400);
+    let (_, member) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "m", "role": "member"}),
+    ));
+    let member = member["key"].as_str().expect("key");
+    error_of(
+        hub.post(
+            "/api/ai-providers/bulk-rate-update",
+            Some(member),
+            &json!({"mode": "margin", "profitMargin": 1, "creditPrice": 1}),
+        ),
+        403,
+    );
+}

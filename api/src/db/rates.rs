@@ -131,3 +131,31 @@ pub fn delete(conn: &mut DbConnection, provider_id: &str, id: &str) -> QueryResu
     )
     .execute(conn)
 }
+
+/// Every rate row (for bulk updates).
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<RateRow>> {
+    ai_model_rates::table
+        .select(RateRow::as_select())
+        .order((ai_model_rates::model.asc(), ai_model_rates::id.asc()))
+        .load(conn)
+}
+
+/// Sets new rates on many rows in one transaction.
+pub fn set_rates(
+    conn: &mut DbConnection,
+    changes: &[(String, String, String)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        for (id, input, output) in changes {
+            diesel::update(ai_model_rates::table.filter(ai_model_rates::id.eq(id)))
+                .set((
+                    ai_model_rates::input_rate.eq(input),
+                    ai_model_rates::output_rate.eq(output),
+                    ai_model_rates::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}

@@ -1,6 +1,7 @@
 //! Admin APIs (SPEC §5.6): providers, credentials, model rates, access keys, users.
 
 mod access_keys;
+mod bulk_rates;
 mod credentials;
 mod decimal;
 mod double_option;
@@ -22,6 +23,10 @@ async fn routing_changed(state: &AppState) {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/ai-providers/model-rates` before `/ai-providers/{id}` so it is not taken for an id.
     cfg.route("/ai-providers/model-rates", web::get().to(rates::list_all))
+        .route(
+            "/ai-providers/bulk-rate-update",
+            web::post().to(bulk_rates::bulk_update),
+        )
         .route("/ai-providers", web::get().to(providers::list))
         .route("/ai-providers", web::post().to(providers::create))
         .route("/ai-providers/{id}", web::get().to(providers::get))
