@@ -39,7 +39,7 @@ fn token_locations_precedence_and_duplicates() {
     let hub = HubEnv::new(Backend::Sqlite)
         .var("OPENAI_API_KEY", "mock-ok")
         .var("OPENAI_BASE_URL", &mock.base)
-        .start();
+        .launch();
     let get =
         |f: &dyn Fn(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder| {
             f(hub.request(Method::GET, "/api/access-keys"))
@@ -130,7 +130,7 @@ fn token_locations_precedence_and_duplicates() {
 fn login_tokens_with_roles_and_refusals() {
     let hub = HubEnv::new(Backend::Sqlite)
         .var("BLOCKLET_SESSION_SECRET", SESSION_SECRET)
-        .start();
+        .launch();
     let exp = now() + 3600;
     let owner = mint(
         &json!({"did": USER_DID, "role": "owner", "fullName": "Alice", "provider": "wallet", "iat": now(), "exp": exp}),
@@ -219,7 +219,7 @@ fn login_tokens_with_roles_and_refusals() {
 
 #[test]
 fn login_tokens_need_blocklet_mode() {
-    let hub = HubEnv::new(Backend::Sqlite).start();
+    let hub = HubEnv::new(Backend::Sqlite).launch();
     let token = mint(
         &json!({"did": USER_DID, "role": "owner", "exp": now() + 60}),
         SESSION_SECRET,
@@ -240,7 +240,7 @@ fn blocklet_access_keys_through_blocklet_server() {
         .var("ABT_NODE_PORT", &server.port.to_string())
         .var("BLOCKLET_APP_SK", APP_SK)
         .var("BLOCKLET_APP_PID", APP_PID)
-        .start();
+        .launch();
     assert_eq!(status_of(&hub, "blocklet-admin1", "/api/ai-providers"), 200);
     assert!(server.refused().is_empty(), "{:?}", server.refused());
     error_of(hub.get("/api/ai-providers", Some("blocklet-guest1")), 403);
@@ -270,7 +270,7 @@ fn blocklet_access_keys_when_the_server_is_down_or_absent() {
     let hub = HubEnv::new(Backend::Sqlite)
         .var("ABT_NODE_PORT", &port.to_string())
         .var("BLOCKLET_APP_SK", APP_SK)
-        .start();
+        .launch();
     let e = error_of(hub.get("/api/access-keys", Some("blocklet-x")), 503);
     assert!(
         e["message"]
@@ -279,7 +279,7 @@ fn blocklet_access_keys_when_the_server_is_down_or_absent() {
             .contains("Blocklet Server"),
         "{e}"
     );
-    let standalone = HubEnv::new(Backend::Sqlite).start();
+    let standalone = HubEnv::new(Backend::Sqlite).launch();
     let e = error_of(standalone.get("/api/access-keys", Some("blocklet-x")), 401);
     assert!(
         e["message"]
@@ -293,7 +293,7 @@ fn blocklet_access_keys_when_the_server_is_down_or_absent() {
 #[test]
 fn did_key_and_did_abt_are_accepted_where_a_user_did_is_expected() {
     use aigne_hub::auth::did::{DidRole, address, did_key_public_key};
-    let hub = HubEnv::new(Backend::Sqlite).start();
+    let hub = HubEnv::new(Backend::Sqlite).launch();
     let did_key = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
     let expected = address(&did_key_public_key(did_key).expect("pk"), DidRole::Account);
     for (given, stored) in [

@@ -190,7 +190,7 @@ fn blocklet_component_call_to_v1() {
         .var("BLOCKLET_APP_SK", sk)
         .var("OPENAI_API_KEY", "mock-ok")
         .var("OPENAI_BASE_URL", &mock.base)
-        .start();
+        .launch();
     let port = hub.addr().rsplit(':').next().expect("port").to_owned();
     run_with(
         "node",
@@ -302,7 +302,7 @@ fn remote_app_signed_by_ocap_wallet() {
     let hub = HubEnv::new(Backend::Sqlite)
         .var("OPENAI_API_KEY", "mock-ok")
         .var("OPENAI_BASE_URL", &mock.base)
-        .start();
+        .launch();
     run_with(
         "node",
         &["blocklet_remote_app.cjs"],

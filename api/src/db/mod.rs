@@ -7,6 +7,7 @@ pub mod access_keys;
 pub mod apps;
 pub mod credentials;
 mod migrate;
+pub mod model_calls;
 pub mod page;
 mod pool;
 pub mod providers;

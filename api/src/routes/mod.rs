@@ -5,6 +5,7 @@ mod health;
 mod list;
 mod public;
 mod time;
+mod user;
 mod v1;
 mod v2;
 
@@ -31,4 +32,5 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .route("/v2/models", web::get().to(public::v2_models))
         .route("/v2/status", web::get().to(public::v2_status));
     admin::configure(cfg);
+    user::configure(cfg);
 }

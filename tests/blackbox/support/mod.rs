@@ -81,6 +81,14 @@ impl HubEnv {
     pub fn start(&self) -> Hub {
         Hub::spawn(self.command().env("AIGNE_HUB_LISTEN", "127.0.0.1:0"))
     }
+
+    /// Starts the Hub and hands it the environment, so its data dir and database live as long
+    /// as it runs (for tests that do not look at them).
+    pub fn launch(self) -> Hub {
+        let mut hub = self.start();
+        hub.env = Some(self);
+        hub
+    }
 }
 
 /// A running Hub.
@@ -89,6 +97,8 @@ pub struct Hub {
     pub base: String,
     logs: Arc<Mutex<String>>,
     client: Client,
+    /// Dropped after the process (field order): the data dir and database it uses.
+    env: Option<HubEnv>,
 }
 
 impl Hub {
@@ -133,6 +143,7 @@ impl Hub {
             base: format!("http://{addr}"),
             logs,
             client,
+            env: None,
         }
     }
 

@@ -1,0 +1,111 @@
+//! Reading `model_calls` (the call log): filtered, newest first.
+
+use super::page::{Page, contains_pattern, lower};
+use super::schema::model_calls;
+use super::{DbBackend, DbConnection};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = model_calls)]
+pub struct CallRecord {
+    pub id: String,
+    pub provider_id: Option<String>,
+    pub model: String,
+    pub credential_id: Option<String>,
+    #[diesel(column_name = type_)]
+    pub kind: String,
+    pub status: String,
+    pub total_usage: i64,
+    pub usage_metrics: Option<String>,
+    pub credits: String,
+    pub duration_ms: Option<i64>,
+    pub ttfb_ms: Option<i64>,
+    pub provider_ttfb_ms: Option<i64>,
+    pub error_reason: Option<String>,
+    pub app_did: Option<String>,
+    pub user_did: Option<String>,
+    pub request_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub metadata: Option<String>,
+    pub call_time: NaiveDateTime,
+}
+
+/// Filters of the call log; `None` is "any".
+#[derive(Debug, Default, Clone)]
+pub struct CallFilter {
+    /// Only this user's calls (every caller but an admin asking for all users).
+    pub user_did: Option<String>,
+    pub status: Option<String>,
+    /// Matches `provider/model` anywhere, case-insensitively.
+    pub model: Option<String>,
+    pub kind: Option<String>,
+    pub provider_id: Option<String>,
+    pub app_did: Option<String>,
+    /// `call_time >= start`
+    pub start: Option<NaiveDateTime>,
+    /// `call_time < end`
+    pub end: Option<NaiveDateTime>,
+}
+
+fn filtered(f: &CallFilter) -> model_calls::BoxedQuery<'static, DbBackend> {
+    let mut q = model_calls::table.into_boxed();
+    if let Some(v) = &f.user_did {
+        q = q.filter(model_calls::user_did.eq(v.clone()));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(model_calls::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.model {
+        q = q.filter(
+            lower(model_calls::model)
+                .like(contains_pattern(v))
+                .escape('\\'),
+        );
+    }
+    if let Some(v) = &f.kind {
+        q = q.filter(model_calls::type_.eq(v.clone()));
+    }
+    if let Some(v) = &f.provider_id {
+        q = q.filter(model_calls::provider_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.app_did {
+        q = q.filter(model_calls::app_did.eq(v.clone()));
+    }
+    if let Some(v) = f.start {
+        q = q.filter(model_calls::call_time.ge(v));
+    }
+    if let Some(v) = f.end {
+        q = q.filter(model_calls::call_time.lt(v));
+    }
+    q
+}
+
+/// One page of calls, newest first, and how many match.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    page: Page,
+) -> QueryResult<(i64, Vec<CallRecord>)> {
+    let count = filtered(filter).count().get_result(conn)?;
+    let rows = filtered(filter)
+        .select(CallRecord::as_select())
+        .order((model_calls::call_time.desc(), model_calls::id.desc()))
+        .limit(page.page_size)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok((count, rows))
+}
+
+/// Up to `limit` calls, newest first (exports).
+pub fn export(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    limit: i64,
+) -> QueryResult<Vec<CallRecord>> {
+    filtered(filter)
+        .select(CallRecord::as_select())
+        .order((model_calls::call_time.desc(), model_calls::id.desc()))
+        .limit(limit)
+        .load(conn)
+}

@@ -1,0 +1,11 @@
+//! User APIs (SPEC §5.6), for any authenticated caller: their own data, or everyone's for admins
+//! who ask (`allUsers=true`).
+
+mod calls;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/user/model-calls", web::get().to(calls::list))
+        .route("/user/model-calls/export", web::get().to(calls::export));
+}

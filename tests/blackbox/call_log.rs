@@ -1,0 +1,169 @@
+//! The call log (SPEC §5.6): `GET /api/user/model-calls` with filters and pagination, and its CSV
+//! export; members see only their own calls.
+
+use crate::support::mock::MockUpstream;
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
+use serde_json::json;
+
+fn provider(hub: &Hub, name: &str, mock: &MockUpstream, key: &str) {
+    let (_, p) = json(hub.post(
+        "/api/ai-providers",
+        Some(ADMIN_KEY),
+        &json!({"name": name, "baseUrl": mock.base}),
+    ));
+    let id = p["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("provider {name}: {p}\n{}", hub.logs()));
+    let (status, _) = json(hub.post(
+        &format!("/api/ai-providers/{id}/credentials"),
+        Some(ADMIN_KEY),
+        &json!({"name": "k", "value": key}),
+    ));
+    assert_eq!(status, 201);
+}
+
+fn call(hub: &Hub, key: &str, model: &str) -> u16 {
+    hub.post(
+        "/api/v2/chat/completions",
+        Some(key),
+        &json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .status()
+    .as_u16()
+}
+
+fn log_on(backend: Backend) {
+    let mock = MockUpstream::start();
+    let hub = HubEnv::new(backend).launch();
+    provider(&hub, "openai", &mock, "mock-ok");
+    provider(&hub, "deepseek", &mock, "mock-500");
+    let (_, member) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "m", "role": "member"}),
+    ));
+    let member = member["key"].as_str().expect("key").to_owned();
+    assert_eq!(call(&hub, ADMIN_KEY, "openai/gpt-5-mini"), 200);
+    assert_eq!(call(&hub, ADMIN_KEY, "openai/gpt-5-mini"), 200);
+    assert_ne!(call(&hub, ADMIN_KEY, "deepseek/deepseek-chat"), 200);
+    assert_eq!(call(&hub, &member, "openai/gpt-5-mini"), 200);
+
+    // A member sees only its own call, and may not ask for everyone's.
+    let (status, mine) = json(hub.get("/api/user/model-calls", Some(&member)));
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["count"], 1);
+    assert_eq!(mine["list"][0]["status"], "success");
+    assert_eq!(mine["list"][0]["usageMetrics"]["promptTokens"], 19);
+    assert!(mine["list"][0].get("credentialId").is_none());
+    error_of(
+        hub.get("/api/user/model-calls?allUsers=true", Some(&member)),
+        403,
+    );
+
+    // An admin: everyone's, filtered and paged, newest first.
+    let (_, all) = json(hub.get("/api/user/model-calls?allUsers=true", Some(ADMIN_KEY)));
+    assert_eq!(all["count"], 4, "{all}");
+    let (_, failed) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&status=failed",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(failed["count"], 1);
+    assert_eq!(failed["list"][0]["model"], "deepseek/deepseek-chat");
+    assert!(
+        failed["list"][0]["errorReason"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    let (_, by_model) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&model=GPT-5",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(by_model["count"], 3);
+    let (_, own) = json(hub.get("/api/user/model-calls", Some(ADMIN_KEY)));
+    assert_eq!(own["count"], 3);
+    let (_, page) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&pageSize=1&page=2",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(
+        (
+            page["count"].as_i64(),
+            page["list"].as_array().map(Vec::len)
+        ),
+        (Some(4), Some(1))
+    );
+    assert_eq!(page["paging"], json!({"page": 2, "pageSize": 1}));
+    let times: Vec<String> = all["list"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["callTime"].as_str().expect("time").to_owned())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    let (_, future) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&start=4102444800",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(future["count"], 0);
+    let (_, window) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&start=2020-01-01T00:00:00Z&end=4102444800",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(window["count"], 4);
+    // Bad filters name the parameter.
+    for (q, field) in [
+        ("type=bogus", "type"),
+        ("status=done", "status"),
+        ("start=yesterday", "start"),
+        ("start=2000&end=1000", "end"),
+        ("pageSize=1000", "pageSize"),
+    ] {
+        let e = error_of(
+            hub.get(&format!("/api/user/model-calls?{q}"), Some(ADMIN_KEY)),
+            400,
+        );
+        assert!(
+            e["message"].as_str().expect("m").contains(field),
+            "{q}: {e}"
+        );
+    }
+
+    // CSV export with the same filters.
+    let res = hub.get(
+        "/api/user/model-calls/export?allUsers=true&status=success",
+        Some(ADMIN_KEY),
+    );
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/csv")
+    );
+    let text = res.text().expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    assert_eq!(&header[0], "id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    let status_col = header
+        .iter()
+        .position(|h| h == "status")
+        .expect("status column");
+    assert!(rows.iter().all(|r| &r[status_col] == "success"));
+    let member_csv = hub
+        .get("/api/user/model-calls/export", Some(&member))
+        .text()
+        .expect("csv");
+    assert_eq!(member_csv.lines().count(), 2, "{member_csv}");
+}
+
+#[test]
+fn call_log_sqlite() {
+    log_on(Backend::Sqlite);
+}
+
+#[test]
+fn call_log_postgres() {
+    log_on(Backend::Postgres);
+}
