@@ -128,6 +128,45 @@ fn log_on(backend: Backend) {
         );
     }
 
+    // Usage statistics over the same rows.
+    let (status, stats) = json(hub.get(
+        "/api/user/usage-stats?allUsers=true&timeType=hour",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["totals"]["calls"], 4, "{stats}");
+    assert_eq!(
+        (
+            stats["totals"]["success"].as_u64(),
+            stats["totals"]["failed"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    assert_eq!(stats["totals"]["totalUsage"], 87);
+    assert!(stats["totals"]["durationP95"].as_i64().is_some(), "{stats}");
+    let series = stats["series"].as_array().expect("series");
+    assert!(
+        !series.is_empty()
+            && series
+                .iter()
+                .map(|b| b["calls"].as_u64().unwrap_or(0))
+                .sum::<u64>()
+                == 4
+    );
+    assert_eq!(stats["byModel"][0]["model"], "openai/gpt-5-mini");
+    assert_eq!(stats["byModel"][0]["calls"], 3);
+    let (_, own_stats) = json(hub.get("/api/user/usage-stats", Some(&member)));
+    assert_eq!(own_stats["totals"]["calls"], 1);
+    assert_eq!(own_stats["timeType"], "day");
+    error_of(
+        hub.get("/api/user/usage-stats?timeType=week", Some(ADMIN_KEY)),
+        400,
+    );
+    error_of(
+        hub.get("/api/user/usage-stats?allUsers=true", Some(&member)),
+        403,
+    );
+
     // CSV export with the same filters.
     let res = hub.get(
         "/api/user/model-calls/export?allUsers=true&status=success",

@@ -109,3 +109,31 @@ pub fn export(
         .limit(limit)
         .load(conn)
 }
+
+/// What usage statistics need of a call.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = model_calls)]
+pub struct CallPoint {
+    pub call_time: NaiveDateTime,
+    pub status: String,
+    pub model: String,
+    pub total_usage: i64,
+    pub credits: String,
+    pub duration_ms: Option<i64>,
+    pub ttfb_ms: Option<i64>,
+}
+
+/// The calls of `filter` (finished ones; `processing` rows are still moving), oldest first, at
+/// most `limit + 1` so the caller can tell the range was too large.
+pub fn points(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    limit: i64,
+) -> QueryResult<Vec<CallPoint>> {
+    filtered(filter)
+        .filter(model_calls::status.ne("processing"))
+        .select(CallPoint::as_select())
+        .order(model_calls::call_time.asc())
+        .limit(limit + 1)
+        .load(conn)
+}

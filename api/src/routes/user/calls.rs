@@ -48,7 +48,7 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
     }
 }
 
-fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
+pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
     let all = params.flag("allUsers")?;
     if all && !me.role.is_admin() {
         return Err(ApiError::Forbidden(

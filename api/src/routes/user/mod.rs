@@ -2,10 +2,12 @@
 //! who ask (`allUsers=true`).
 
 mod calls;
+mod stats;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/user/model-calls", web::get().to(calls::list))
-        .route("/user/model-calls/export", web::get().to(calls::export));
+        .route("/user/model-calls/export", web::get().to(calls::export))
+        .route("/user/usage-stats", web::get().to(stats::usage_stats));
 }

@@ -1,0 +1,281 @@
+//! `GET /api/user/usage-stats?start&end&timeType=hour|day|month` (SPEC §5.6): calls, successes,
+//! failures, tokens, credits (exact) and latency percentiles per time bucket (UTC), with totals
+//! and a per-model breakdown. Own calls, or everyone's for admins with `allUsers=true`; the
+//! other call-log filters (`model`, `type`, `providerId`, `appDid`) apply too.
+//!
+//! Computed from `model_calls` for the range (at most [`MAX_CALLS`] calls: a larger range is a
+//! 400 asking for a narrower one).
+
+use super::calls::filter;
+use crate::auth::Authenticated;
+use crate::db::model_calls::{self, CallPoint};
+use crate::error::{ApiError, ApiResult};
+use crate::http::Params;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const MAX_CALLS: i64 = 500_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeType {
+    Hour,
+    Day,
+    Month,
+}
+
+impl TimeType {
+    fn parse(v: Option<&str>) -> ApiResult<TimeType> {
+        match v.unwrap_or("day") {
+            "hour" => Ok(TimeType::Hour),
+            "day" => Ok(TimeType::Day),
+            "month" => Ok(TimeType::Month),
+            other => Err(ApiError::invalid(
+                "timeType",
+                format!("'{other}' is not one of hour, day, month"),
+            )),
+        }
+    }
+
+    /// The start of the bucket `t` falls in.
+    pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
+        let day = t.date();
+        match self {
+            TimeType::Hour => day.and_hms_opt(t.hour(), 0, 0).unwrap_or(t),
+            TimeType::Day => day.and_hms_opt(0, 0, 0).unwrap_or(t),
+            TimeType::Month => NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or(t),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    calls: u64,
+    success: u64,
+    failed: u64,
+    usage: i64,
+    credits: Decimal,
+    durations: Vec<i64>,
+    ttfbs: Vec<i64>,
+}
+
+impl Acc {
+    fn add(&mut self, p: &CallPoint) {
+        self.calls += 1;
+        if p.status == "success" {
+            self.success += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.usage += p.total_usage;
+        self.credits += Decimal::from_str_exact(&p.credits).unwrap_or_default();
+        self.durations.extend(p.duration_ms);
+        self.ttfbs.extend(p.ttfb_ms);
+    }
+
+    fn view(mut self) -> Stats {
+        Stats {
+            calls: self.calls,
+            success: self.success,
+            failed: self.failed,
+            total_usage: self.usage,
+            credits: crate::billing::credits::text(self.credits),
+            duration_p50: percentile(&mut self.durations, 50),
+            duration_p95: percentile(&mut self.durations, 95),
+            ttfb_p50: percentile(&mut self.ttfbs, 50),
+            ttfb_p95: percentile(&mut self.ttfbs, 95),
+        }
+    }
+}
+
+/// Nearest-rank percentile.
+fn percentile(values: &mut [i64], p: usize) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = (p * values.len()).div_ceil(100).max(1);
+    values.get(rank - 1).copied()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Stats {
+    calls: u64,
+    success: u64,
+    failed: u64,
+    total_usage: i64,
+    credits: String,
+    duration_p50: Option<i64>,
+    duration_p95: Option<i64>,
+    ttfb_p50: Option<i64>,
+    ttfb_p95: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bucket {
+    timestamp: String,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelStats {
+    model: String,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub async fn usage_stats(
+    Authenticated(me): Authenticated,
+    state: web::Data<AppState>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let time_type = TimeType::parse(params.get("timeType"))?;
+    let mut f = filter(&me, &params)?;
+    let end = f.end.unwrap_or_else(|| Utc::now().naive_utc());
+    let start = f.start.unwrap_or(end - Duration::days(7));
+    if end <= start {
+        return Err(ApiError::invalid("end", "must be after start"));
+    }
+    f.start = Some(start);
+    f.end = Some(end);
+    let points = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(model_calls::points(conn, &f, MAX_CALLS)?))
+        .await?;
+    if points.len() as i64 > MAX_CALLS {
+        return Err(ApiError::invalid(
+            "start",
+            format!("the range holds more than {MAX_CALLS} calls; ask for a narrower one"),
+        ));
+    }
+    let body = web::block(move || summarize(&points, time_type, start, end))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn summarize(
+    points: &[CallPoint],
+    time_type: TimeType,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> serde_json::Value {
+    let mut total = Acc::default();
+    let mut buckets: BTreeMap<NaiveDateTime, Acc> = BTreeMap::new();
+    let mut models: BTreeMap<&str, Acc> = BTreeMap::new();
+    for p in points {
+        total.add(p);
+        buckets
+            .entry(time_type.bucket(p.call_time))
+            .or_default()
+            .add(p);
+        models.entry(p.model.as_str()).or_default().add(p);
+    }
+    let series: Vec<Bucket> = buckets
+        .into_iter()
+        .map(|(t, acc)| Bucket {
+            timestamp: rfc3339(t),
+            stats: acc.view(),
+        })
+        .collect();
+    let mut by_model: Vec<ModelStats> = models
+        .into_iter()
+        .map(|(m, acc)| ModelStats {
+            model: m.to_owned(),
+            stats: acc.view(),
+        })
+        .collect();
+    by_model.sort_by(|a, b| {
+        b.stats
+            .calls
+            .cmp(&a.stats.calls)
+            .then(a.model.cmp(&b.model))
+    });
+    serde_json::json!({
+        "timeType": match time_type { TimeType::Hour => "hour", TimeType::Day => "day", TimeType::Month => "month" },
+        "start": rfc3339(start),
+        "end": rfc3339(end),
+        "totals": total.view(),
+        "series": series,
+        "byModel": by_model,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("time")
+    }
+
+    fn point(time: &str, status: &str, model: &str, credits: &str, ms: i64) -> CallPoint {
+        CallPoint {
+            call_time: t(time),
+            status: status.into(),
+            model: model.into(),
+            total_usage: 10,
+            credits: credits.into(),
+            duration_ms: Some(ms),
+            ttfb_ms: None,
+        }
+    }
+
+    #[test]
+    fn buckets_and_percentiles() {
+        assert_eq!(
+            TimeType::Hour.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-24 13:00:00")
+        );
+        assert_eq!(
+            TimeType::Day.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-24 00:00:00")
+        );
+        assert_eq!(
+            TimeType::Month.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-01 00:00:00")
+        );
+        let mut v: Vec<i64> = (1..=100).collect();
+        assert_eq!(percentile(&mut v, 50), Some(50));
+        assert_eq!(percentile(&mut v, 95), Some(95));
+        assert_eq!(percentile(&mut [7], 95), Some(7));
+        assert_eq!(percentile(&mut [], 50), None);
+    }
+
+    #[test]
+    fn summary_adds_exact_credits_per_bucket_and_model() {
+        let points = [
+            point("2026-11-23 10:00:00", "success", "openai/a", "0.1", 100),
+            point("2026-11-23 23:59:59", "failed", "openai/b", "0", 300),
+            point("2026-11-24 00:00:00", "success", "openai/a", "0.2", 200),
+        ];
+        let v = summarize(
+            &points,
+            TimeType::Day,
+            t("2026-11-23 00:00:00"),
+            t("2026-11-25 00:00:00"),
+        );
+        assert_eq!(v["totals"]["calls"], 3);
+        assert_eq!(v["totals"]["credits"], "0.3");
+        assert_eq!(v["totals"]["failed"], 1);
+        assert_eq!(v["series"][0]["timestamp"], "2026-11-23T00:00:00Z");
+        assert_eq!(v["series"][0]["calls"], 2);
+        assert_eq!(v["series"][1]["credits"], "0.2");
+        assert_eq!(v["byModel"][0]["model"], "openai/a");
+        assert_eq!(v["byModel"][0]["durationP50"], 100);
+    }
+}
