@@ -19,7 +19,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "schema.rs matches the SQLite and PostgreSQL migrations"
 scripts/gen-schema.sh --check
 
-step "interop clients (npm: openai, @aigne/aigne-hub; PyPI: openai)"
+step "interop clients (npm: openai, @aigne/aigne-hub, @blocklet/sdk, @ocap/wallet, …; PyPI: openai)"
 scripts/install-interop.sh
 
 step "tests (unit + black-box on SQLite and PostgreSQL + interop with real clients)"
