@@ -23,6 +23,22 @@ pub struct Identity {
     pub key_id: Option<String>,
 }
 
+impl Identity {
+    /// The user a list is limited to: this caller, or nobody (everyone's rows) when `all_users`
+    /// is asked, which needs the owner or admin role.
+    pub fn scope(&self, all_users: bool) -> Result<Option<String>, ApiError> {
+        if !all_users {
+            return Ok(Some(self.user_did.clone()));
+        }
+        if !self.role.is_admin() {
+            return Err(ApiError::Forbidden(
+                "allUsers=true needs the owner or admin role".into(),
+            ));
+        }
+        Ok(None)
+    }
+}
+
 /// Any authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Identity);

@@ -12,6 +12,15 @@ pub struct ModelRef {
 
 pub const DEFAULT_CHAT_MODEL: &str = "openai/gpt-5-mini";
 
+/// The model a client asked for, trimmed, or the default chat model when it named none.
+pub fn requested_or_default(model: Option<&str>) -> String {
+    model
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(DEFAULT_CHAT_MODEL)
+        .to_owned()
+}
+
 pub fn parse(name: &str) -> ModelRef {
     let name = name.trim();
     if let Some((prefix, rest)) = name.split_once('/')

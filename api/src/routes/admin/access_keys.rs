@@ -61,13 +61,7 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let page = params.page()?;
-    let all = params.flag("allUsers")?;
-    if all && !me.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "allUsers=true needs the owner or admin role".into(),
-        ));
-    }
-    let user = (!all).then(|| me.user_did.clone());
+    let user = me.scope(params.flag("allUsers")?)?;
     let (count, rows) = state
         .db
         .run(move |conn| Ok::<_, ApiError>(repo::list(conn, user.as_deref(), page)?))

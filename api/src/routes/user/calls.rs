@@ -49,14 +49,8 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
 }
 
 pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
-    let all = params.flag("allUsers")?;
-    if all && !me.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "allUsers=true needs the owner or admin role".into(),
-        ));
-    }
     let f = CallFilter {
-        user_did: (!all).then(|| me.user_did.clone()),
+        user_did: me.scope(params.flag("allUsers")?)?,
         status: one_of(params, "status", &STATUSES)?,
         model: params.get("model").map(str::to_owned),
         kind: one_of(params, "type", &TYPES)?,

@@ -75,12 +75,7 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     let body = to_openai(body)?;
-    let requested = body
-        .model
-        .clone()
-        .map(|m| m.trim().to_owned())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| model_name::DEFAULT_CHAT_MODEL.to_owned());
+    let requested = model_name::requested_or_default(body.model.as_deref());
     let model = model_name::parse(&requested);
     let stream = wants_sse || body.wants_stream();
     let chat = body.into_internal(model.model.clone())?;

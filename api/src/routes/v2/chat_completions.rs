@@ -19,12 +19,7 @@ pub async fn handle(
     http: web::Data<WorkerHttp>,
     ApiJson(body): ApiJson<ChatCompletionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let requested = body
-        .model
-        .clone()
-        .map(|m| m.trim().to_owned())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| model_name::DEFAULT_CHAT_MODEL.to_owned());
+    let requested = model_name::requested_or_default(body.model.as_deref());
     let model = model_name::parse(&requested);
     let stream = body.wants_stream();
     let include_usage = body.include_usage();
