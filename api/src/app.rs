@@ -84,6 +84,21 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             "calls left processing by an earlier stop marked failed (interrupted)"
         );
     }
+    let released = db.run_sync(|conn| {
+        crate::db::ledger::drop_stale_reservations(
+            conn,
+            db.backend(),
+            Some(&instance_id),
+            chrono::Utc::now().naive_utc(),
+        )
+        .map_err(crate::db::DbError::from)
+    })?;
+    if released > 0 {
+        tracing::warn!(
+            holds = released,
+            "credit holds of calls cut off by an earlier stop released"
+        );
+    }
     let http = upstream_client(&settings)?;
     let router = Arc::new(Router::new(
         db.clone(),
@@ -167,6 +182,23 @@ async fn refresh_catalog(state: web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(rows = n, "abandoned calls marked failed (interrupted)"),
                 Err(e) => tracing::warn!("stale call sweep failed: {e}"),
+            }
+            let swept = state
+                .db
+                .run(move |conn| {
+                    crate::db::ledger::drop_stale_reservations(
+                        conn,
+                        backend,
+                        None,
+                        chrono::Utc::now().naive_utc(),
+                    )
+                    .map_err(crate::db::DbError::from)
+                })
+                .await;
+            match swept {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(holds = n, "abandoned credit holds released"),
+                Err(e) => tracing::warn!("stale hold sweep failed: {e}"),
             }
         }
     }

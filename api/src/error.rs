@@ -35,6 +35,14 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 402: no credits (`NOT_ENOUGH`) or no subscription (`UNSUBSCRIBED`); `link` is where to
+    /// buy.
+    #[error("{message}")]
+    PaymentRequired {
+        kind: &'static str,
+        message: String,
+        link: String,
+    },
     /// An upstream failure after every allowed attempt; the message names the provider.
     #[error("{message}")]
     Upstream { status: u16, message: String },
@@ -81,6 +89,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::PaymentRequired { kind: "UNSUBSCRIBED", .. } => "unsubscribed",
+            ApiError::PaymentRequired { .. } => "insufficient_credits",
             ApiError::Upstream { status: 429, .. } => "rate_limited",
             ApiError::Upstream { status: 504, .. } => "upstream_timeout",
             ApiError::Upstream { .. } => "upstream_error",
@@ -98,6 +108,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "authentication_error",
             ApiError::Forbidden(_) => "permission_error",
             ApiError::Conflict(_) => "conflict_error",
+            ApiError::PaymentRequired { kind, .. } => kind,
             ApiError::PayloadTooLarge { .. } => "request_too_large",
             ApiError::Upstream { status: 429, .. } => "rate_limit_error",
             ApiError::Upstream { status, .. } if *status < 500 => "invalid_request_error",
@@ -110,6 +121,13 @@ impl ApiError {
     fn param(&self) -> Option<&str> {
         match self {
             ApiError::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn link(&self) -> Option<&str> {
+        match self {
+            ApiError::PaymentRequired { link, .. } => Some(link),
             _ => None,
         }
     }
@@ -148,17 +166,31 @@ pub struct ErrorDetail<'a> {
     pub code: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<&'a str>,
     pub timestamp: String,
 }
 
 /// Serialises the JSON error shape (also used for framework errors).
 pub fn error_json(message: &str, kind: &str, code: Option<&str>, param: Option<&str>) -> String {
+    error_json_linked(message, kind, code, param, None)
+}
+
+/// [`error_json`] with a `link` (where to buy credits).
+pub fn error_json_linked(
+    message: &str,
+    kind: &str,
+    code: Option<&str>,
+    param: Option<&str>,
+    link: Option<&str>,
+) -> String {
     let body = ErrorBody {
         error: ErrorDetail {
             message,
             kind,
             code,
             param,
+            link,
             timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         },
     };
@@ -179,6 +211,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Upstream { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -193,11 +226,12 @@ impl ResponseError for ApiError {
         let message = self.to_string();
         HttpResponse::build(self.status_code())
             .content_type("application/json")
-            .body(error_json(
+            .body(error_json_linked(
                 &message,
                 self.kind(),
                 Some(self.code()),
                 self.param(),
+                self.link(),
             ))
     }
 }

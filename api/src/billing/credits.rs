@@ -6,7 +6,7 @@
 //! `Usage::prompt_tokens` keeps OpenAI's meaning (cache reads and writes included), so the cached
 //! tokens are taken out of the prompt term: each token is billed once, at its own rate.
 
-use crate::providers::types::Usage;
+use crate::providers::types::{ChatRequest, Part, Usage};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
@@ -88,6 +88,37 @@ pub fn video(seconds: Decimal, rate: &Rate) -> Decimal {
     round(seconds * rate.output)
 }
 
+/// Prompt tokens held per image or file part (high-detail images cost OpenAI up to ~1,100).
+const TOKENS_PER_ATTACHMENT: u64 = 1_100;
+
+/// What a chat call is expected to cost, held at admission until it settles: the prompt at one
+/// token per 3 bytes of text (tokenizers average about 4; the margin covers non-Latin text),
+/// attachments at [`TOKENS_PER_ATTACHMENT`], and `max_tokens` (else `default_completion`)
+/// completion tokens.
+pub fn estimate(chat: &ChatRequest, rate: &Rate, default_completion: u64) -> Decimal {
+    let mut text_bytes: u64 = 0;
+    let mut attachments: u64 = 0;
+    for message in &chat.messages {
+        for part in &message.content {
+            match part {
+                Part::Text(t) => text_bytes += t.len() as u64,
+                Part::Image { .. } | Part::File { .. } => attachments += 1,
+            }
+        }
+        for call in &message.tool_calls {
+            text_bytes += (call.name.len() + call.arguments.len()) as u64;
+        }
+    }
+    for tool in &chat.tools {
+        text_bytes += tool.name.len() as u64
+            + tool.description.as_ref().map_or(0, |d| d.len() as u64)
+            + tool.parameters.as_ref().map_or(0, |p| p.to_string().len() as u64);
+    }
+    let prompt = text_bytes.div_ceil(3) + attachments * TOKENS_PER_ATTACHMENT;
+    let completion = chat.sampling.max_tokens.unwrap_or(default_completion);
+    round(tokens(prompt) * rate.input + tokens(completion) * rate.output)
+}
+
 /// The text form stored in `model_calls.credits` (no exponent, trailing zeros trimmed).
 pub fn text(credits: Decimal) -> String {
     credits.normalize().to_string()
@@ -147,6 +178,39 @@ mod tests {
         let r = Rate::from_columns("0.000001", "0.04", None).expect("rate");
         assert_eq!(images(2, 50, &r), d("0.08005"));
         assert_eq!(video(d("8"), &r), d("0.32"));
+    }
+
+    #[test]
+    fn estimate_from_text_attachments_and_max_tokens() {
+        use crate::providers::types::{Message, Role, Sampling};
+        let message = |parts: Vec<Part>| Message {
+            role: Role::User,
+            content: parts,
+            tool_calls: vec![],
+            tool_call_id: None,
+            name: None,
+        };
+        let mut chat = ChatRequest {
+            model: "m".into(),
+            // 10 bytes → 4 tokens; one image → 1,100.
+            messages: vec![message(vec![
+                Part::Text("0123456789".into()),
+                Part::Image {
+                    url: "https://x/y.png".into(),
+                    detail: None,
+                },
+            ])],
+            tools: vec![],
+            tool_choice: None,
+            response_format: None,
+            sampling: Sampling::default(),
+            extra: Default::default(),
+        };
+        let r = rate(None);
+        // 1,104 × 0.0000025 + 1,024 × 0.00001
+        assert_eq!(estimate(&chat, &r, 1024), d("0.01300"));
+        chat.sampling.max_tokens = Some(10);
+        assert_eq!(estimate(&chat, &r, 1024), d("0.00286"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Credits (SPEC §9): what a call costs, in exact decimals.
 
 pub mod credits;
+pub mod ledger;
 
 pub use credits::Rate;

@@ -69,6 +69,8 @@ struct RawDatabase {
 struct RawBilling {
     enabled: bool,
     new_user_credits: String,
+    payment_link: String,
+    estimate_completion_tokens: u64,
 }
 
 const DEFAULTS: &[(&str, &str)] = &[
@@ -82,6 +84,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.busy_timeout_ms", "5000"),
     ("billing.enabled", "false"),
     ("billing.new_user_credits", "0"),
+    ("billing.payment_link", "/credits"),
+    ("billing.estimate_completion_tokens", "1024"),
     ("upstream.connect_timeout_secs", "10"),
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
@@ -278,6 +282,13 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             )
         })?;
 
+    if raw.billing.payment_link.trim().is_empty() {
+        return Err(bad(
+            "billing.payment_link",
+            "must not be empty: it is the purchase link a client without credits is sent to",
+        ));
+    }
+
     let secs = |key: &str, v: u64| {
         if v == 0 {
             Err(bad(key, "must be at least 1 second"))
@@ -327,6 +338,8 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         billing: BillingSettings {
             enabled: raw.billing.enabled,
             new_user_credits,
+            payment_link: raw.billing.payment_link.trim().to_owned(),
+            estimate_completion_tokens: raw.billing.estimate_completion_tokens,
         },
     })
 }

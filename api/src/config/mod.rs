@@ -23,7 +23,10 @@
 //! - `database.pool_size` / `AIGNE_HUB_DATABASE__POOL_SIZE`: `8`;
 //!   `database.busy_timeout_ms` / `AIGNE_HUB_DATABASE__BUSY_TIMEOUT_MS`: `5000` (SQLite).
 //! - `billing.enabled` / `AIGNE_HUB_BILLING__ENABLED`: `false`;
-//!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`.
+//!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`;
+//!   `billing.payment_link` / `AIGNE_HUB_BILLING__PAYMENT_LINK`: `/credits` (the purchase link of
+//!   a 402); `billing.estimate_completion_tokens` / `AIGNE_HUB_BILLING__ESTIMATE_COMPLETION_TOKENS`:
+//!   `1024` (what an admission holds for a request without `max_tokens`).
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
 //!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
 //!   `AIGNE_HUB_UPSTREAM__…`.
@@ -105,6 +108,10 @@ pub struct DatabaseSettings {
 pub struct BillingSettings {
     pub enabled: bool,
     pub new_user_credits: Decimal,
+    /// Where a client without credits buys more (the `link` of a 402).
+    pub payment_link: String,
+    /// Completion tokens an admission holds for a request without `max_tokens`.
+    pub estimate_completion_tokens: u64,
 }
 
 #[derive(Debug, Clone, Copy)]

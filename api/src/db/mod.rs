@@ -6,6 +6,7 @@
 pub mod access_keys;
 pub mod apps;
 pub mod credentials;
+pub mod ledger;
 mod migrate;
 pub mod model_calls;
 pub mod page;

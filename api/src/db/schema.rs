@@ -90,6 +90,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_accounts (user_did) {
+        user_did -> Text,
+        debt -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     credit_grants (id) {
         id -> Text,
         user_did -> Text,
@@ -97,6 +105,17 @@ diesel::table! {
         category -> Text,
         expires_at -> Nullable<Timestamp>,
         created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        remaining -> Text,
+    }
+}
+
+diesel::table! {
+    credit_reservations (id) {
+        id -> Text,
+        user_did -> Text,
+        amount -> Text,
+        instance_id -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
@@ -210,7 +229,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ai_model_statuses,
     ai_providers,
     apps,
+    credit_accounts,
     credit_grants,
+    credit_reservations,
     credit_transactions,
     meter_event_outbox,
     model_call_stats,

@@ -2,7 +2,7 @@
 //! group-commit writer.
 
 pub mod calls;
-mod writer;
+pub mod writer;
 
 pub use calls::{CallFinish, CallStart};
 pub use writer::{Recorder, fail_interrupted};

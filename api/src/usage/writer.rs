@@ -3,6 +3,10 @@
 //! last byte goes out (so a client that saw a complete answer always has its row). Each batch
 //! is one transaction.
 //!
+//! The built-in ledger is written here too (`billing::ledger`): admissions, grants and the debit
+//! of every finished call run in the same batch transaction as the call rows, so a call's debit
+//! and its final row commit together, and admissions are serialised with settlements.
+//!
 //! A `processing` row is held in memory for up to [`START_DELAY`] before it is written: when the
 //! call ends within that time (most non-streaming calls), one insert of the final row replaces an
 //! insert and an update. Consequence, accepted on purpose: an attempt cut off by a crash within
@@ -10,11 +14,14 @@
 //! leaves a `processing` row that the next start marks `failed`.
 
 use super::calls::{CallFinish, CallStart};
+use crate::billing::ledger::{self, Admission, NewGrant};
+use crate::db::ledger::{GrantRow, LedgerStore};
 use crate::db::schema::{ai_credentials, model_calls};
 use crate::db::{Backend, Db, DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use std::collections::HashMap;
+use rust_decimal::Decimal;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -33,6 +40,7 @@ enum Op {
     Finish {
         id: String,
         finish: CallFinish,
+        bill: Option<Bill>,
         done: Option<oneshot::Sender<()>>,
     },
     CredentialUsed {
@@ -40,6 +48,65 @@ enum Op {
         at: NaiveDateTime,
     },
     Flush(oneshot::Sender<()>),
+    Admit {
+        request: AdmitRequest,
+        reply: oneshot::Sender<Result<Admission, String>>,
+    },
+    Grant {
+        grant: NewGrant,
+        reply: oneshot::Sender<Result<GrantRow, String>>,
+    },
+    Release {
+        reservation: String,
+    },
+}
+
+/// Who pays for a finished attempt (billing on), and the hold the call's end releases.
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub user_did: String,
+    pub release: Option<String>,
+}
+
+/// An admission to decide in the next batch.
+#[derive(Debug, Clone)]
+pub struct AdmitRequest {
+    pub user_did: String,
+    /// The user's role, for the `users` row a first call creates.
+    pub role: String,
+    /// What the call is expected to cost (held until it settles).
+    pub estimate: Decimal,
+    /// Starter credits granted once to a user never seen (0: none).
+    pub starter: Decimal,
+    pub instance_id: String,
+}
+
+/// The estimate an admitted call holds; released when the call settles (its final row carries
+/// the id in its [`Bill`]) or, if the call is abandoned, when this is dropped.
+pub struct Hold {
+    reservation: Option<String>,
+    inbox: Arc<Inbox>,
+}
+
+impl Hold {
+    /// The reservation id, for the [`Bill`] of the call's final row (which releases it).
+    pub fn settle(mut self) -> String {
+        self.reservation.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            self.inbox.push(Op::Release { reservation }, false);
+        }
+    }
+}
+
+/// The answer to [`Recorder::admit`].
+pub enum Admitted {
+    Yes(Hold),
+    No { balance: Decimal },
 }
 
 /// The writer's inbox. Unlike a channel, it wakes the writer only for work someone waits on (an
@@ -134,11 +201,12 @@ impl Recorder {
 
     /// Queues the end of an attempt without waiting (failed attempts, disconnects); it is
     /// written with the next batch, at the latest after one [`TICK`].
-    pub fn finish_call(&self, id: String, finish: CallFinish) {
+    pub fn finish_call(&self, id: String, finish: CallFinish, bill: Option<Bill>) {
         self.push(
             Op::Finish {
                 id,
                 finish,
+                bill,
                 done: None,
             },
             false,
@@ -146,15 +214,47 @@ impl Recorder {
     }
 
     /// Queues the end of an attempt and waits until it is committed.
-    pub async fn finish_call_committed(&self, id: String, finish: CallFinish) {
+    pub async fn finish_call_committed(&self, id: String, finish: CallFinish, bill: Option<Bill>) {
         let (done, wait) = oneshot::channel();
         let op = Op::Finish {
             id,
             finish,
+            bill,
             done: Some(done),
         };
         if self.push(op, true) {
             let _ = wait.await;
+        }
+    }
+
+    /// Decides an admission (billing on) in the next batch: admitted while the user's balance
+    /// minus what running calls hold is above zero.
+    pub async fn admit(&self, request: AdmitRequest) -> Result<Admitted, DbError> {
+        let (reply, wait) = oneshot::channel();
+        if !self.push(Op::Admit { request, reply }, true) {
+            return Err(DbError::Unavailable("the usage writer stopped".into()));
+        }
+        match wait.await {
+            Ok(Ok(Admission::Admitted { reservation })) => Ok(Admitted::Yes(Hold {
+                reservation: Some(reservation),
+                inbox: self.inbox.clone(),
+            })),
+            Ok(Ok(Admission::Refused { balance })) => Ok(Admitted::No { balance }),
+            Ok(Err(e)) => Err(DbError::Unavailable(e)),
+            Err(_) => Err(DbError::Unavailable("the usage writer stopped".into())),
+        }
+    }
+
+    /// Adds a grant to the built-in ledger (committed when this returns).
+    pub async fn grant(&self, grant: NewGrant) -> Result<GrantRow, DbError> {
+        let (reply, wait) = oneshot::channel();
+        if !self.push(Op::Grant { grant, reply }, true) {
+            return Err(DbError::Unavailable("the usage writer stopped".into()));
+        }
+        match wait.await {
+            Ok(Ok(row)) => Ok(row),
+            Ok(Err(e)) => Err(DbError::Unavailable(e)),
+            Err(_) => Err(DbError::Unavailable("the usage writer stopped".into())),
         }
     }
 
@@ -186,6 +286,7 @@ fn run(db: Db, inbox: &Inbox) {
     let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
     // When the oldest held start becomes due (checked without scanning `held` every time).
     let mut next_due: Option<Instant> = None;
+    let mut starters = StarterCache::default();
     loop {
         // Between batches: finish a WAL checkpoint when the background one asked (db::wal).
         if let Err(e) = db.finish_checkpoint_if_wanted() {
@@ -195,11 +296,11 @@ fn run(db: Db, inbox: &Inbox) {
         // throughput (measured), and the inbox fills by itself while a commit runs.
         let closed = inbox.take(TICK, &mut ops);
         if closed {
-            let mut acks = Vec::new();
-            let _ = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, true, &mut acks));
-            for ack in acks {
-                let _ = ack.send(());
-            }
+            let mut replies = Replies::default();
+            let result = db.run_sync(|conn| {
+                write_batch(conn, &mut ops, &mut held, true, &mut replies, &mut starters)
+            });
+            replies.send(result.as_ref().err().map(ToString::to_string));
             return;
         }
         let only_starts = ops.iter().all(|op| matches!(op, Op::Start(_)));
@@ -215,17 +316,185 @@ fn run(db: Db, inbox: &Inbox) {
             }
             continue;
         }
-        let mut acks = Vec::new();
-        if let Err(e) = db.run_sync(|conn| write_batch(conn, &mut ops, &mut held, false, &mut acks))
-        {
+        let mut replies = Replies::default();
+        let result = db.run_sync(|conn| {
+            write_batch(conn, &mut ops, &mut held, false, &mut replies, &mut starters)
+        });
+        if let Err(e) = &result {
             tracing::error!("usage batch failed: {e}");
         }
         ops.clear();
         next_due = held.values().map(|(_, at)| *at + START_DELAY).min();
-        for ack in acks {
+        replies.send(result.err().map(|e| e.to_string()));
+    }
+}
+
+/// Users whose starter credits are settled (granted now or earlier): no need to ask again.
+#[derive(Default)]
+struct StarterCache {
+    settled: HashSet<String>,
+}
+
+/// Answers owed once the batch's transaction has ended.
+#[derive(Default)]
+struct Replies {
+    acks: Vec<oneshot::Sender<()>>,
+    admits: Vec<(oneshot::Sender<Result<Admission, String>>, Admission)>,
+    grants: Vec<(oneshot::Sender<Result<GrantRow, String>>, GrantRow)>,
+    /// Asked, but not answered because the transaction failed first.
+    unanswered_admits: Vec<oneshot::Sender<Result<Admission, String>>>,
+    unanswered_grants: Vec<oneshot::Sender<Result<GrantRow, String>>>,
+}
+
+impl Replies {
+    /// After the commit (`failure` None) or the rollback: what was decided is only true if it
+    /// was committed.
+    fn send(self, failure: Option<String>) {
+        for ack in self.acks {
             let _ = ack.send(());
         }
+        let failed = |e: &Option<String>| {
+            format!(
+                "the ledger could not be written: {}",
+                e.as_deref().unwrap_or("no answer")
+            )
+        };
+        for (reply, admission) in self.admits {
+            let _ = reply.send(match &failure {
+                None => Ok(admission),
+                Some(_) => Err(failed(&failure)),
+            });
+        }
+        for (reply, row) in self.grants {
+            let _ = reply.send(match &failure {
+                None => Ok(row),
+                Some(_) => Err(failed(&failure)),
+            });
+        }
+        for reply in self.unanswered_admits {
+            let _ = reply.send(Err(failed(&failure)));
+        }
+        for reply in self.unanswered_grants {
+            let _ = reply.send(Err(failed(&failure)));
+        }
     }
+}
+
+/// The ledger work of one batch.
+#[derive(Default)]
+struct LedgerWork {
+    /// (call id, credits, bill) of finished attempts.
+    debits: Vec<(String, String, Bill)>,
+    releases: Vec<String>,
+    grants: Vec<(NewGrant, oneshot::Sender<Result<GrantRow, String>>)>,
+    admits: Vec<(AdmitRequest, oneshot::Sender<Result<Admission, String>>)>,
+}
+
+impl LedgerWork {
+    fn is_empty(&self) -> bool {
+        self.debits.is_empty()
+            && self.releases.is_empty()
+            && self.grants.is_empty()
+            && self.admits.is_empty()
+    }
+
+    /// Runs inside the batch transaction. Every user's account is locked first, in one order, so
+    /// two instances' writers cannot deadlock on PostgreSQL.
+    fn apply<S: LedgerStore>(
+        self,
+        store: &mut S,
+        replies: &mut Replies,
+        starters: &mut StarterCache,
+        granted_starters: &mut Vec<String>,
+    ) -> QueryResult<()> {
+        let now = Utc::now().naive_utc();
+        let users: BTreeSet<&str> = self
+            .debits
+            .iter()
+            .map(|(_, _, b)| b.user_did.as_str())
+            .chain(self.grants.iter().map(|(g, _)| g.user_did.as_str()))
+            .chain(self.admits.iter().map(|(a, _)| a.user_did.as_str()))
+            .collect();
+        for user in users {
+            store.lock_account(user, now)?;
+        }
+        for (call_id, credits, bill) in &self.debits {
+            ledger::debit(store, &bill.user_did, ledger::amount(credits), call_id, now)?;
+            if let Some(id) = &bill.release {
+                store.delete_reservation(id)?;
+            }
+        }
+        for id in &self.releases {
+            store.delete_reservation(id)?;
+        }
+        let mut grants = self.grants.into_iter();
+        while let Some((grant, reply)) = grants.next() {
+            match ledger::grant(store, &grant, now) {
+                Ok(row) => replies.grants.push((reply, row)),
+                Err(e) => {
+                    replies.unanswered_grants.push(reply);
+                    replies.unanswered_grants.extend(grants.map(|(_, r)| r));
+                    replies
+                        .unanswered_admits
+                        .extend(self.admits.into_iter().map(|(_, r)| r));
+                    return Err(e);
+                }
+            }
+        }
+        let mut admits = self.admits.into_iter();
+        while let Some((request, reply)) = admits.next() {
+            let decided = starter(store, &request, starters, granted_starters, now).and_then(|_| {
+                ledger::admit(
+                    store,
+                    &request.user_did,
+                    request.estimate,
+                    &request.instance_id,
+                    now,
+                )
+            });
+            match decided {
+                Ok(admission) => replies.admits.push((reply, admission)),
+                Err(e) => {
+                    replies.unanswered_admits.push(reply);
+                    replies
+                        .unanswered_admits
+                        .extend(admits.map(|(_, r)| r));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Grants starter credits the first time a user is seen with billing on, once: the `users` row's
+/// flag is claimed by a conditional update, which only one transaction (of any instance) wins.
+fn starter<S: LedgerStore>(
+    store: &mut S,
+    request: &AdmitRequest,
+    starters: &mut StarterCache,
+    granted_starters: &mut Vec<String>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if request.starter <= Decimal::ZERO || starters.settled.contains(&request.user_did) {
+        return Ok(());
+    }
+    if store.claim_starter(&request.user_did, &request.role, now)? {
+        ledger::grant(
+            store,
+            &NewGrant {
+                user_did: request.user_did.clone(),
+                amount: request.starter,
+                category: "promotional".into(),
+                expires_at: None,
+                created_by: None,
+                description: Some("starter credits".into()),
+            },
+            now,
+        )?;
+    }
+    granted_starters.push(request.user_did.clone());
+    Ok(())
 }
 
 fn write_batch(
@@ -233,18 +502,28 @@ fn write_batch(
     ops: &mut Vec<Op>,
     held: &mut HashMap<String, (CallStart, Instant)>,
     flush_all: bool,
-    acks: &mut Vec<oneshot::Sender<()>>,
+    replies: &mut Replies,
+    starters: &mut StarterCache,
 ) -> Result<(), DbError> {
     let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
+    let mut work = LedgerWork::default();
     let mut flush = flush_all;
     for op in ops.drain(..) {
         match op {
             Op::Start(row) => {
                 held.insert(row.id.clone(), (*row, Instant::now()));
             }
-            Op::Finish { id, finish, done } => {
+            Op::Finish {
+                id,
+                finish,
+                bill,
+                done,
+            } => {
+                if let Some(bill) = bill {
+                    work.debits.push((id.clone(), finish.credits.clone(), bill));
+                }
                 match held.remove(&id) {
                     // Never written: one insert of the final row.
                     Some((mut row, _)) => {
@@ -253,7 +532,7 @@ fn write_batch(
                     }
                     None => finishes.push((id, finish)),
                 }
-                acks.extend(done);
+                replies.acks.extend(done);
             }
             Op::CredentialUsed { id, at } => {
                 let entry = used.entry(id).or_insert((0, at));
@@ -262,8 +541,11 @@ fn write_batch(
             }
             Op::Flush(done) => {
                 flush = true;
-                acks.push(done);
+                replies.acks.push(done);
             }
+            Op::Admit { request, reply } => work.admits.push((request, reply)),
+            Op::Grant { grant, reply } => work.grants.push((grant, reply)),
+            Op::Release { reservation } => work.releases.push(reservation),
         }
     }
     // Starts whose call is still running after the delay (or all, on a flush) are written now.
@@ -278,9 +560,15 @@ fn write_batch(
             processing.push(row);
         }
     }
-    if processing.is_empty() && finished.is_empty() && finishes.is_empty() && used.is_empty() {
+    if processing.is_empty()
+        && finished.is_empty()
+        && finishes.is_empty()
+        && used.is_empty()
+        && work.is_empty()
+    {
         return Ok(());
     }
+    let mut granted_starters = Vec::new();
     // The statements run on the inner connection: diesel's two-engine connection type rewrites
     // every query on the way (the largest cost in this thread's profile).
     macro_rules! write_all {
@@ -305,6 +593,9 @@ fn write_batch(
                     ))
                     .execute($c)?;
             }
+            if !work.is_empty() {
+                std::mem::take(&mut work).apply($c, replies, starters, &mut granted_starters)?;
+            }
             Ok::<_, diesel::result::Error>(())
         }};
     }
@@ -313,11 +604,20 @@ fn write_batch(
         DbConnection::Sqlite(c) => c.immediate_transaction(|c| write_all!(c)),
         DbConnection::Postgres(c) => c.transaction(|c| write_all!(c)),
     };
+    // Asked but never reached (the transaction failed before the ledger part ran).
+    replies
+        .unanswered_admits
+        .extend(work.admits.into_iter().map(|(_, r)| r));
+    replies
+        .unanswered_grants
+        .extend(work.grants.into_iter().map(|(_, r)| r));
     if result.is_err() {
         // Keep the processing rows for the next batch rather than losing them.
         for row in processing {
             held.insert(row.id.clone(), (row, Instant::now()));
         }
+    } else {
+        starters.settled.extend(granted_starters);
     }
     result?;
     Ok(())

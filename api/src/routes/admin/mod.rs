@@ -5,6 +5,7 @@ mod bulk_rates;
 mod credentials;
 mod decimal;
 mod double_option;
+mod grants;
 mod providers;
 mod rates;
 mod users;
@@ -22,7 +23,8 @@ async fn routing_changed(state: &AppState) {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/ai-providers/model-rates` before `/ai-providers/{id}` so it is not taken for an id.
-    cfg.route("/ai-providers/model-rates", web::get().to(rates::list_all))
+    cfg.route("/credits/grants", web::post().to(grants::create))
+        .route("/ai-providers/model-rates", web::get().to(rates::list_all))
         .route(
             "/ai-providers/bulk-rate-update",
             web::post().to(bulk_rates::bulk_update),

@@ -21,6 +21,8 @@ pub struct CallContext {
     /// Authentication and body parsing, before the handler ran.
     pub auth_ms: f64,
     pub user_did: String,
+    /// The caller's role (for the `users` row a first billed call creates).
+    pub role: &'static str,
     pub app_did: Option<String>,
     pub request_id: String,
     pub trace_id: Option<String>,
@@ -55,6 +57,7 @@ impl CallContext {
             started,
             auth_ms: started.elapsed().as_secs_f64() * 1000.0,
             user_did: me.user_did.clone(),
+            role: me.role.as_str(),
             app_did: header(APP_DID_HEADER),
             request_id: req
                 .extensions()

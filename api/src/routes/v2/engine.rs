@@ -3,6 +3,7 @@
 //! committed before the last byte of an answer goes out.
 
 use super::call::{self, CallContext};
+use super::payer::Payer;
 use crate::billing::Rate;
 use crate::error::{ApiError, ApiResult};
 use crate::providers::types::{ChatRequest, ChatResponse, StreamEvent, Usage};
@@ -10,6 +11,7 @@ use crate::providers::{EventStream, Target, UpstreamError};
 use crate::routing::{Attempt, Plan};
 use crate::state::AppState;
 use crate::usage::CallFinish;
+use crate::usage::writer::Bill;
 use actix_web::web;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -45,8 +47,9 @@ fn on_failure(
     attempt: &Attempt,
     id: String,
     err: &UpstreamError,
+    bill: Option<Bill>,
 ) {
-    state.recorder.finish_call(id, call::failed(err, ctx, None));
+    state.recorder.finish_call(id, call::failed(err, ctx, None), bill);
     state.router.failed(attempt, err.class(), &err.to_string());
 }
 
@@ -86,6 +89,7 @@ pub async fn complete(
 ) -> ApiResult<Completed> {
     let mut last: Option<UpstreamError> = None;
     let mut unpriced: Option<ApiError> = None;
+    let mut payer = Payer::new(state, ctx);
     while let Some(attempt) = state.router.next(plan) {
         let rate = match rate_of(state, &attempt, &chat.model) {
             Ok(rate) => rate,
@@ -94,6 +98,7 @@ pub async fn complete(
                 continue;
             }
         };
+        payer.admit(state, chat, rate.as_ref()).await?;
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder
@@ -116,7 +121,10 @@ pub async fn complete(
                     Some(upstream_ms as i64),
                     rate.as_ref(),
                 );
-                state.recorder.finish_call_committed(id.clone(), end).await;
+                state
+                    .recorder
+                    .finish_call_committed(id.clone(), end, payer.bill(true))
+                    .await;
                 return Ok(Completed {
                     response,
                     call_id: id,
@@ -125,7 +133,7 @@ pub async fn complete(
                 });
             }
             Err(err) => {
-                on_failure(state, ctx, &attempt, id, &err);
+                on_failure(state, ctx, &attempt, id, &err, payer.bill(false));
                 let retry = err.retryable();
                 last = Some(err);
                 if !retry {
@@ -154,6 +162,7 @@ pub struct Opened {
     pub provider_ttfb_ms: i64,
     pub model_with_provider: String,
     pub rate: Option<Rate>,
+    pub payer: Payer,
 }
 
 /// Runs attempts until one stream yields its first event.
@@ -166,6 +175,7 @@ pub async fn open_stream(
 ) -> ApiResult<Opened> {
     let mut last: Option<UpstreamError> = None;
     let mut unpriced: Option<ApiError> = None;
+    let mut payer = Payer::new(state, ctx);
     while let Some(attempt) = state.router.next(plan) {
         let rate = match rate_of(state, &attempt, &chat.model) {
             Ok(rate) => rate,
@@ -174,6 +184,7 @@ pub async fn open_stream(
                 continue;
             }
         };
+        payer.admit(state, chat, rate.as_ref()).await?;
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder
@@ -204,10 +215,11 @@ pub async fn open_stream(
                     provider_ttfb_ms: sent.elapsed().as_millis() as i64,
                     model_with_provider: format!("{}/{}", attempt.provider.kind.name(), chat.model),
                     rate,
+                    payer,
                 });
             }
             Err(err) => {
-                on_failure(state, ctx, &attempt, id, &err);
+                on_failure(state, ctx, &attempt, id, &err, payer.bill(false));
                 let retry = err.retryable();
                 last = Some(err);
                 if !retry {
@@ -271,6 +283,7 @@ struct DisconnectGuard {
     started: Instant,
     deltas: u64,
     rate: Option<Rate>,
+    payer: Payer,
 }
 
 impl Drop for DisconnectGuard {
@@ -295,7 +308,8 @@ impl Drop for DisconnectGuard {
                 error_reason: None,
             }
             .with_error("client disconnected before the stream ended");
-            self.state.recorder.finish_call(id, end);
+            let bill = self.payer.bill(true);
+            self.state.recorder.finish_call(id, end, bill);
         }
     }
 }
@@ -311,9 +325,9 @@ pub fn relay<E: Encoder>(
     mut encoder: E,
 ) -> impl futures_util::Stream<Item = Result<Bytes, ApiError>> {
     async_stream::stream! {
-        let Opened { call_id, first, mut events, provider_ttfb_ms, rate, .. } = opened;
+        let Opened { call_id, first, mut events, provider_ttfb_ms, rate, payer, .. } = opened;
         let mut seen = Seen::default();
-        let mut guard = DisconnectGuard { state: state.clone(), id: Some(call_id.clone()), started: ctx.started, deltas: 0, rate: rate.clone() };
+        let mut guard = DisconnectGuard { state: state.clone(), id: Some(call_id.clone()), started: ctx.started, deltas: 0, rate: rate.clone(), payer };
         for frame in encoder.start() {
             yield Ok(Bytes::from(frame));
         }
@@ -353,14 +367,16 @@ pub fn relay<E: Encoder>(
         match failure {
             None => {
                 let end = call::finish("success", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms), rate.as_ref());
-                state.recorder.finish_call_committed(call_id.clone(), end).await;
+                let bill = guard.payer.bill(true);
+                state.recorder.finish_call_committed(call_id.clone(), end, bill).await;
                 for frame in encoder.finish(&usage, &call_id) {
                     yield Ok(Bytes::from(frame));
                 }
             }
             Some(err) => {
                 let end = call::finish("failed", &usage, estimated, &ctx, Some(ttfb), Some(provider_ttfb_ms), rate.as_ref()).with_error(&err.to_string());
-                state.recorder.finish_call_committed(call_id, end).await;
+                let bill = guard.payer.bill(true);
+                state.recorder.finish_call_committed(call_id, end, bill).await;
                 yield Ok(Bytes::from(encoder.error(&err)));
             }
         }

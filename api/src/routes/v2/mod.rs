@@ -4,6 +4,7 @@ mod aigne_chat;
 pub(crate) mod call;
 mod chat_completions;
 pub(crate) mod engine;
+pub(crate) mod payer;
 
 use actix_web::web;
 

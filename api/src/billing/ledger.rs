@@ -1,0 +1,409 @@
+//! The built-in ledger's rules (SPEC §9, standalone or Blocklet without Payment Kit).
+//!
+//! - A user's balance is what is left of their unexpired grants minus their debt.
+//! - A debit takes from the grant that expires first (never-expiring grants last, older first):
+//!   an expiring grant that was partly spent is never counted twice. What no grant covers becomes
+//!   debt, which the next grant pays first.
+//! - Admission holds an estimate (`credit_reservations`) until the call settles, so concurrent
+//!   calls see each other: a call is admitted while balance − held > 0.
+//!
+//! Every function runs inside one transaction whose first step is [`LedgerStore::lock_account`],
+//! which serialises all ledger work on one user across instances (PostgreSQL) or is already
+//! exclusive (SQLite's write transaction).
+
+use super::credits;
+use crate::db::ledger::{
+    GrantRow, LedgerRead, LedgerStore, LiveGrant, ReservationRow, TransactionRow,
+};
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// A stored decimal; an unreadable one counts as 0 and is logged (it can only come from a hand
+/// edit of the database).
+pub fn amount(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_else(|e| {
+        tracing::error!(value = text, "unreadable credit amount in the ledger: {e}");
+        Decimal::ZERO
+    })
+}
+
+/// A user's position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position {
+    /// What is left of unexpired grants.
+    pub granted: Decimal,
+    /// What calls cost beyond the grants.
+    pub debt: Decimal,
+    /// Held by admitted calls that have not settled.
+    pub held: Decimal,
+}
+
+impl Position {
+    /// The balance a user sees.
+    pub fn balance(&self) -> Decimal {
+        self.granted - self.debt
+    }
+
+    /// What a new call may still draw on.
+    pub fn available(&self) -> Decimal {
+        self.balance() - self.held
+    }
+}
+
+/// Reads a user's position (no lock: callers that write take it first).
+pub fn position<S: LedgerRead>(
+    store: &mut S,
+    user: &str,
+    debt: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<Position> {
+    let debt = match debt {
+        Some(d) => amount(d),
+        None => amount(&store.debt(user)?),
+    };
+    let granted = store
+        .live_grants(user, now)?
+        .iter()
+        .map(|g| amount(&g.remaining))
+        .sum();
+    let held = store.reserved(user)?.iter().map(|a| amount(a)).sum();
+    Ok(Position {
+        granted,
+        debt,
+        held,
+    })
+}
+
+/// What a new grant is.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub user_did: String,
+    pub amount: Decimal,
+    pub category: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Adds a grant; it pays the user's debt first.
+pub fn grant<S: LedgerStore>(
+    store: &mut S,
+    new: &NewGrant,
+    now: NaiveDateTime,
+) -> QueryResult<GrantRow> {
+    let debt = amount(&store.lock_account(&new.user_did, now)?);
+    let paid = debt.min(new.amount).max(Decimal::ZERO);
+    if paid > Decimal::ZERO {
+        store.set_debt(&new.user_did, &credits::text(debt - paid), now)?;
+    }
+    let row = GrantRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_did: new.user_did.clone(),
+        amount: credits::text(new.amount),
+        category: new.category.clone(),
+        expires_at: new.expires_at,
+        created_by: new.created_by.clone(),
+        created_at: now,
+        remaining: credits::text(new.amount - paid),
+    };
+    store.insert_grant(&row)?;
+    store.insert_transaction(&TransactionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_did: new.user_did.clone(),
+        kind: "grant".into(),
+        amount: row.amount.clone(),
+        grant_id: Some(row.id.clone()),
+        model_call_id: None,
+        description: new
+            .description
+            .clone()
+            .or_else(|| Some(new.category.clone())),
+        created_at: now,
+    })?;
+    Ok(row)
+}
+
+/// The order grants pay in: first to expire first, never-expiring last, older first.
+fn payment_order(grants: &mut [LiveGrant]) {
+    grants.sort_by(|a, b| {
+        let key = |g: &LiveGrant| (g.expires_at.is_none(), g.expires_at, g.created_at);
+        key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// Charges a finished call. Returns the part no grant covered (added to the debt).
+pub fn debit<S: LedgerStore>(
+    store: &mut S,
+    user: &str,
+    cost: Decimal,
+    call_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Decimal> {
+    if cost <= Decimal::ZERO {
+        return Ok(Decimal::ZERO);
+    }
+    let debt = amount(&store.lock_account(user, now)?);
+    let mut grants = store.live_grants(user, now)?;
+    payment_order(&mut grants);
+    let mut left = cost;
+    for g in &grants {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        let remaining = amount(&g.remaining);
+        if remaining <= Decimal::ZERO {
+            continue;
+        }
+        let take = remaining.min(left);
+        store.set_remaining(&g.id, &credits::text(remaining - take))?;
+        left -= take;
+    }
+    if left > Decimal::ZERO {
+        store.set_debt(user, &credits::text(debt + left), now)?;
+    }
+    store.insert_transaction(&TransactionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_did: user.to_owned(),
+        kind: "debit".into(),
+        amount: credits::text(-cost),
+        grant_id: None,
+        model_call_id: Some(call_id.to_owned()),
+        description: None,
+        created_at: now,
+    })?;
+    Ok(left)
+}
+
+/// The answer to an admission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Admitted; the estimate is held under this id until the call settles.
+    Admitted { reservation: String },
+    /// Nothing left to spend.
+    Refused { balance: Decimal },
+}
+
+/// Admits a call when the user has something left after what running calls hold, and holds
+/// `estimate` for it.
+pub fn admit<S: LedgerStore>(
+    store: &mut S,
+    user: &str,
+    estimate: Decimal,
+    instance_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Admission> {
+    let debt = store.lock_account(user, now)?;
+    let position = position(store, user, Some(&debt), now)?;
+    if position.available() <= Decimal::ZERO {
+        return Ok(Admission::Refused {
+            balance: position.balance(),
+        });
+    }
+    let reservation = uuid::Uuid::now_v7().to_string();
+    store.insert_reservation(&ReservationRow {
+        id: reservation.clone(),
+        user_did: user.to_owned(),
+        amount: credits::text(estimate.max(Decimal::ZERO)),
+        instance_id: Some(instance_id.to_owned()),
+        created_at: now,
+    })?;
+    Ok(Admission::Admitted { reservation })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::ledger::ReservationRow;
+    use std::collections::HashMap;
+
+    /// The ledger's rows in memory, to check the rules without a database.
+    #[derive(Default)]
+    struct Memory {
+        debt: HashMap<String, String>,
+        grants: Vec<GrantRow>,
+        held: Vec<ReservationRow>,
+        transactions: Vec<TransactionRow>,
+    }
+
+    impl LedgerRead for Memory {
+        fn debt(&mut self, user: &str) -> QueryResult<String> {
+            Ok(self.debt.get(user).cloned().unwrap_or_else(|| "0".into()))
+        }
+        fn live_grants(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<Vec<LiveGrant>> {
+            Ok(self
+                .grants
+                .iter()
+                .filter(|g| g.user_did == user && g.remaining != "0")
+                .filter(|g| g.expires_at.is_none_or(|e| e > now))
+                .map(|g| LiveGrant {
+                    id: g.id.clone(),
+                    remaining: g.remaining.clone(),
+                    expires_at: g.expires_at,
+                    created_at: g.created_at,
+                })
+                .collect())
+        }
+        fn reserved(&mut self, user: &str) -> QueryResult<Vec<String>> {
+            Ok(self
+                .held
+                .iter()
+                .filter(|r| r.user_did == user)
+                .map(|r| r.amount.clone())
+                .collect())
+        }
+    }
+
+    impl LedgerStore for Memory {
+        fn lock_account(&mut self, user: &str, _: NaiveDateTime) -> QueryResult<String> {
+            Ok(self
+                .debt
+                .entry(user.to_owned())
+                .or_insert_with(|| "0".into())
+                .clone())
+        }
+        fn set_debt(&mut self, user: &str, debt: &str, _: NaiveDateTime) -> QueryResult<()> {
+            self.debt.insert(user.to_owned(), debt.to_owned());
+            Ok(())
+        }
+        fn set_remaining(&mut self, grant: &str, remaining: &str) -> QueryResult<()> {
+            for g in &mut self.grants {
+                if g.id == grant {
+                    g.remaining = remaining.to_owned();
+                }
+            }
+            Ok(())
+        }
+        fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()> {
+            self.grants.push(row.clone());
+            Ok(())
+        }
+        fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()> {
+            self.held.push(row.clone());
+            Ok(())
+        }
+        fn delete_reservation(&mut self, id: &str) -> QueryResult<usize> {
+            let before = self.held.len();
+            self.held.retain(|r| r.id != id);
+            Ok(before - self.held.len())
+        }
+        fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()> {
+            self.transactions.push(row.clone());
+            Ok(())
+        }
+        fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
+            Ok(false)
+        }
+    }
+
+    fn at(day: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, day)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("date")
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    fn give(m: &mut Memory, amount: &str, expires: Option<NaiveDateTime>, now: NaiveDateTime) {
+        grant(
+            m,
+            &NewGrant {
+                user_did: "u".into(),
+                amount: d(amount),
+                category: "paid".into(),
+                expires_at: expires,
+                created_by: None,
+                description: None,
+            },
+            now,
+        )
+        .expect("grant");
+    }
+
+    fn balance(m: &mut Memory, now: NaiveDateTime) -> Decimal {
+        position(m, "u", None, now).expect("position").balance()
+    }
+
+    #[test]
+    fn debits_take_from_the_grant_that_expires_first() {
+        let mut m = Memory::default();
+        give(&mut m, "10", None, at(1));
+        give(&mut m, "5", Some(at(10)), at(2));
+        assert_eq!(balance(&mut m, at(3)), d("15"));
+        // 3 comes out of the expiring grant.
+        debit(&mut m, "u", d("3"), "c1", at(3)).expect("debit");
+        assert_eq!(balance(&mut m, at(3)), d("12"));
+        // When it expires, only its unspent 2 go with it: 10 remain, not 15 - 5 - 3 = 7.
+        assert_eq!(balance(&mut m, at(11)), d("10"));
+        // A debit larger than the expiring grant spills into the next one.
+        debit(&mut m, "u", d("4"), "c2", at(4)).expect("debit");
+        assert_eq!(balance(&mut m, at(4)), d("8"));
+        assert_eq!(balance(&mut m, at(11)), d("8"));
+        assert_eq!(m.transactions.last().map(|t| t.amount.as_str()), Some("-4"));
+    }
+
+    #[test]
+    fn overdraft_becomes_debt_that_the_next_grant_pays() {
+        let mut m = Memory::default();
+        give(&mut m, "1", None, at(1));
+        let uncovered = debit(&mut m, "u", d("1.25"), "c1", at(2)).expect("debit");
+        assert_eq!(uncovered, d("0.25"));
+        assert_eq!(balance(&mut m, at(2)), d("-0.25"));
+        give(&mut m, "2", None, at(3));
+        assert_eq!(balance(&mut m, at(3)), d("1.75"));
+        assert_eq!(m.debt["u"], "0");
+        assert_eq!(m.grants[1].remaining, "1.75");
+        assert_eq!(m.grants[1].amount, "2");
+    }
+
+    #[test]
+    fn admission_counts_what_running_calls_hold() {
+        let mut m = Memory::default();
+        give(&mut m, "1", None, at(1));
+        let mut admitted = Vec::new();
+        for _ in 0..5 {
+            if let Admission::Admitted { reservation } =
+                admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit")
+            {
+                admitted.push(reservation);
+            }
+        }
+        // 1 > 0, 0.7 > 0, 0.4 > 0, 0.1 > 0, then -0.2: four admitted.
+        assert_eq!(admitted.len(), 4);
+        assert_eq!(
+            admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),
+            Admission::Refused { balance: d("1") }
+        );
+        // Settling one (it cost 0.05 of its 0.3) frees its hold: 0.95 - 3 × 0.3 = 0.05 > 0.
+        assert_eq!(m.delete_reservation(&admitted[0]).expect("delete"), 1);
+        debit(&mut m, "u", d("0.05"), "c", at(2)).expect("debit");
+        assert!(matches!(
+            admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),
+            Admission::Admitted { .. }
+        ));
+    }
+
+    #[test]
+    fn an_empty_or_expired_account_is_refused() {
+        let mut m = Memory::default();
+        assert_eq!(
+            admit(&mut m, "u", d("0.1"), "i", at(1)).expect("admit"),
+            Admission::Refused {
+                balance: Decimal::ZERO
+            }
+        );
+        give(&mut m, "1", Some(at(5)), at(1));
+        assert!(matches!(
+            admit(&mut m, "u", d("0.1"), "i", at(4)).expect("admit"),
+            Admission::Admitted { .. }
+        ));
+        m.held.clear();
+        assert!(matches!(
+            admit(&mut m, "u", d("0.1"), "i", at(6)).expect("admit"),
+            Admission::Refused { .. }
+        ));
+    }
+}

@@ -1,0 +1,284 @@
+//! Storage of the built-in ledger (`credit_grants`, `credit_accounts`, `credit_reservations`,
+//! `credit_transactions`). The rules (who pays what, in which order) live in `billing::ledger`;
+//! this module only reads and writes rows.
+//!
+//! The writer thread runs ledger work inside its batch transaction on the concrete connection
+//! (SQLite or PostgreSQL), the API reads through the pool's [`DbConnection`]: [`LedgerStore`] is
+//! implemented for all three by one macro, so the queries are written once.
+
+use super::DbConnection;
+use super::schema::{
+    credit_accounts, credit_grants, credit_reservations, credit_transactions, users,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credit_grants)]
+pub struct GrantRow {
+    pub id: String,
+    pub user_did: String,
+    pub amount: String,
+    pub category: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub remaining: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credit_transactions)]
+pub struct TransactionRow {
+    pub id: String,
+    pub user_did: String,
+    /// `grant` (amount > 0) or `debit` (amount < 0).
+    pub kind: String,
+    pub amount: String,
+    pub grant_id: Option<String>,
+    pub model_call_id: Option<String>,
+    pub description: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = credit_reservations)]
+pub struct ReservationRow {
+    pub id: String,
+    pub user_did: String,
+    pub amount: String,
+    pub instance_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A grant that can still pay: not expired, something left.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveGrant {
+    pub id: String,
+    pub remaining: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The reads of the ledger.
+pub trait LedgerRead {
+    /// The account's debt, without locking ("0" when the user has no account yet).
+    fn debt(&mut self, user: &str) -> QueryResult<String>;
+    /// Unexpired grants with something left (the caller orders them).
+    fn live_grants(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<Vec<LiveGrant>>;
+    /// Amounts held by admitted, unfinished calls.
+    fn reserved(&mut self, user: &str) -> QueryResult<Vec<String>>;
+}
+
+/// The writes of the ledger (the writer thread's concrete connections only).
+pub trait LedgerStore: LedgerRead {
+    /// Makes sure the user's account row exists and, on PostgreSQL, locks it until the
+    /// transaction ends (SQLite's write transaction already excludes every other writer).
+    /// Returns the account's debt.
+    fn lock_account(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<String>;
+    fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()>;
+    fn set_remaining(&mut self, grant: &str, remaining: &str) -> QueryResult<()>;
+    fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()>;
+    fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()>;
+    fn delete_reservation(&mut self, id: &str) -> QueryResult<usize>;
+    fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()>;
+    /// Creates the user's row if needed and claims their starter credits: true for exactly one
+    /// caller, ever (a conditional update on `users.starter_credits_granted`).
+    fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
+}
+
+macro_rules! ledger_read {
+    ($conn:ty) => {
+        impl LedgerRead for $conn {
+            fn debt(&mut self, user: &str) -> QueryResult<String> {
+                Ok(credit_accounts::table
+                    .find(user)
+                    .select(credit_accounts::debt)
+                    .first(self)
+                    .optional()?
+                    .unwrap_or_else(|| "0".to_owned()))
+            }
+
+            fn live_grants(
+                &mut self,
+                user: &str,
+                now: NaiveDateTime,
+            ) -> QueryResult<Vec<LiveGrant>> {
+                credit_grants::table
+                    .filter(credit_grants::user_did.eq(user))
+                    .filter(
+                        credit_grants::expires_at
+                            .is_null()
+                            .or(credit_grants::expires_at.gt(now)),
+                    )
+                    .filter(credit_grants::remaining.ne("0"))
+                    .select((
+                        credit_grants::id,
+                        credit_grants::remaining,
+                        credit_grants::expires_at,
+                        credit_grants::created_at,
+                    ))
+                    .load(self)
+            }
+
+            fn reserved(&mut self, user: &str) -> QueryResult<Vec<String>> {
+                credit_reservations::table
+                    .filter(credit_reservations::user_did.eq(user))
+                    .select(credit_reservations::amount)
+                    .load(self)
+            }
+        }
+    };
+}
+
+macro_rules! ledger_store {
+    ($conn:ty, $lock:ident) => {
+        impl LedgerStore for $conn {
+            fn lock_account(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<String> {
+                diesel::insert_into(credit_accounts::table)
+                    .values((
+                        credit_accounts::user_did.eq(user),
+                        credit_accounts::debt.eq("0"),
+                        credit_accounts::updated_at.eq(now),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(self)?;
+                let query = credit_accounts::table
+                    .find(user)
+                    .select(credit_accounts::debt);
+                $lock!(query).first(self)
+            }
+
+            fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()> {
+                diesel::update(credit_accounts::table.find(user))
+                    .set((
+                        credit_accounts::debt.eq(debt),
+                        credit_accounts::updated_at.eq(now),
+                    ))
+                    .execute(self)
+                    .map(drop)
+            }
+
+            fn set_remaining(&mut self, grant: &str, remaining: &str) -> QueryResult<()> {
+                diesel::update(credit_grants::table.find(grant))
+                    .set(credit_grants::remaining.eq(remaining))
+                    .execute(self)
+                    .map(drop)
+            }
+
+            fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()> {
+                diesel::insert_into(credit_grants::table)
+                    .values(row)
+                    .execute(self)
+                    .map(drop)
+            }
+
+            fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()> {
+                diesel::insert_into(credit_reservations::table)
+                    .values(row)
+                    .execute(self)
+                    .map(drop)
+            }
+
+            fn delete_reservation(&mut self, id: &str) -> QueryResult<usize> {
+                diesel::delete(credit_reservations::table.find(id)).execute(self)
+            }
+
+            fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()> {
+                diesel::insert_into(credit_transactions::table)
+                    .values(row)
+                    .execute(self)
+                    .map(drop)
+            }
+
+            fn claim_starter(
+                &mut self,
+                user: &str,
+                role: &str,
+                now: NaiveDateTime,
+            ) -> QueryResult<bool> {
+                diesel::insert_into(users::table)
+                    .values((
+                        users::did.eq(user),
+                        users::role.eq(role),
+                        users::created_at.eq(now),
+                        users::starter_credits_granted.eq(false),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(self)?;
+                let claimed = diesel::update(
+                    users::table
+                        .find(user)
+                        .filter(users::starter_credits_granted.eq(false)),
+                )
+                .set(users::starter_credits_granted.eq(true))
+                .execute(self)?;
+                Ok(claimed == 1)
+            }
+        }
+    };
+}
+
+macro_rules! no_lock {
+    ($query:expr) => {
+        $query
+    };
+}
+macro_rules! for_update {
+    ($query:expr) => {
+        $query.for_update()
+    };
+}
+
+ledger_read!(SqliteConnection);
+ledger_read!(PgConnection);
+// Reads only (the API); every ledger write goes through the writer thread.
+ledger_read!(DbConnection);
+ledger_store!(SqliteConnection, no_lock);
+ledger_store!(PgConnection, for_update);
+
+/// A user's transactions, newest first.
+pub fn transactions(
+    conn: &mut DbConnection,
+    user: &str,
+    page: super::Page,
+) -> QueryResult<(i64, Vec<TransactionRow>)> {
+    let count = credit_transactions::table
+        .filter(credit_transactions::user_did.eq(user))
+        .count()
+        .get_result(conn)?;
+    let list = credit_transactions::table
+        .filter(credit_transactions::user_did.eq(user))
+        .order((
+            credit_transactions::created_at.desc(),
+            credit_transactions::id.desc(),
+        ))
+        .limit(page.page_size)
+        .offset(page.offset())
+        .select(TransactionRow::as_select())
+        .load(conn)?;
+    Ok((count, list))
+}
+
+/// Reservations a crashed process left behind: on SQLite (one process owns the file) all of
+/// them; on PostgreSQL this instance's own, and anyone's older than 30 minutes.
+pub fn drop_stale_reservations(
+    conn: &mut DbConnection,
+    backend: super::Backend,
+    instance_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let stale = now - chrono::Duration::minutes(30);
+    let mut query = diesel::delete(credit_reservations::table).into_boxed();
+    if backend == super::Backend::Postgres {
+        query = match instance_id {
+            Some(id) => query.filter(
+                credit_reservations::instance_id
+                    .eq(id.to_owned())
+                    .or(credit_reservations::created_at.lt(stale)),
+            ),
+            None => query.filter(credit_reservations::created_at.lt(stale)),
+        };
+    }
+    query.execute(conn)
+}

@@ -1,0 +1,107 @@
+//! The caller's credits (SPEC §5.6): `GET /api/user/info`, `/api/user/credit/balance`,
+//! `/api/user/credit/transactions` (built-in ledger).
+
+use crate::auth::Authenticated;
+use crate::billing::credits;
+use crate::billing::ledger::{self, Position};
+use crate::db::ledger::{self as store, TransactionRow};
+use crate::db::users;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Params;
+use crate::routes::ListBody;
+use crate::routes::time::iso;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+async fn position(state: &AppState, user: String) -> ApiResult<Position> {
+    state
+        .db
+        .run(move |conn| {
+            Ok::<_, ApiError>(ledger::position(
+                conn,
+                &user,
+                None,
+                Utc::now().naive_utc(),
+            )?)
+        })
+        .await
+}
+
+fn balance_json(p: &Position) -> Value {
+    json!({
+        "balance": credits::text(p.balance()),
+        "granted": credits::text(p.granted),
+        "debt": credits::text(p.debt),
+        "pendingCredit": credits::text(p.held),
+        "available": credits::text(p.available()),
+    })
+}
+
+pub async fn balance(
+    Authenticated(me): Authenticated,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let p = position(&state, me.user_did.clone()).await?;
+    let mut body = balance_json(&p);
+    body["userDid"] = json!(me.user_did);
+    body["enableCredit"] = json!(state.settings.billing.enabled);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn transaction_view(t: TransactionRow) -> Value {
+    json!({
+        "id": t.id,
+        "kind": t.kind,
+        "amount": t.amount,
+        "grantId": t.grant_id,
+        "modelCallId": t.model_call_id,
+        "description": t.description,
+        "createdAt": iso(t.created_at),
+    })
+}
+
+pub async fn transactions(
+    Authenticated(me): Authenticated,
+    state: web::Data<AppState>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let page = params.page()?;
+    let user = me.user_did.clone();
+    let (count, rows) = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(store::transactions(conn, &user, page)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListBody::new(
+        count,
+        rows.into_iter().map(transaction_view).collect(),
+        page,
+    )))
+}
+
+pub async fn info(
+    Authenticated(me): Authenticated,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let did = me.user_did.clone();
+    let name = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(users::get(conn, &did)?))
+        .await?
+        .and_then(|u| u.name);
+    let billing = &state.settings.billing;
+    let credit_balance = if billing.enabled {
+        balance_json(&position(&state, me.user_did.clone()).await?)
+    } else {
+        Value::Null
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "user": {"did": me.user_did, "role": me.role.as_str(), "name": name},
+        "creditBalance": credit_balance,
+        "enableCredit": billing.enabled,
+        "currency": {"name": "Credits", "symbol": "credits", "decimal": credits::SCALE},
+        "paymentLink": billing.payment_link,
+        "creditPrefix": "",
+    })))
+}
