@@ -28,7 +28,10 @@ fn hello(stream: bool) -> Value {
 
 fn on_both(backend: Backend) {
     let mock = MockUpstream::start();
-    let env = HubEnv::new(backend).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    // Starter credits, so the admin's calls are admitted.
+    let env = HubEnv::new(backend)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_BILLING__NEW_USER_CREDITS", "1");
     let hub = env.start();
     let pid = provider(&hub, &mock);
     // No rate yet: refused with 400 naming the model, nothing sent, nothing recorded.
@@ -92,7 +95,9 @@ fn without_billing_an_unpriced_model_costs_nothing() {
 #[test]
 fn bulk_margin_update_with_dry_run() {
     let mock = MockUpstream::start();
-    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let env = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_BILLING__NEW_USER_CREDITS", "1");
     let hub = env.start();
     let pid = provider(&hub, &mock);
     let rates = format!("/api/ai-providers/{pid}/model-rates");

@@ -21,6 +21,7 @@ mod gateway;
 mod http_basics;
 mod identity;
 mod interop;
+mod ledger;
 mod migrations;
 mod scale_out;
 mod secrets;

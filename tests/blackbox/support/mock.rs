@@ -1,7 +1,7 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
 //! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
-//! `mock-slow` (a chunk every 300 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
+//! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
@@ -108,6 +108,9 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
         .unwrap_or("claude")
         .to_owned();
     if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        if key == "mock-slow" {
+            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        }
         let mut answer: Value =
             serde_json::from_str(&fixture("anthropic/message.json")).expect("fixture");
         answer["model"] = Value::String(model);
@@ -174,6 +177,9 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .unwrap_or("gpt")
         .to_owned();
     if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        if key == "mock-slow" {
+            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        }
         let mut answer: Value =
             serde_json::from_str(&fixture("openai/chat.json")).expect("json fixture");
         answer["model"] = Value::String(model);
