@@ -89,7 +89,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable(_) => "unavailable",
-            ApiError::PaymentRequired { kind: "UNSUBSCRIBED", .. } => "unsubscribed",
+            ApiError::PaymentRequired {
+                kind: "UNSUBSCRIBED",
+                ..
+            } => "unsubscribed",
             ApiError::PaymentRequired { .. } => "insufficient_credits",
             ApiError::Upstream { status: 429, .. } => "rate_limited",
             ApiError::Upstream { status: 504, .. } => "upstream_timeout",

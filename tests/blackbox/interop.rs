@@ -127,6 +127,51 @@ fn aigne_hub_client() {
     );
 }
 
+/// Billing on, a user without credits: the 402 (`NOT_ENOUGH`, purchase link) reaches the
+/// official SDKs and `@aigne/aigne-hub` as errors carrying the link.
+#[test]
+fn payment_required_reaches_the_clients() {
+    let python = require(".venv/bin/python");
+    require("node_modules/@aigne/aigne-hub/package.json");
+    let mock = MockUpstream::start();
+    let link = "https://pay.example.com/buy-credits";
+    let env = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_BILLING__PAYMENT_LINK", link);
+    let hub = env.start();
+    let (_, p) = json(hub.post(
+        "/api/ai-providers",
+        Some(ADMIN_KEY),
+        &json!({"name": "openai", "baseUrl": mock.base}),
+    ));
+    let id = p["id"].as_str().expect("id");
+    for (path, body) in [
+        ("credentials", json!({"name": "k", "value": "mock-ok"})),
+        (
+            "model-rates",
+            json!({"model": "gpt-5-mini", "type": "chatCompletion", "inputRate": "0.001", "outputRate": "0.001"}),
+        ),
+    ] {
+        let (status, _) = json(hub.post(
+            &format!("/api/ai-providers/{id}/{path}"),
+            Some(ADMIN_KEY),
+            &body,
+        ));
+        assert_eq!(status, 201);
+    }
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "broke", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key");
+    let vars = [("HUB_LINK", link)];
+    run_with("node", &["payment_required.mjs"], &hub, key, &vars);
+    run_with(&python, &["payment_required.py"], &hub, key, &vars);
+    assert_eq!(mock.total_calls(), 0);
+    assert!(env.database.calls().is_empty());
+}
+
 /// The Hub's canonical JSON (what component signatures are made over) against the real
 /// `json-stable-stringify` in node, on thousands of generated values: numbers of every shape
 /// (integers past 2^53, exponents at JavaScript's 1e21 / 1e-7 switch points, -0, subnormals),

@@ -124,10 +124,7 @@ fn grants_debits_and_402(backend: Backend) {
             "category",
         ),
     ] {
-        let e = error_of(
-            hub.post("/api/credits/grants", Some(ADMIN_KEY), &body),
-            400,
-        );
+        let e = error_of(hub.post("/api/credits/grants", Some(ADMIN_KEY), &body), 400);
         assert!(e["message"].as_str().expect("m").contains(field), "{e}");
     }
     error_of(

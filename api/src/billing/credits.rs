@@ -112,7 +112,10 @@ pub fn estimate(chat: &ChatRequest, rate: &Rate, default_completion: u64) -> Dec
     for tool in &chat.tools {
         text_bytes += tool.name.len() as u64
             + tool.description.as_ref().map_or(0, |d| d.len() as u64)
-            + tool.parameters.as_ref().map_or(0, |p| p.to_string().len() as u64);
+            + tool
+                .parameters
+                .as_ref()
+                .map_or(0, |p| p.to_string().len() as u64);
     }
     let prompt = text_bytes.div_ceil(3) + attachments * TOKENS_PER_ATTACHMENT;
     let completion = chat.sampling.max_tokens.unwrap_or(default_completion);

@@ -318,7 +318,14 @@ fn run(db: Db, inbox: &Inbox) {
         }
         let mut replies = Replies::default();
         let result = db.run_sync(|conn| {
-            write_batch(conn, &mut ops, &mut held, false, &mut replies, &mut starters)
+            write_batch(
+                conn,
+                &mut ops,
+                &mut held,
+                false,
+                &mut replies,
+                &mut starters,
+            )
         });
         if let Err(e) = &result {
             tracing::error!("usage batch failed: {e}");
@@ -443,22 +450,21 @@ impl LedgerWork {
         }
         let mut admits = self.admits.into_iter();
         while let Some((request, reply)) = admits.next() {
-            let decided = starter(store, &request, starters, granted_starters, now).and_then(|_| {
-                ledger::admit(
-                    store,
-                    &request.user_did,
-                    request.estimate,
-                    &request.instance_id,
-                    now,
-                )
-            });
+            let decided =
+                starter(store, &request, starters, granted_starters, now).and_then(|_| {
+                    ledger::admit(
+                        store,
+                        &request.user_did,
+                        request.estimate,
+                        &request.instance_id,
+                        now,
+                    )
+                });
             match decided {
                 Ok(admission) => replies.admits.push((reply, admission)),
                 Err(e) => {
                     replies.unanswered_admits.push(reply);
-                    replies
-                        .unanswered_admits
-                        .extend(admits.map(|(_, r)| r));
+                    replies.unanswered_admits.extend(admits.map(|(_, r)| r));
                     return Err(e);
                 }
             }

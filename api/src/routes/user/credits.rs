@@ -19,12 +19,7 @@ async fn position(state: &AppState, user: String) -> ApiResult<Position> {
     state
         .db
         .run(move |conn| {
-            Ok::<_, ApiError>(ledger::position(
-                conn,
-                &user,
-                None,
-                Utc::now().naive_utc(),
-            )?)
+            Ok::<_, ApiError>(ledger::position(conn, &user, None, Utc::now().naive_utc())?)
         })
         .await
 }

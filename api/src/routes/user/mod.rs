@@ -13,5 +13,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/user/usage-stats", web::get().to(stats::usage_stats))
         .route("/user/info", web::get().to(credits::info))
         .route("/user/credit/balance", web::get().to(credits::balance))
-        .route("/user/credit/transactions", web::get().to(credits::transactions));
+        .route(
+            "/user/credit/transactions",
+            web::get().to(credits::transactions),
+        );
 }

@@ -49,7 +49,9 @@ fn on_failure(
     err: &UpstreamError,
     bill: Option<Bill>,
 ) {
-    state.recorder.finish_call(id, call::failed(err, ctx, None), bill);
+    state
+        .recorder
+        .finish_call(id, call::failed(err, ctx, None), bill);
     state.router.failed(attempt, err.class(), &err.to_string());
 }
 

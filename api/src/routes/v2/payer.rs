@@ -19,11 +19,7 @@ pub struct Payer {
 impl Payer {
     pub fn new(state: &AppState, ctx: &CallContext) -> Payer {
         Payer {
-            user_did: state
-                .settings
-                .billing
-                .enabled
-                .then(|| ctx.user_did.clone()),
+            user_did: state.settings.billing.enabled.then(|| ctx.user_did.clone()),
             role: ctx.role,
             hold: None,
             admitted: false,
@@ -58,7 +54,9 @@ impl Payer {
                 self.admitted = true;
                 Ok(())
             }
-            Admitted::No { balance } => Err(not_enough(&credits::text(balance), &billing.payment_link)),
+            Admitted::No { balance } => {
+                Err(not_enough(&credits::text(balance), &billing.payment_link))
+            }
         }
     }
 
