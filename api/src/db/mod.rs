@@ -14,6 +14,7 @@ mod pool;
 pub mod providers;
 pub mod rates;
 pub mod schema;
+pub mod stats;
 pub mod users;
 pub mod wal;
 

@@ -2,6 +2,7 @@
 //! group-commit writer.
 
 pub mod calls;
+pub mod rollup;
 pub mod writer;
 
 pub use calls::{CallFinish, CallStart};

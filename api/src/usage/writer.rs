@@ -14,9 +14,11 @@
 //! leaves a `processing` row that the next start marks `failed`.
 
 use super::calls::{CallFinish, CallStart};
+use super::rollup::{CallFacts, Pending};
 use crate::billing::ledger::{self, Admission, NewGrant};
 use crate::db::ledger::{GrantRow, LedgerStore};
 use crate::db::schema::{ai_credentials, model_calls};
+use crate::db::stats::StatsStore;
 use crate::db::{Backend, Db, DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -287,6 +289,7 @@ fn run(db: Db, inbox: &Inbox) {
     // When the oldest held start becomes due (checked without scanning `held` every time).
     let mut next_due: Option<Instant> = None;
     let mut starters = StarterCache::default();
+    let mut written = Written::default();
     loop {
         // Between batches: finish a WAL checkpoint when the background one asked (db::wal).
         if let Err(e) = db.finish_checkpoint_if_wanted() {
@@ -297,9 +300,13 @@ fn run(db: Db, inbox: &Inbox) {
         let closed = inbox.take(TICK, &mut ops);
         if closed {
             let mut replies = Replies::default();
-            let result = db.run_sync(|conn| {
-                write_batch(conn, &mut ops, &mut held, true, &mut replies, &mut starters)
-            });
+            let mut state = WriterState {
+                held: &mut held,
+                starters: &mut starters,
+                written: &mut written,
+            };
+            let result =
+                db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, true, &mut replies));
             replies.send(result.as_ref().err().map(ToString::to_string));
             return;
         }
@@ -317,16 +324,13 @@ fn run(db: Db, inbox: &Inbox) {
             continue;
         }
         let mut replies = Replies::default();
-        let result = db.run_sync(|conn| {
-            write_batch(
-                conn,
-                &mut ops,
-                &mut held,
-                false,
-                &mut replies,
-                &mut starters,
-            )
-        });
+        let mut state = WriterState {
+            held: &mut held,
+            starters: &mut starters,
+            written: &mut written,
+        };
+        let result =
+            db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, false, &mut replies));
         if let Err(e) = &result {
             tracing::error!("usage batch failed: {e}");
         }
@@ -334,6 +338,68 @@ fn run(db: Db, inbox: &Inbox) {
         next_due = held.values().map(|(_, at)| *at + START_DELAY).min();
         replies.send(result.err().map(|e| e.to_string()));
     }
+}
+
+/// What the writer keeps between batches.
+struct WriterState<'a> {
+    /// Starts not written yet, by call id, with when they arrived.
+    held: &'a mut HashMap<String, (CallStart, Instant)>,
+    starters: &'a mut StarterCache,
+    written: &'a mut Written,
+}
+
+/// Of each `processing` row written and not finished yet, what its rollup needs (an update of
+/// the final row does not carry it).
+#[derive(Default)]
+struct Written(HashMap<String, CallMeta>);
+
+struct CallMeta {
+    user_did: String,
+    app_did: String,
+    model: String,
+    kind: String,
+    call_time: NaiveDateTime,
+}
+
+impl CallMeta {
+    fn of(row: &CallStart) -> CallMeta {
+        CallMeta {
+            user_did: row.user_did.clone().unwrap_or_default(),
+            app_did: row.app_did.clone().unwrap_or_default(),
+            model: row.model.clone(),
+            kind: row.kind.clone(),
+            call_time: row.call_time,
+        }
+    }
+
+    fn facts(self, end: &CallFinish) -> CallFacts {
+        CallFacts {
+            user_did: self.user_did,
+            app_did: self.app_did,
+            model: self.model,
+            kind: self.kind,
+            success: end.status == "success",
+            call_time: self.call_time,
+            usage: end.total_usage,
+            credits: ledger::amount(&end.credits),
+            duration_ms: end.duration_ms,
+            ttfb_ms: end.ttfb_ms,
+        }
+    }
+}
+
+/// What a finished row adds to its rollups.
+fn facts_of(row: &CallStart) -> CallFacts {
+    CallMeta::of(row).facts(&CallFinish {
+        status: row.status.clone(),
+        total_usage: row.total_usage,
+        usage_metrics: None,
+        credits: row.credits.clone(),
+        duration_ms: row.duration_ms,
+        ttfb_ms: row.ttfb_ms,
+        provider_ttfb_ms: None,
+        error_reason: None,
+    })
 }
 
 /// Users whose starter credits are settled (granted now or earlier): no need to ask again.
@@ -506,11 +572,11 @@ fn starter<S: LedgerStore>(
 fn write_batch(
     conn: &mut DbConnection,
     ops: &mut Vec<Op>,
-    held: &mut HashMap<String, (CallStart, Instant)>,
+    state: &mut WriterState<'_>,
     flush_all: bool,
     replies: &mut Replies,
-    starters: &mut StarterCache,
 ) -> Result<(), DbError> {
+    let held = &mut *state.held;
     let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
@@ -574,6 +640,18 @@ fn write_batch(
     {
         return Ok(());
     }
+    // Rollups of the calls this batch ends.
+    let mut rollups = Pending::default();
+    for row in &finished {
+        rollups.add(&facts_of(row));
+    }
+    for (id, finish) in &finishes {
+        if let Some(meta) = state.written.0.remove(id) {
+            rollups.add(&meta.facts(finish));
+        }
+    }
+    let now = Utc::now().naive_utc();
+    let starters = &mut *state.starters;
     let mut granted_starters = Vec::new();
     // The statements run on the inner connection: diesel's two-engine connection type rewrites
     // every query on the way (the largest cost in this thread's profile).
@@ -598,6 +676,10 @@ fn write_batch(
                         ai_credentials::last_used_at.eq(at),
                     ))
                     .execute($c)?;
+            }
+            // Keys in one order, so two instances' writers lock rows in the same order.
+            for (key, rollup) in &rollups.0 {
+                $c.merge_rollup(key, rollup, now)?;
             }
             if !work.is_empty() {
                 std::mem::take(&mut work).apply($c, replies, starters, &mut granted_starters)?;
@@ -624,6 +706,9 @@ fn write_batch(
         }
     } else {
         starters.settled.extend(granted_starters);
+        for row in &processing {
+            state.written.0.insert(row.id.clone(), CallMeta::of(row));
+        }
     }
     result?;
     Ok(())

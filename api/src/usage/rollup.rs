@@ -1,0 +1,338 @@
+//! `model_call_stats` rollups (SPEC §4): per (user, app) and hour/day/month bucket, the totals of
+//! the calls that ended in it, kept up to date by the writer as calls finish, so usage charts
+//! never scan `model_calls`.
+//!
+//! Counts, tokens and credits are exact. Durations and time to first byte are kept as
+//! histograms with buckets 10% wide, so their percentiles are within 10% (never below the true
+//! value): exact percentiles would need every call.
+
+use crate::billing::credits;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The user and app of the everyone-rollup (admins' `allUsers` charts).
+pub const ALL: &str = "*";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TimeType {
+    Hour,
+    Day,
+    Month,
+}
+
+impl TimeType {
+    pub const ALL: [TimeType; 3] = [TimeType::Hour, TimeType::Day, TimeType::Month];
+
+    pub fn parse(v: &str) -> Option<TimeType> {
+        match v {
+            "hour" => Some(TimeType::Hour),
+            "day" => Some(TimeType::Day),
+            "month" => Some(TimeType::Month),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeType::Hour => "hour",
+            TimeType::Day => "day",
+            TimeType::Month => "month",
+        }
+    }
+
+    /// The start of the bucket `t` falls in (UTC).
+    pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
+        let day = t.date();
+        match self {
+            TimeType::Hour => day.and_hms_opt(t.hour(), 0, 0).unwrap_or(t),
+            TimeType::Day => day.and_hms_opt(0, 0, 0).unwrap_or(t),
+            TimeType::Month => NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or(t),
+        }
+    }
+}
+
+/// Histogram bucket growth: each bucket is 10% wider than the last.
+const GROWTH: f64 = 1.1;
+
+/// The histogram bucket of `ms` (0 holds 0 and 1 ms).
+fn slot(ms: i64) -> u16 {
+    if ms <= 1 {
+        return 0;
+    }
+    ((ms as f64).ln() / GROWTH.ln()).ceil().min(f64::from(u16::MAX)) as u16
+}
+
+/// The upper bound of a histogram bucket, in ms.
+fn slot_value(slot: u16) -> i64 {
+    if slot == 0 {
+        return 1;
+    }
+    GROWTH.powi(i32::from(slot)).floor() as i64
+}
+
+/// Latencies as a sparse histogram (bucket → count).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Histogram(pub BTreeMap<u16, u64>);
+
+impl Histogram {
+    pub fn add(&mut self, ms: i64) {
+        *self.0.entry(slot(ms)).or_default() += 1;
+    }
+
+    pub fn merge(&mut self, other: &Histogram) {
+        for (k, v) in &other.0 {
+            *self.0.entry(*k).or_default() += v;
+        }
+    }
+
+    /// Nearest-rank percentile, as its bucket's upper bound.
+    pub fn percentile(&self, p: u64) -> Option<i64> {
+        let n: u64 = self.0.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let rank = (p * n).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (slot, count) in &self.0 {
+            seen += count;
+            if seen >= rank {
+                return Some(slot_value(*slot));
+            }
+        }
+        None
+    }
+}
+
+/// Totals of a set of calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub calls: u64,
+    pub success: u64,
+    pub failed: u64,
+    pub usage: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub credits: Decimal,
+    pub duration_ms: i64,
+    #[serde(default)]
+    pub duration: Histogram,
+    #[serde(default)]
+    pub ttfb: Histogram,
+}
+
+impl Totals {
+    pub fn add(&mut self, c: &CallFacts) {
+        self.calls += 1;
+        if c.success {
+            self.success += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.usage += c.usage;
+        self.credits += c.credits;
+        if let Some(ms) = c.duration_ms {
+            self.duration_ms += ms;
+            self.duration.add(ms);
+        }
+        if let Some(ms) = c.ttfb_ms {
+            self.ttfb.add(ms);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Totals) {
+        self.calls += o.calls;
+        self.success += o.success;
+        self.failed += o.failed;
+        self.usage += o.usage;
+        self.credits += o.credits;
+        self.duration_ms += o.duration_ms;
+        self.duration.merge(&o.duration);
+        self.ttfb.merge(&o.ttfb);
+    }
+
+    pub fn credits_text(&self) -> String {
+        credits::text(self.credits)
+    }
+}
+
+/// One rollup row: totals, and the same by call type and by model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollup {
+    // Not flattened: serde's flatten cannot read back the histograms' integer keys.
+    pub totals: Totals,
+    #[serde(default)]
+    pub by_type: BTreeMap<String, Totals>,
+    #[serde(default)]
+    pub by_model: BTreeMap<String, Totals>,
+}
+
+impl Rollup {
+    pub fn add(&mut self, c: &CallFacts) {
+        self.totals.add(c);
+        self.by_type.entry(c.kind.clone()).or_default().add(c);
+        self.by_model.entry(c.model.clone()).or_default().add(c);
+    }
+
+    pub fn merge(&mut self, o: &Rollup) {
+        self.totals.merge(&o.totals);
+        for (k, v) in &o.by_type {
+            self.by_type.entry(k.clone()).or_default().merge(v);
+        }
+        for (k, v) in &o.by_model {
+            self.by_model.entry(k.clone()).or_default().merge(v);
+        }
+    }
+
+    /// The `stats` column (JSON text).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// From the `stats` column; an unreadable one (a hand edit) starts again from zero.
+    pub fn from_json(text: Option<&str>) -> Rollup {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// What a finished call contributes.
+#[derive(Debug, Clone)]
+pub struct CallFacts {
+    pub user_did: String,
+    pub app_did: String,
+    pub model: String,
+    pub kind: String,
+    pub success: bool,
+    pub call_time: NaiveDateTime,
+    pub usage: i64,
+    pub credits: Decimal,
+    pub duration_ms: Option<i64>,
+    pub ttfb_ms: Option<i64>,
+}
+
+/// A rollup row's key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RollupKey {
+    pub user_did: String,
+    pub app_did: String,
+    pub time_type: TimeType,
+    /// Unix seconds of the bucket's start.
+    pub timestamp: i64,
+}
+
+/// The rollups one batch of finished calls adds to: each call counts in its (user, app) rows
+/// and in the everyone rows, for each time type.
+#[derive(Debug, Default)]
+pub struct Pending(pub BTreeMap<RollupKey, Rollup>);
+
+impl Pending {
+    pub fn add(&mut self, c: &CallFacts) {
+        for tt in TimeType::ALL {
+            let timestamp = tt.bucket(c.call_time).and_utc().timestamp();
+            for (user, app) in [(c.user_did.as_str(), c.app_did.as_str()), (ALL, ALL)] {
+                let key = RollupKey {
+                    user_did: user.to_owned(),
+                    app_did: app.to_owned(),
+                    time_type: tt,
+                    timestamp,
+                };
+                self.0.entry(key).or_default().add(c);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("time")
+    }
+
+    fn call(time: &str, model: &str, ok: bool, credits: &str, ms: i64) -> CallFacts {
+        CallFacts {
+            user_did: "u".into(),
+            app_did: "".into(),
+            model: model.into(),
+            kind: "chatCompletion".into(),
+            success: ok,
+            call_time: t(time),
+            usage: 10,
+            credits: credits.parse().expect("decimal"),
+            duration_ms: Some(ms),
+            ttfb_ms: None,
+        }
+    }
+
+    #[test]
+    fn buckets() {
+        assert_eq!(
+            TimeType::Hour.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-24 13:00:00")
+        );
+        assert_eq!(
+            TimeType::Day.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-24 00:00:00")
+        );
+        assert_eq!(
+            TimeType::Month.bucket(t("2026-11-24 13:45:10")),
+            t("2026-11-01 00:00:00")
+        );
+    }
+
+    #[test]
+    fn histogram_percentiles_are_within_ten_percent_above() {
+        let mut h = Histogram::default();
+        for ms in 1..=1000 {
+            h.add(ms);
+        }
+        for (p, exact) in [(50, 500), (95, 950), (99, 990)] {
+            let got = h.percentile(p).expect("percentile");
+            assert!(
+                got >= exact && (got as f64) <= exact as f64 * 1.1 + 1.0,
+                "p{p}: {got} vs {exact}"
+            );
+        }
+        assert_eq!(Histogram::default().percentile(50), None);
+        let mut one = Histogram::default();
+        one.add(0);
+        assert_eq!(one.percentile(95), Some(1));
+    }
+
+    #[test]
+    fn pending_rows_per_user_app_and_everyone_and_json_round_trip() {
+        let mut p = Pending::default();
+        p.add(&call("2026-11-24 10:00:00", "openai/a", true, "0.1", 100));
+        p.add(&call("2026-11-24 11:00:00", "openai/b", false, "0", 300));
+        // 2 hours + 1 day + 1 month, for (u, "") and for everyone.
+        assert_eq!(p.0.len(), 8);
+        let day = p
+            .0
+            .iter()
+            .find(|(k, _)| k.time_type == TimeType::Day && k.user_did == "u")
+            .map(|(_, v)| v.clone())
+            .expect("day row");
+        assert_eq!(day.totals.calls, 2);
+        assert_eq!(day.totals.failed, 1);
+        assert_eq!(day.totals.credits_text(), "0.1");
+        assert_eq!(day.by_model["openai/a"].calls, 1);
+        let back = Rollup::from_json(Some(&day.to_json()));
+        assert_eq!(back, day);
+        let mut twice = back.clone();
+        twice.merge(&day);
+        assert_eq!(twice.totals.calls, 4);
+        assert_eq!(twice.totals.credits_text(), "0.2");
+        assert_eq!(twice.by_type["chatCompletion"].calls, 4);
+        assert_eq!(Rollup::from_json(Some("{")), Rollup::default());
+    }
+}
