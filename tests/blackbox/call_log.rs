@@ -155,6 +155,21 @@ fn log_on(backend: Backend) {
     );
     assert_eq!(stats["byModel"][0]["model"], "openai/gpt-5-mini");
     assert_eq!(stats["byModel"][0]["calls"], 3);
+    // Kept as calls finished (rollups), and the same counts as computed from the calls.
+    assert_eq!(stats["source"], "stats");
+    let (_, exact) = json(hub.get(
+        "/api/user/usage-stats?allUsers=true&timeType=hour&type=chatCompletion",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(exact["source"], "calls", "{exact}");
+    for field in ["calls", "success", "failed", "totalUsage", "credits"] {
+        assert_eq!(exact["totals"][field], stats["totals"][field], "{field}");
+    }
+    let (_, day) = json(hub.get(
+        "/api/user/usage-stats?allUsers=true&timeType=month",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(day["totals"]["calls"], 4, "{day}");
     let (_, own_stats) = json(hub.get("/api/user/usage-stats", Some(&member)));
     assert_eq!(own_stats["totals"]["calls"], 1);
     assert_eq!(own_stats["timeType"], "day");

@@ -12,9 +12,7 @@
 //! exclusive (SQLite's write transaction).
 
 use super::credits;
-use crate::db::ledger::{
-    GrantRow, LedgerRead, LedgerStore, LiveGrant, ReservationRow, TransactionRow,
-};
+use crate::db::ledger::{GrantRow, LedgerRead, LedgerStore, ReservationRow, TransactionRow};
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use rust_decimal::Decimal;
@@ -52,7 +50,7 @@ impl Position {
     }
 }
 
-/// Reads a user's position (no lock: callers that write take it first).
+/// Reads a user's position (no lock).
 pub fn position<S: LedgerRead>(
     store: &mut S,
     user: &str,
@@ -87,53 +85,239 @@ pub struct NewGrant {
     pub description: Option<String>,
 }
 
-/// Adds a grant; it pays the user's debt first.
+struct BookGrant {
+    id: String,
+    remaining: Decimal,
+    expires_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    changed: bool,
+}
+
+/// One user's ledger inside a transaction: opened (locked and read) once, changed in memory by
+/// any number of grants, debits and admissions, saved once. The rows it adds (grants,
+/// transactions, reservations) are collected for one multi-row insert each.
+pub struct Book {
+    user: String,
+    debt: Decimal,
+    debt_changed: bool,
+    /// Live grants in payment order.
+    grants: Vec<BookGrant>,
+    held: Decimal,
+    pub new_grants: Vec<GrantRow>,
+    pub transactions: Vec<TransactionRow>,
+    pub reservations: Vec<ReservationRow>,
+}
+
+impl Book {
+    /// Locks the user's account and reads it; `with_held` also reads the stored holds
+    /// (PostgreSQL admission; SQLite keeps holds in memory).
+    pub fn open<S: LedgerStore>(
+        store: &mut S,
+        user: &str,
+        with_held: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<Book> {
+        let debt = amount(&store.lock_account(user, now)?);
+        let mut grants: Vec<BookGrant> = store
+            .live_grants(user, now)?
+            .into_iter()
+            .map(|g| BookGrant {
+                remaining: amount(&g.remaining),
+                id: g.id,
+                expires_at: g.expires_at,
+                created_at: g.created_at,
+                changed: false,
+            })
+            .collect();
+        grants.sort_by(|a, b| payment_key(a).cmp(&payment_key(b)));
+        let held = if with_held {
+            store.reserved(user)?.iter().map(|a| amount(a)).sum()
+        } else {
+            Decimal::ZERO
+        };
+        Ok(Book {
+            user: user.to_owned(),
+            debt,
+            debt_changed: false,
+            grants,
+            held,
+            new_grants: Vec::new(),
+            transactions: Vec::new(),
+            reservations: Vec::new(),
+        })
+    }
+
+    pub fn position(&self) -> Position {
+        Position {
+            granted: self.grants.iter().map(|g| g.remaining).sum(),
+            debt: self.debt,
+            held: self.held,
+        }
+    }
+
+    /// When the first live grant expires (the balance changes then by itself).
+    pub fn next_expiry(&self) -> Option<NaiveDateTime> {
+        self.grants
+            .iter()
+            .filter(|g| g.remaining > Decimal::ZERO)
+            .filter_map(|g| g.expires_at)
+            .min()
+    }
+
+    /// Adds a grant; it pays the user's debt first.
+    pub fn grant(&mut self, new: &NewGrant, now: NaiveDateTime) -> GrantRow {
+        let paid = self.debt.min(new.amount).max(Decimal::ZERO);
+        if paid > Decimal::ZERO {
+            self.debt -= paid;
+            self.debt_changed = true;
+        }
+        let row = GrantRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_did: self.user.clone(),
+            amount: credits::text(new.amount),
+            category: new.category.clone(),
+            expires_at: new.expires_at,
+            created_by: new.created_by.clone(),
+            created_at: now,
+            remaining: credits::text(new.amount - paid),
+        };
+        if new.amount > paid && new.expires_at.is_none_or(|e| e > now) {
+            let grant = BookGrant {
+                id: row.id.clone(),
+                remaining: new.amount - paid,
+                expires_at: new.expires_at,
+                created_at: now,
+                // Inserted with its remaining amount; only later debits change it.
+                changed: false,
+            };
+            let at = self
+                .grants
+                .partition_point(|g| payment_key(g) <= payment_key(&grant));
+            self.grants.insert(at, grant);
+        }
+        self.transactions.push(TransactionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_did: self.user.clone(),
+            kind: "grant".into(),
+            amount: row.amount.clone(),
+            grant_id: Some(row.id.clone()),
+            model_call_id: None,
+            description: new
+                .description
+                .clone()
+                .or_else(|| Some(new.category.clone())),
+            created_at: now,
+        });
+        self.new_grants.push(row.clone());
+        row
+    }
+
+    /// Charges a finished call from the grants that expire first; returns the part no grant
+    /// covered (added to the debt).
+    pub fn debit(&mut self, cost: Decimal, call_id: &str, now: NaiveDateTime) -> Decimal {
+        if cost <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        let mut left = cost;
+        for g in &mut self.grants {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            if g.remaining <= Decimal::ZERO {
+                continue;
+            }
+            let take = g.remaining.min(left);
+            g.remaining -= take;
+            g.changed = true;
+            left -= take;
+        }
+        if left > Decimal::ZERO {
+            self.debt += left;
+            self.debt_changed = true;
+        }
+        self.transactions.push(TransactionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_did: self.user.clone(),
+            kind: "debit".into(),
+            amount: credits::text(-cost),
+            grant_id: None,
+            model_call_id: Some(call_id.to_owned()),
+            description: None,
+            created_at: now,
+        });
+        left
+    }
+
+    /// Forgets a hold read at open (its call settled in this transaction).
+    pub fn release(&mut self, amount: Decimal) {
+        self.held -= amount;
+    }
+
+    /// Admits a call when something is left after what running calls hold; the estimate is
+    /// then held (`stored`: as a reservation row, else only in the returned admission).
+    pub fn admit(
+        &mut self,
+        estimate: Decimal,
+        stored: Option<&str>,
+        extra_held: Decimal,
+        now: NaiveDateTime,
+    ) -> Admission {
+        let position = self.position();
+        if position.available() - extra_held <= Decimal::ZERO {
+            return Admission::Refused {
+                balance: position.balance(),
+            };
+        }
+        let estimate = estimate.max(Decimal::ZERO);
+        self.held += estimate;
+        let reservation = uuid::Uuid::now_v7().to_string();
+        if let Some(instance_id) = stored {
+            self.reservations.push(ReservationRow {
+                id: reservation.clone(),
+                user_did: self.user.clone(),
+                amount: credits::text(estimate),
+                instance_id: Some(instance_id.to_owned()),
+                created_at: now,
+            });
+        }
+        Admission::Admitted { reservation }
+    }
+
+    /// Writes what changed: grant remainders, the debt, and the collected rows.
+    pub fn save<S: LedgerStore>(&mut self, store: &mut S, now: NaiveDateTime) -> QueryResult<()> {
+        for g in self.grants.iter_mut().filter(|g| g.changed) {
+            store.set_remaining(&g.id, &credits::text(g.remaining))?;
+            g.changed = false;
+        }
+        if self.debt_changed {
+            store.set_debt(&self.user, &credits::text(self.debt), now)?;
+            self.debt_changed = false;
+        }
+        store.insert_grants(&std::mem::take(&mut self.new_grants))?;
+        store.insert_transactions(&std::mem::take(&mut self.transactions))?;
+        store.insert_reservations(&std::mem::take(&mut self.reservations))?;
+        Ok(())
+    }
+}
+
+/// Payment order: first to expire first, never-expiring last, older first.
+fn payment_key(g: &BookGrant) -> (bool, Option<NaiveDateTime>, NaiveDateTime, &str) {
+    (g.expires_at.is_none(), g.expires_at, g.created_at, &g.id)
+}
+
+/// Adds a grant (one-operation transaction).
 pub fn grant<S: LedgerStore>(
     store: &mut S,
     new: &NewGrant,
     now: NaiveDateTime,
 ) -> QueryResult<GrantRow> {
-    let debt = amount(&store.lock_account(&new.user_did, now)?);
-    let paid = debt.min(new.amount).max(Decimal::ZERO);
-    if paid > Decimal::ZERO {
-        store.set_debt(&new.user_did, &credits::text(debt - paid), now)?;
-    }
-    let row = GrantRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        user_did: new.user_did.clone(),
-        amount: credits::text(new.amount),
-        category: new.category.clone(),
-        expires_at: new.expires_at,
-        created_by: new.created_by.clone(),
-        created_at: now,
-        remaining: credits::text(new.amount - paid),
-    };
-    store.insert_grant(&row)?;
-    store.insert_transaction(&TransactionRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        user_did: new.user_did.clone(),
-        kind: "grant".into(),
-        amount: row.amount.clone(),
-        grant_id: Some(row.id.clone()),
-        model_call_id: None,
-        description: new
-            .description
-            .clone()
-            .or_else(|| Some(new.category.clone())),
-        created_at: now,
-    })?;
+    let mut book = Book::open(store, &new.user_did, false, now)?;
+    let row = book.grant(new, now);
+    book.save(store, now)?;
     Ok(row)
 }
 
-/// The order grants pay in: first to expire first, never-expiring last, older first.
-fn payment_order(grants: &mut [LiveGrant]) {
-    grants.sort_by(|a, b| {
-        let key = |g: &LiveGrant| (g.expires_at.is_none(), g.expires_at, g.created_at);
-        key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
-    });
-}
-
-/// Charges a finished call. Returns the part no grant covered (added to the debt).
+/// Charges a finished call (one-operation transaction). Returns the uncovered part.
 pub fn debit<S: LedgerStore>(
     store: &mut S,
     user: &str,
@@ -141,38 +325,9 @@ pub fn debit<S: LedgerStore>(
     call_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Decimal> {
-    if cost <= Decimal::ZERO {
-        return Ok(Decimal::ZERO);
-    }
-    let debt = amount(&store.lock_account(user, now)?);
-    let mut grants = store.live_grants(user, now)?;
-    payment_order(&mut grants);
-    let mut left = cost;
-    for g in &grants {
-        if left <= Decimal::ZERO {
-            break;
-        }
-        let remaining = amount(&g.remaining);
-        if remaining <= Decimal::ZERO {
-            continue;
-        }
-        let take = remaining.min(left);
-        store.set_remaining(&g.id, &credits::text(remaining - take))?;
-        left -= take;
-    }
-    if left > Decimal::ZERO {
-        store.set_debt(user, &credits::text(debt + left), now)?;
-    }
-    store.insert_transaction(&TransactionRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        user_did: user.to_owned(),
-        kind: "debit".into(),
-        amount: credits::text(-cost),
-        grant_id: None,
-        model_call_id: Some(call_id.to_owned()),
-        description: None,
-        created_at: now,
-    })?;
+    let mut book = Book::open(store, user, false, now)?;
+    let left = book.debit(cost, call_id, now);
+    book.save(store, now)?;
     Ok(left)
 }
 
@@ -185,8 +340,7 @@ pub enum Admission {
     Refused { balance: Decimal },
 }
 
-/// Admits a call when the user has something left after what running calls hold, and holds
-/// `estimate` for it.
+/// Admits a call against stored holds (one-operation transaction).
 pub fn admit<S: LedgerStore>(
     store: &mut S,
     user: &str,
@@ -194,28 +348,16 @@ pub fn admit<S: LedgerStore>(
     instance_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Admission> {
-    let debt = store.lock_account(user, now)?;
-    let position = position(store, user, Some(&debt), now)?;
-    if position.available() <= Decimal::ZERO {
-        return Ok(Admission::Refused {
-            balance: position.balance(),
-        });
-    }
-    let reservation = uuid::Uuid::now_v7().to_string();
-    store.insert_reservation(&ReservationRow {
-        id: reservation.clone(),
-        user_did: user.to_owned(),
-        amount: credits::text(estimate.max(Decimal::ZERO)),
-        instance_id: Some(instance_id.to_owned()),
-        created_at: now,
-    })?;
-    Ok(Admission::Admitted { reservation })
+    let mut book = Book::open(store, user, true, now)?;
+    let admission = book.admit(estimate, Some(instance_id), Decimal::ZERO, now);
+    book.save(store, now)?;
+    Ok(admission)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::ledger::ReservationRow;
+    use crate::db::ledger::{LiveGrant, ReservationRow};
     use std::collections::HashMap;
 
     /// The ledger's rows in memory, to check the rules without a database.
@@ -275,21 +417,21 @@ mod tests {
             }
             Ok(())
         }
-        fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()> {
-            self.grants.push(row.clone());
+        fn insert_grants(&mut self, rows: &[GrantRow]) -> QueryResult<()> {
+            self.grants.extend_from_slice(rows);
             Ok(())
         }
-        fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()> {
-            self.held.push(row.clone());
+        fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()> {
+            self.held.extend_from_slice(rows);
             Ok(())
         }
-        fn delete_reservation(&mut self, id: &str) -> QueryResult<usize> {
+        fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize> {
             let before = self.held.len();
-            self.held.retain(|r| r.id != id);
+            self.held.retain(|r| !ids.contains(&r.id));
             Ok(before - self.held.len())
         }
-        fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()> {
-            self.transactions.push(row.clone());
+        fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()> {
+            self.transactions.extend_from_slice(rows);
             Ok(())
         }
         fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
@@ -378,7 +520,11 @@ mod tests {
             Admission::Refused { balance: d("1") }
         );
         // Settling one (it cost 0.05 of its 0.3) frees its hold: 0.95 - 3 × 0.3 = 0.05 > 0.
-        assert_eq!(m.delete_reservation(&admitted[0]).expect("delete"), 1);
+        assert_eq!(
+            m.delete_reservations(std::slice::from_ref(&admitted[0]))
+                .expect("delete"),
+            1
+        );
         debit(&mut m, "u", d("0.05"), "c", at(2)).expect("debit");
         assert!(matches!(
             admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),

@@ -1,6 +1,7 @@
 //! Credits (SPEC §9): what a call costs, in exact decimals.
 
 pub mod credits;
+pub mod funds;
 pub mod ledger;
 
 pub use credits::Rate;

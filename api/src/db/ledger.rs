@@ -16,6 +16,8 @@ use diesel::{PgConnection, SqliteConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = credit_grants)]
+// None is NULL, so that SQLite takes many rows in one INSERT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct GrantRow {
     pub id: String,
     pub user_did: String,
@@ -29,6 +31,8 @@ pub struct GrantRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = credit_transactions)]
+// None is NULL, so that SQLite takes many rows in one INSERT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct TransactionRow {
     pub id: String,
     pub user_did: String,
@@ -43,6 +47,8 @@ pub struct TransactionRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = credit_reservations)]
+// None is NULL, so that SQLite takes many rows in one INSERT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct ReservationRow {
     pub id: String,
     pub user_did: String,
@@ -50,6 +56,9 @@ pub struct ReservationRow {
     pub instance_id: Option<String>,
     pub created_at: NaiveDateTime,
 }
+
+/// Rows per multi-row statement (at most 8 parameters each, well under SQLite's 32,766).
+const INSERT_ROWS: usize = 500;
 
 /// A grant that can still pay: not expired, something left.
 #[derive(Debug, Clone, Queryable)]
@@ -78,10 +87,10 @@ pub trait LedgerStore: LedgerRead {
     fn lock_account(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<String>;
     fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()>;
     fn set_remaining(&mut self, grant: &str, remaining: &str) -> QueryResult<()>;
-    fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()>;
-    fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()>;
-    fn delete_reservation(&mut self, id: &str) -> QueryResult<usize>;
-    fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()>;
+    fn insert_grants(&mut self, rows: &[GrantRow]) -> QueryResult<()>;
+    fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()>;
+    fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize>;
+    fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()>;
     /// Creates the user's row if needed and claims their starter credits: true for exactly one
     /// caller, ever (a conditional update on `users.starter_credits_granted`).
     fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
@@ -166,29 +175,42 @@ macro_rules! ledger_store {
                     .map(drop)
             }
 
-            fn insert_grant(&mut self, row: &GrantRow) -> QueryResult<()> {
-                diesel::insert_into(credit_grants::table)
-                    .values(row)
-                    .execute(self)
-                    .map(drop)
+            fn insert_grants(&mut self, rows: &[GrantRow]) -> QueryResult<()> {
+                for chunk in rows.chunks(INSERT_ROWS) {
+                    diesel::insert_into(credit_grants::table)
+                        .values(chunk)
+                        .execute(self)?;
+                }
+                Ok(())
             }
 
-            fn insert_reservation(&mut self, row: &ReservationRow) -> QueryResult<()> {
-                diesel::insert_into(credit_reservations::table)
-                    .values(row)
-                    .execute(self)
-                    .map(drop)
+            fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()> {
+                for chunk in rows.chunks(INSERT_ROWS) {
+                    diesel::insert_into(credit_reservations::table)
+                        .values(chunk)
+                        .execute(self)?;
+                }
+                Ok(())
             }
 
-            fn delete_reservation(&mut self, id: &str) -> QueryResult<usize> {
-                diesel::delete(credit_reservations::table.find(id)).execute(self)
+            fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize> {
+                let mut deleted = 0;
+                for chunk in ids.chunks(INSERT_ROWS) {
+                    deleted += diesel::delete(
+                        credit_reservations::table.filter(credit_reservations::id.eq_any(chunk)),
+                    )
+                    .execute(self)?;
+                }
+                Ok(deleted)
             }
 
-            fn insert_transaction(&mut self, row: &TransactionRow) -> QueryResult<()> {
-                diesel::insert_into(credit_transactions::table)
-                    .values(row)
-                    .execute(self)
-                    .map(drop)
+            fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()> {
+                for chunk in rows.chunks(INSERT_ROWS) {
+                    diesel::insert_into(credit_transactions::table)
+                        .values(chunk)
+                        .execute(self)?;
+                }
+                Ok(())
             }
 
             fn claim_starter(

@@ -12,8 +12,12 @@ use diesel::{PgConnection, SqliteConnection};
 pub trait StatsStore {
     /// Creates the row if needed, locks it (PostgreSQL; SQLite's write transaction is already
     /// exclusive) and adds `add` to it.
-    fn merge_rollup(&mut self, key: &RollupKey, add: &Rollup, now: NaiveDateTime)
-    -> QueryResult<()>;
+    fn merge_rollup(
+        &mut self,
+        key: &RollupKey,
+        add: &Rollup,
+        now: NaiveDateTime,
+    ) -> QueryResult<()>;
 }
 
 macro_rules! no_lock {

@@ -2,6 +2,7 @@
 //! group-commit writer.
 
 pub mod calls;
+pub mod ledger_work;
 pub mod rollup;
 pub mod writer;
 

@@ -63,7 +63,9 @@ fn slot(ms: i64) -> u16 {
     if ms <= 1 {
         return 0;
     }
-    ((ms as f64).ln() / GROWTH.ln()).ceil().min(f64::from(u16::MAX)) as u16
+    ((ms as f64).ln() / GROWTH.ln())
+        .ceil()
+        .min(f64::from(u16::MAX)) as u16
 }
 
 /// The upper bound of a histogram bucket, in ms.
@@ -316,12 +318,11 @@ mod tests {
         p.add(&call("2026-11-24 11:00:00", "openai/b", false, "0", 300));
         // 2 hours + 1 day + 1 month, for (u, "") and for everyone.
         assert_eq!(p.0.len(), 8);
-        let day = p
-            .0
-            .iter()
-            .find(|(k, _)| k.time_type == TimeType::Day && k.user_did == "u")
-            .map(|(_, v)| v.clone())
-            .expect("day row");
+        let day =
+            p.0.iter()
+                .find(|(k, _)| k.time_type == TimeType::Day && k.user_did == "u")
+                .map(|(_, v)| v.clone())
+                .expect("day row");
         assert_eq!(day.totals.calls, 2);
         assert_eq!(day.totals.failed, 1);
         assert_eq!(day.totals.credits_text(), "0.1");

@@ -14,16 +14,21 @@
 //! leaves a `processing` row that the next start marks `failed`.
 
 use super::calls::{CallFinish, CallStart};
+use super::ledger_work::{
+    AdmitRequest, Admitted, Bill, Decided, DecidedReply, GrantReply, Hold, LedgerReplies,
+    LedgerWork, Release, StarterCache,
+};
 use super::rollup::{CallFacts, Pending};
-use crate::billing::ledger::{self, Admission, NewGrant};
-use crate::db::ledger::{GrantRow, LedgerStore};
+use crate::billing::funds::{Decision, Funds};
+use crate::billing::ledger::{self, NewGrant};
+use crate::db::ledger::GrantRow;
 use crate::db::schema::{ai_credentials, model_calls};
 use crate::db::stats::StatsStore;
 use crate::db::{Backend, Db, DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -37,7 +42,7 @@ pub const START_DELAY: Duration = Duration::from_millis(200);
 /// or an unawaited finish waits past its time.
 const TICK: Duration = Duration::from_millis(50);
 
-enum Op {
+pub(super) enum Op {
     Start(Box<CallStart>),
     Finish {
         id: String,
@@ -52,69 +57,22 @@ enum Op {
     Flush(oneshot::Sender<()>),
     Admit {
         request: AdmitRequest,
-        reply: oneshot::Sender<Result<Admission, String>>,
+        reply: DecidedReply,
     },
     Grant {
         grant: NewGrant,
-        reply: oneshot::Sender<Result<GrantRow, String>>,
+        reply: GrantReply,
     },
     Release {
-        reservation: String,
+        user_did: String,
+        release: Release,
     },
-}
-
-/// Who pays for a finished attempt (billing on), and the hold the call's end releases.
-#[derive(Debug, Clone)]
-pub struct Bill {
-    pub user_did: String,
-    pub release: Option<String>,
-}
-
-/// An admission to decide in the next batch.
-#[derive(Debug, Clone)]
-pub struct AdmitRequest {
-    pub user_did: String,
-    /// The user's role, for the `users` row a first call creates.
-    pub role: String,
-    /// What the call is expected to cost (held until it settles).
-    pub estimate: Decimal,
-    /// Starter credits granted once to a user never seen (0: none).
-    pub starter: Decimal,
-    pub instance_id: String,
-}
-
-/// The estimate an admitted call holds; released when the call settles (its final row carries
-/// the id in its [`Bill`]) or, if the call is abandoned, when this is dropped.
-pub struct Hold {
-    reservation: Option<String>,
-    inbox: Arc<Inbox>,
-}
-
-impl Hold {
-    /// The reservation id, for the [`Bill`] of the call's final row (which releases it).
-    pub fn settle(mut self) -> String {
-        self.reservation.take().unwrap_or_default()
-    }
-}
-
-impl Drop for Hold {
-    fn drop(&mut self) {
-        if let Some(reservation) = self.reservation.take() {
-            self.inbox.push(Op::Release { reservation }, false);
-        }
-    }
-}
-
-/// The answer to [`Recorder::admit`].
-pub enum Admitted {
-    Yes(Hold),
-    No { balance: Decimal },
 }
 
 /// The writer's inbox. Unlike a channel, it wakes the writer only for work someone waits on (an
 /// awaited finish, a flush): a `processing` row is only held in memory at first, so waking the
 /// writer for it (a futex wake and a context switch on every call) bought nothing.
-struct Inbox {
+pub(super) struct Inbox {
     state: Mutex<InboxState>,
     ready: Condvar,
 }
@@ -133,7 +91,7 @@ impl Inbox {
     }
 
     /// Queues `op`; `urgent` wakes the writer if it sleeps. False once the writer has stopped.
-    fn push(&self, op: Op, urgent: bool) -> bool {
+    pub(super) fn push(&self, op: Op, urgent: bool) -> bool {
         let mut state = self.lock();
         if state.closed {
             return false;
@@ -173,6 +131,8 @@ impl Inbox {
 /// Handle to the writer thread.
 pub struct Recorder {
     inbox: Arc<Inbox>,
+    /// Balances in memory for admission (SQLite; see `billing::funds`).
+    funds: Option<Arc<Funds>>,
 }
 
 impl Recorder {
@@ -182,10 +142,12 @@ impl Recorder {
             ready: Condvar::new(),
         });
         let writer_inbox = inbox.clone();
+        let funds = (db.backend() == Backend::Sqlite).then(|| Arc::new(Funds::default()));
+        let writer_funds = funds.clone();
         std::thread::Builder::new()
             .name("usage-writer".into())
-            .spawn(move || run(db, &writer_inbox))?;
-        Ok(Recorder { inbox })
+            .spawn(move || run(db, &writer_inbox, writer_funds.as_deref()))?;
+        Ok(Recorder { inbox, funds })
     }
 
     fn push(&self, op: Op, urgent: bool) -> bool {
@@ -229,22 +191,67 @@ impl Recorder {
         }
     }
 
-    /// Decides an admission (billing on) in the next batch: admitted while the user's balance
-    /// minus what running calls hold is above zero.
+    /// Admits a call (billing on) while the user's balance minus what their running calls hold
+    /// is above zero, and holds its estimate. SQLite: decided in memory (the writer loads the
+    /// balance the first time); PostgreSQL: decided by the writer against stored holds.
     pub async fn admit(&self, request: AdmitRequest) -> Result<Admitted, DbError> {
+        let user_did = request.user_did.clone();
+        let estimate = request.estimate.max(Decimal::ZERO);
+        let Some(funds) = &self.funds else {
+            return match self.decide(request).await? {
+                Decided::Admitted {
+                    reservation,
+                    amount,
+                } => Ok(Admitted::Yes(Hold::new(
+                    user_did,
+                    Release::Stored {
+                        id: reservation,
+                        amount,
+                    },
+                    self.inbox.clone(),
+                    None,
+                ))),
+                Decided::Refused { balance } => Ok(Admitted::No { balance }),
+                Decided::Loaded => Err(DbError::Unavailable("unexpected balance load".into())),
+            };
+        };
+        // A load is needed at most once (twice if a grant expires in between).
+        for _ in 0..3 {
+            match funds.try_admit(&user_did, estimate, Utc::now().naive_utc()) {
+                Decision::Admitted => {
+                    return Ok(Admitted::Yes(Hold::new(
+                        user_did,
+                        Release::Memory(estimate),
+                        self.inbox.clone(),
+                        Some(funds.clone()),
+                    )));
+                }
+                Decision::Refused { balance } => return Ok(Admitted::No { balance }),
+                Decision::Load => {
+                    self.decide(request.clone()).await?;
+                }
+            }
+        }
+        Err(DbError::Unavailable(
+            "the balance could not be loaded".into(),
+        ))
+    }
+
+    async fn decide(&self, request: AdmitRequest) -> Result<Decided, DbError> {
         let (reply, wait) = oneshot::channel();
         if !self.push(Op::Admit { request, reply }, true) {
             return Err(DbError::Unavailable("the usage writer stopped".into()));
         }
         match wait.await {
-            Ok(Ok(Admission::Admitted { reservation })) => Ok(Admitted::Yes(Hold {
-                reservation: Some(reservation),
-                inbox: self.inbox.clone(),
-            })),
-            Ok(Ok(Admission::Refused { balance })) => Ok(Admitted::No { balance }),
+            Ok(Ok(decided)) => Ok(decided),
             Ok(Err(e)) => Err(DbError::Unavailable(e)),
             Err(_) => Err(DbError::Unavailable("the usage writer stopped".into())),
         }
+    }
+
+    /// What running calls hold for `user` in memory (SQLite; PostgreSQL holds are rows).
+    pub fn held_in_memory(&self, user: &str) -> Option<Decimal> {
+        self.funds.as_ref().map(|f| f.held(user))
     }
 
     /// Adds a grant to the built-in ledger (committed when this returns).
@@ -282,7 +289,7 @@ impl Drop for Recorder {
     }
 }
 
-fn run(db: Db, inbox: &Inbox) {
+fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
     let mut ops = Vec::with_capacity(BATCH);
     // Starts not written yet, by call id, with when they arrived.
     let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
@@ -304,6 +311,7 @@ fn run(db: Db, inbox: &Inbox) {
                 held: &mut held,
                 starters: &mut starters,
                 written: &mut written,
+                funds,
             };
             let result =
                 db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, true, &mut replies));
@@ -328,6 +336,7 @@ fn run(db: Db, inbox: &Inbox) {
             held: &mut held,
             starters: &mut starters,
             written: &mut written,
+            funds,
         };
         let result =
             db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, false, &mut replies));
@@ -346,6 +355,7 @@ struct WriterState<'a> {
     held: &'a mut HashMap<String, (CallStart, Instant)>,
     starters: &'a mut StarterCache,
     written: &'a mut Written,
+    funds: Option<&'a Funds>,
 }
 
 /// Of each `processing` row written and not finished yet, what its rollup needs (an update of
@@ -402,171 +412,20 @@ fn facts_of(row: &CallStart) -> CallFacts {
     })
 }
 
-/// Users whose starter credits are settled (granted now or earlier): no need to ask again.
-#[derive(Default)]
-struct StarterCache {
-    settled: HashSet<String>,
-}
-
 /// Answers owed once the batch's transaction has ended.
 #[derive(Default)]
 struct Replies {
     acks: Vec<oneshot::Sender<()>>,
-    admits: Vec<(oneshot::Sender<Result<Admission, String>>, Admission)>,
-    grants: Vec<(oneshot::Sender<Result<GrantRow, String>>, GrantRow)>,
-    /// Asked, but not answered because the transaction failed first.
-    unanswered_admits: Vec<oneshot::Sender<Result<Admission, String>>>,
-    unanswered_grants: Vec<oneshot::Sender<Result<GrantRow, String>>>,
+    ledger: LedgerReplies,
 }
 
 impl Replies {
-    /// After the commit (`failure` None) or the rollback: what was decided is only true if it
-    /// was committed.
     fn send(self, failure: Option<String>) {
         for ack in self.acks {
             let _ = ack.send(());
         }
-        let failed = |e: &Option<String>| {
-            format!(
-                "the ledger could not be written: {}",
-                e.as_deref().unwrap_or("no answer")
-            )
-        };
-        for (reply, admission) in self.admits {
-            let _ = reply.send(match &failure {
-                None => Ok(admission),
-                Some(_) => Err(failed(&failure)),
-            });
-        }
-        for (reply, row) in self.grants {
-            let _ = reply.send(match &failure {
-                None => Ok(row),
-                Some(_) => Err(failed(&failure)),
-            });
-        }
-        for reply in self.unanswered_admits {
-            let _ = reply.send(Err(failed(&failure)));
-        }
-        for reply in self.unanswered_grants {
-            let _ = reply.send(Err(failed(&failure)));
-        }
+        self.ledger.send(failure.as_deref());
     }
-}
-
-/// The ledger work of one batch.
-#[derive(Default)]
-struct LedgerWork {
-    /// (call id, credits, bill) of finished attempts.
-    debits: Vec<(String, String, Bill)>,
-    releases: Vec<String>,
-    grants: Vec<(NewGrant, oneshot::Sender<Result<GrantRow, String>>)>,
-    admits: Vec<(AdmitRequest, oneshot::Sender<Result<Admission, String>>)>,
-}
-
-impl LedgerWork {
-    fn is_empty(&self) -> bool {
-        self.debits.is_empty()
-            && self.releases.is_empty()
-            && self.grants.is_empty()
-            && self.admits.is_empty()
-    }
-
-    /// Runs inside the batch transaction. Every user's account is locked first, in one order, so
-    /// two instances' writers cannot deadlock on PostgreSQL.
-    fn apply<S: LedgerStore>(
-        self,
-        store: &mut S,
-        replies: &mut Replies,
-        starters: &mut StarterCache,
-        granted_starters: &mut Vec<String>,
-    ) -> QueryResult<()> {
-        let now = Utc::now().naive_utc();
-        let users: BTreeSet<&str> = self
-            .debits
-            .iter()
-            .map(|(_, _, b)| b.user_did.as_str())
-            .chain(self.grants.iter().map(|(g, _)| g.user_did.as_str()))
-            .chain(self.admits.iter().map(|(a, _)| a.user_did.as_str()))
-            .collect();
-        for user in users {
-            store.lock_account(user, now)?;
-        }
-        for (call_id, credits, bill) in &self.debits {
-            ledger::debit(store, &bill.user_did, ledger::amount(credits), call_id, now)?;
-            if let Some(id) = &bill.release {
-                store.delete_reservation(id)?;
-            }
-        }
-        for id in &self.releases {
-            store.delete_reservation(id)?;
-        }
-        let mut grants = self.grants.into_iter();
-        while let Some((grant, reply)) = grants.next() {
-            match ledger::grant(store, &grant, now) {
-                Ok(row) => replies.grants.push((reply, row)),
-                Err(e) => {
-                    replies.unanswered_grants.push(reply);
-                    replies.unanswered_grants.extend(grants.map(|(_, r)| r));
-                    replies
-                        .unanswered_admits
-                        .extend(self.admits.into_iter().map(|(_, r)| r));
-                    return Err(e);
-                }
-            }
-        }
-        let mut admits = self.admits.into_iter();
-        while let Some((request, reply)) = admits.next() {
-            let decided =
-                starter(store, &request, starters, granted_starters, now).and_then(|_| {
-                    ledger::admit(
-                        store,
-                        &request.user_did,
-                        request.estimate,
-                        &request.instance_id,
-                        now,
-                    )
-                });
-            match decided {
-                Ok(admission) => replies.admits.push((reply, admission)),
-                Err(e) => {
-                    replies.unanswered_admits.push(reply);
-                    replies.unanswered_admits.extend(admits.map(|(_, r)| r));
-                    return Err(e);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Grants starter credits the first time a user is seen with billing on, once: the `users` row's
-/// flag is claimed by a conditional update, which only one transaction (of any instance) wins.
-fn starter<S: LedgerStore>(
-    store: &mut S,
-    request: &AdmitRequest,
-    starters: &mut StarterCache,
-    granted_starters: &mut Vec<String>,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    if request.starter <= Decimal::ZERO || starters.settled.contains(&request.user_did) {
-        return Ok(());
-    }
-    if store.claim_starter(&request.user_did, &request.role, now)? {
-        ledger::grant(
-            store,
-            &NewGrant {
-                user_did: request.user_did.clone(),
-                amount: request.starter,
-                category: "promotional".into(),
-                expires_at: None,
-                created_by: None,
-                description: Some("starter credits".into()),
-            },
-            now,
-        )?;
-    }
-    granted_starters.push(request.user_did.clone());
-    Ok(())
 }
 
 fn write_batch(
@@ -617,7 +476,7 @@ fn write_batch(
             }
             Op::Admit { request, reply } => work.admits.push((request, reply)),
             Op::Grant { grant, reply } => work.grants.push((grant, reply)),
-            Op::Release { reservation } => work.releases.push(reservation),
+            Op::Release { user_did, release } => work.releases.push((user_did, release)),
         }
     }
     // Starts whose call is still running after the delay (or all, on a flush) are written now.
@@ -651,8 +510,9 @@ fn write_batch(
         }
     }
     let now = Utc::now().naive_utc();
-    let starters = &mut *state.starters;
-    let mut granted_starters = Vec::new();
+    let memory = state.funds.is_some();
+    let mut after = work.after_commit();
+    let starters = &*state.starters;
     // The statements run on the inner connection: diesel's two-engine connection type rewrites
     // every query on the way (the largest cost in this thread's profile).
     macro_rules! write_all {
@@ -682,7 +542,14 @@ fn write_batch(
                 $c.merge_rollup(key, rollup, now)?;
             }
             if !work.is_empty() {
-                std::mem::take(&mut work).apply($c, replies, starters, &mut granted_starters)?;
+                std::mem::take(&mut work).apply(
+                    $c,
+                    memory,
+                    now,
+                    &mut replies.ledger,
+                    starters,
+                    &mut after,
+                )?;
             }
             Ok::<_, diesel::result::Error>(())
         }};
@@ -693,19 +560,14 @@ fn write_batch(
         DbConnection::Postgres(c) => c.transaction(|c| write_all!(c)),
     };
     // Asked but never reached (the transaction failed before the ledger part ran).
-    replies
-        .unanswered_admits
-        .extend(work.admits.into_iter().map(|(_, r)| r));
-    replies
-        .unanswered_grants
-        .extend(work.grants.into_iter().map(|(_, r)| r));
+    work.abandon(&mut replies.ledger);
+    after.apply(state.funds, state.starters, result.is_ok());
     if result.is_err() {
         // Keep the processing rows for the next batch rather than losing them.
         for row in processing {
             held.insert(row.id.clone(), (row, Instant::now()));
         }
     } else {
-        starters.settled.extend(granted_starters);
         for row in &processing {
             state.written.0.insert(row.id.clone(), CallMeta::of(row));
         }

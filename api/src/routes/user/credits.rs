@@ -15,13 +15,19 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::{Value, json};
 
+/// The user's position; on SQLite running calls' holds are in memory, not rows.
 async fn position(state: &AppState, user: String) -> ApiResult<Position> {
-    state
+    let in_memory = state.recorder.held_in_memory(&user);
+    let mut p = state
         .db
         .run(move |conn| {
             Ok::<_, ApiError>(ledger::position(conn, &user, None, Utc::now().naive_utc())?)
         })
-        .await
+        .await?;
+    if let Some(held) = in_memory {
+        p.held = held;
+    }
+    Ok(p)
 }
 
 fn balance_json(p: &Position) -> Value {

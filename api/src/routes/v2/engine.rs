@@ -11,7 +11,7 @@ use crate::providers::{EventStream, Target, UpstreamError};
 use crate::routing::{Attempt, Plan};
 use crate::state::AppState;
 use crate::usage::CallFinish;
-use crate::usage::writer::Bill;
+use crate::usage::ledger_work::Bill;
 use actix_web::web;
 use bytes::Bytes;
 use futures_util::StreamExt;

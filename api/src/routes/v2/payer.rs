@@ -7,7 +7,7 @@ use crate::billing::{Rate, credits};
 use crate::error::{ApiError, ApiResult};
 use crate::providers::types::ChatRequest;
 use crate::state::AppState;
-use crate::usage::writer::{AdmitRequest, Admitted, Bill, Hold};
+use crate::usage::ledger_work::{AdmitRequest, Admitted, Bill, Hold};
 
 pub struct Payer {
     user_did: Option<String>,
@@ -64,7 +64,7 @@ impl Payer {
     pub fn bill(&mut self, last: bool) -> Option<Bill> {
         let user_did = self.user_did.clone()?;
         let release = if last {
-            self.hold.take().map(Hold::settle)
+            self.hold.take().and_then(Hold::settle)
         } else {
             None
         };
