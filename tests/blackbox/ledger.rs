@@ -155,26 +155,28 @@ fn grants_debits_and_402(backend: Backend) {
     assert_eq!(info["paymentLink"], "/credits");
     assert_eq!(info["user"]["did"], user.as_str());
 
+    // The ledger: the grant, and the calls as `usage` rows (one per minute) that add up to
+    // the calls' own credits.
     let (status, list) = json(hub.get("/api/user/credit/transactions", Some(&key)));
     assert_eq!(status, 200, "{list}");
-    assert_eq!(list["count"], 3, "{list}");
-    let amounts: Vec<&str> = list["list"]
-        .as_array()
-        .expect("list")
+    let entries = list["list"].as_array().expect("list");
+    let grants: Vec<&Value> = entries.iter().filter(|t| t["kind"] == "grant").collect();
+    assert_eq!(grants.len(), 1, "{list}");
+    assert_eq!(grants[0]["amount"], "0.025");
+    let usage: Vec<&Value> = entries.iter().filter(|t| t["kind"] == "usage").collect();
+    assert!(!usage.is_empty() && usage.len() <= 2, "{list}");
+    let spent: rust_decimal::Decimal = usage
         .iter()
-        .map(|t| t["amount"].as_str().expect("amount"))
-        .collect();
-    assert_eq!(amounts, ["-0.003", "-0.01", "0.025"], "{list}");
-    let rows = env.database.calls();
-    let debited: Vec<&str> = list["list"]
-        .as_array()
-        .expect("list")
+        .map(|t| dec(t["amount"].as_str().expect("amount")))
+        .sum();
+    assert_eq!(spent, dec("-0.013"), "{list}");
+    let calls: i64 = usage
         .iter()
-        .filter_map(|t| t["modelCallId"].as_str())
-        .collect();
-    let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    ids.reverse();
-    assert_eq!(debited, ids, "each debit names its call");
+        .map(|t| t["calls"].as_i64().expect("calls"))
+        .sum();
+    assert_eq!(calls, 2);
+    let billed: rust_decimal::Decimal = env.database.calls().iter().map(|r| dec(&r.credits)).sum();
+    assert_eq!(-spent, billed);
 
     // Spent down: one more call is admitted (0.012 > 0) and costs 0.01; the next one too
     // (0.002 > 0) and leaves −0.008 (its estimate gap); then 402.

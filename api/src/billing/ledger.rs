@@ -13,9 +13,10 @@
 
 use super::credits;
 use crate::db::ledger::{GrantRow, LedgerRead, LedgerStore, ReservationRow, TransactionRow};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use diesel::QueryResult;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 /// A stored decimal; an unreadable one counts as 0 and is logged (it can only come from a hand
@@ -106,6 +107,8 @@ pub struct Book {
     pub new_grants: Vec<GrantRow>,
     pub transactions: Vec<TransactionRow>,
     pub reservations: Vec<ReservationRow>,
+    /// Cost and calls per minute, added to the `usage` rows at save.
+    usage: BTreeMap<NaiveDateTime, (Decimal, i64)>,
 }
 
 impl Book {
@@ -144,6 +147,7 @@ impl Book {
             new_grants: Vec::new(),
             transactions: Vec::new(),
             reservations: Vec::new(),
+            usage: BTreeMap::new(),
         })
     }
 
@@ -207,14 +211,15 @@ impl Book {
                 .clone()
                 .or_else(|| Some(new.category.clone())),
             created_at: now,
+            call_count: 0,
         });
         self.new_grants.push(row.clone());
         row
     }
 
     /// Charges a finished call from the grants that expire first; returns the part no grant
-    /// covered (added to the debt).
-    pub fn debit(&mut self, cost: Decimal, call_id: &str, now: NaiveDateTime) -> Decimal {
+    /// covered (added to the debt). The call counts in the user's `usage` row of the minute.
+    pub fn debit(&mut self, cost: Decimal, now: NaiveDateTime) -> Decimal {
         if cost <= Decimal::ZERO {
             return Decimal::ZERO;
         }
@@ -235,16 +240,13 @@ impl Book {
             self.debt += left;
             self.debt_changed = true;
         }
-        self.transactions.push(TransactionRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            user_did: self.user.clone(),
-            kind: "debit".into(),
-            amount: credits::text(-cost),
-            grant_id: None,
-            model_call_id: Some(call_id.to_owned()),
-            description: None,
-            created_at: now,
-        });
+        let minute = now
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now);
+        let usage = self.usage.entry(minute).or_default();
+        usage.0 += cost;
+        usage.1 += 1;
         left
     }
 
@@ -296,6 +298,9 @@ impl Book {
         store.insert_grants(&std::mem::take(&mut self.new_grants))?;
         store.insert_transactions(&std::mem::take(&mut self.transactions))?;
         store.insert_reservations(&std::mem::take(&mut self.reservations))?;
+        for (minute, (cost, calls)) in std::mem::take(&mut self.usage) {
+            store.add_usage(&self.user, minute, &credits::text(cost), calls)?;
+        }
         Ok(())
     }
 }
@@ -322,11 +327,10 @@ pub fn debit<S: LedgerStore>(
     store: &mut S,
     user: &str,
     cost: Decimal,
-    call_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Decimal> {
     let mut book = Book::open(store, user, false, now)?;
-    let left = book.debit(cost, call_id, now);
+    let left = book.debit(cost, now);
     book.save(store, now)?;
     Ok(left)
 }
@@ -367,6 +371,7 @@ mod tests {
         grants: Vec<GrantRow>,
         held: Vec<ReservationRow>,
         transactions: Vec<TransactionRow>,
+        usage: Vec<(NaiveDateTime, String, i64)>,
     }
 
     impl LedgerRead for Memory {
@@ -434,6 +439,16 @@ mod tests {
             self.transactions.extend_from_slice(rows);
             Ok(())
         }
+        fn add_usage(
+            &mut self,
+            _: &str,
+            minute: NaiveDateTime,
+            cost: &str,
+            calls: i64,
+        ) -> QueryResult<()> {
+            self.usage.push((minute, cost.to_owned(), calls));
+            Ok(())
+        }
         fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
             Ok(false)
         }
@@ -476,22 +491,26 @@ mod tests {
         give(&mut m, "5", Some(at(10)), at(2));
         assert_eq!(balance(&mut m, at(3)), d("15"));
         // 3 comes out of the expiring grant.
-        debit(&mut m, "u", d("3"), "c1", at(3)).expect("debit");
+        debit(&mut m, "u", d("3"), at(3)).expect("debit");
         assert_eq!(balance(&mut m, at(3)), d("12"));
         // When it expires, only its unspent 2 go with it: 10 remain, not 15 - 5 - 3 = 7.
         assert_eq!(balance(&mut m, at(11)), d("10"));
         // A debit larger than the expiring grant spills into the next one.
-        debit(&mut m, "u", d("4"), "c2", at(4)).expect("debit");
+        debit(&mut m, "u", d("4"), at(4)).expect("debit");
         assert_eq!(balance(&mut m, at(4)), d("8"));
         assert_eq!(balance(&mut m, at(11)), d("8"));
-        assert_eq!(m.transactions.last().map(|t| t.amount.as_str()), Some("-4"));
+        // One usage row per minute: days 3 and 4.
+        assert_eq!(
+            m.usage,
+            vec![(at(3), "3".into(), 1), (at(4), "4".into(), 1)]
+        );
     }
 
     #[test]
     fn overdraft_becomes_debt_that_the_next_grant_pays() {
         let mut m = Memory::default();
         give(&mut m, "1", None, at(1));
-        let uncovered = debit(&mut m, "u", d("1.25"), "c1", at(2)).expect("debit");
+        let uncovered = debit(&mut m, "u", d("1.25"), at(2)).expect("debit");
         assert_eq!(uncovered, d("0.25"));
         assert_eq!(balance(&mut m, at(2)), d("-0.25"));
         give(&mut m, "2", None, at(3));
@@ -525,7 +544,7 @@ mod tests {
                 .expect("delete"),
             1
         );
-        debit(&mut m, "u", d("0.05"), "c", at(2)).expect("debit");
+        debit(&mut m, "u", d("0.05"), at(2)).expect("debit");
         assert!(matches!(
             admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),
             Admission::Admitted { .. }

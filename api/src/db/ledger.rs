@@ -36,13 +36,15 @@ pub struct GrantRow {
 pub struct TransactionRow {
     pub id: String,
     pub user_did: String,
-    /// `grant` (amount > 0) or `debit` (amount < 0).
+    /// `grant` (amount > 0) or `usage` (amount < 0: the calls of one user and minute).
     pub kind: String,
     pub amount: String,
     pub grant_id: Option<String>,
     pub model_call_id: Option<String>,
     pub description: Option<String>,
     pub created_at: NaiveDateTime,
+    /// Calls a `usage` row covers.
+    pub call_count: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -91,6 +93,14 @@ pub trait LedgerStore: LedgerRead {
     fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()>;
     fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize>;
     fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()>;
+    /// Adds `calls` calls costing `cost` to the user's `usage` row of `minute`.
+    fn add_usage(
+        &mut self,
+        user: &str,
+        minute: NaiveDateTime,
+        cost: &str,
+        calls: i64,
+    ) -> QueryResult<()>;
     /// Creates the user's row if needed and claims their starter credits: true for exactly one
     /// caller, ever (a conditional update on `users.starter_credits_granted`).
     fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
@@ -213,6 +223,41 @@ macro_rules! ledger_store {
                 Ok(())
             }
 
+            fn add_usage(
+                &mut self,
+                user: &str,
+                minute: NaiveDateTime,
+                cost: &str,
+                calls: i64,
+            ) -> QueryResult<()> {
+                use credit_transactions::dsl as t;
+                let id = usage_id(user, minute);
+                diesel::insert_into(credit_transactions::table)
+                    .values((
+                        t::id.eq(&id),
+                        t::user_did.eq(user),
+                        t::kind.eq("usage"),
+                        t::amount.eq("0"),
+                        t::created_at.eq(minute),
+                        t::call_count.eq(0),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(self)?;
+                let (amount, count): (String, i64) = credit_transactions::table
+                    .find(&id)
+                    .select((t::amount, t::call_count))
+                    .first(self)?;
+                let total =
+                    crate::billing::ledger::amount(&amount) - crate::billing::ledger::amount(cost);
+                diesel::update(credit_transactions::table.find(&id))
+                    .set((
+                        t::amount.eq(crate::billing::credits::text(total)),
+                        t::call_count.eq(count + calls),
+                    ))
+                    .execute(self)
+                    .map(drop)
+            }
+
             fn claim_starter(
                 &mut self,
                 user: &str,
@@ -258,6 +303,12 @@ ledger_read!(PgConnection);
 ledger_read!(DbConnection);
 ledger_store!(SqliteConnection, no_lock);
 ledger_store!(PgConnection, for_update);
+
+/// The id of a user's `usage` row for one minute (deterministic, so every instance adds to the
+/// same row).
+pub fn usage_id(user: &str, minute: NaiveDateTime) -> String {
+    format!("usage-{}-{user}", minute.and_utc().timestamp())
+}
 
 /// A user's transactions, newest first.
 pub fn transactions(

@@ -130,6 +130,7 @@ diesel::table! {
         model_call_id -> Nullable<Text>,
         description -> Nullable<Text>,
         created_at -> Timestamp,
+        call_count -> BigInt,
     }
 }
 

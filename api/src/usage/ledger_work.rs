@@ -283,9 +283,9 @@ impl LedgerWork {
             return Err(e);
         }
         let mut deletes: Vec<String> = Vec::new();
-        for (call_id, credits, bill) in &debits {
+        for (_, credits, bill) in &debits {
             if let Some(book) = books.get_mut(&bill.user_did) {
-                book.debit(ledger::amount(credits), call_id, now);
+                book.debit(ledger::amount(credits), now);
                 if let Some(Release::Stored { id, amount }) = &bill.release {
                     deletes.push(id.clone());
                     book.release(*amount);

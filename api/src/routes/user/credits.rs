@@ -58,6 +58,7 @@ fn transaction_view(t: TransactionRow) -> Value {
         "amount": t.amount,
         "grantId": t.grant_id,
         "modelCallId": t.model_call_id,
+        "calls": t.call_count,
         "description": t.description,
         "createdAt": iso(t.created_at),
     })
