@@ -94,7 +94,7 @@ import sys, sqlite3
 url = sys.argv[1]
 if url.startswith("sqlite://"):
     c = sqlite3.connect(url[len("sqlite://"):])
-    print(c.execute("select count(*) from credit_transactions where kind='debit'").fetchone()[0])
+    print(c.execute("select coalesce(sum(call_count), 0) from credit_transactions where kind='usage'").fetchone()[0])
 PY
 )
-[ -n "$ME_ROWS" ] && echo "debits written: $ME_ROWS"
+[ -n "$ME_ROWS" ] && echo "calls debited in the ledger: $ME_ROWS"
