@@ -268,9 +268,14 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     tracing::info!("listening on http://{addr}");
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
+    let retention = actix_web::rt::spawn(crate::usage::retention::run(
+        state.db.clone(),
+        state.settings.retention,
+    ));
     server.run().await?;
     refresher.abort();
     checkpointer.abort();
+    retention.abort();
     // Every usage row queued by the requests that just finished is committed before exit.
     state.recorder.flush().await;
     tracing::info!("stopped");

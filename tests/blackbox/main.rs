@@ -23,6 +23,7 @@ mod identity;
 mod interop;
 mod ledger;
 mod migrations;
+mod retention;
 mod scale_out;
 mod secrets;
 mod shutdown;

@@ -37,6 +37,7 @@ struct Raw {
     database: RawDatabase,
     billing: RawBilling,
     upstream: RawUpstream,
+    retention: RawRetention,
     #[serde(default)]
     providers: Vec<super::ProviderSeed>,
 }
@@ -48,6 +49,13 @@ struct RawUpstream {
     ttfb_timeout_secs: u64,
     idle_timeout_secs: u64,
     recheck_base_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    calls_days: u32,
+    stats_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +98,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
     ("upstream.recheck_base_secs", "5"),
+    ("retention.calls_days", "90"),
+    ("retention.stats_days", "180"),
 ];
 
 /// Loads the settings. `file` is the `--config` path (falls back to `AIGNE_HUB_CONFIG`).
@@ -340,6 +350,10 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             new_user_credits,
             payment_link: raw.billing.payment_link.trim().to_owned(),
             estimate_completion_tokens: raw.billing.estimate_completion_tokens,
+        },
+        retention: super::RetentionSettings {
+            calls_days: raw.retention.calls_days,
+            stats_days: raw.retention.stats_days,
         },
     })
 }

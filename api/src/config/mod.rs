@@ -30,6 +30,9 @@
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
 //!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
 //!   `AIGNE_HUB_UPSTREAM__…`.
+//! - `retention.calls_days` / `AIGNE_HUB_RETENTION__CALLS_DAYS` (`90`) and
+//!   `retention.stats_days` / `AIGNE_HUB_RETENTION__STATS_DAYS` (`180`): how long `model_calls`
+//!   rows and `model_call_stats` rollups are kept (0: forever); trimmed hourly.
 //! - `[[providers]]` tables (`name`, `display_name`, `base_url`, `region`, `enabled`, `keys`):
 //!   upserted into the database at start.
 //! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
@@ -114,6 +117,13 @@ pub struct BillingSettings {
     pub estimate_completion_tokens: u64,
 }
 
+/// How long usage history is kept (0: forever).
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSettings {
+    pub calls_days: u32,
+    pub stats_days: u32,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct UpstreamSettings {
     pub connect_timeout: std::time::Duration,
@@ -168,6 +178,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub billing: BillingSettings,
     pub upstream: UpstreamSettings,
+    pub retention: RetentionSettings,
     /// Providers configured by the real Hub's env variables (fallback when no database row).
     pub provider_env: Vec<ProviderEnv>,
     /// `[[providers]]` of the TOML file, upserted into the database at start.

@@ -137,3 +137,20 @@ pub fn points(
         .limit(limit + 1)
         .load(conn)
 }
+
+/// Deletes up to `limit` calls made before `before`; returns how many.
+pub fn delete_before(
+    conn: &mut DbConnection,
+    before: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<String> = model_calls::table
+        .filter(model_calls::call_time.lt(before))
+        .select(model_calls::id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(model_calls::table.filter(model_calls::id.eq_any(&ids))).execute(conn)
+}

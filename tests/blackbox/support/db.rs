@@ -96,7 +96,40 @@ pub struct CallRow {
     pub request_id: Option<String>,
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
 impl TestDatabase {
+    /// Runs one statement written for this database's dialect.
+    pub fn execute(&self, sql: &str) {
+        use diesel::RunQueryDsl;
+        if self.is_postgres() {
+            let mut conn = PgConnection::establish(&self.url).expect("pg");
+            diesel::sql_query(sql).execute(&mut conn).expect(sql);
+        } else {
+            let path = self.url.trim_start_matches("sqlite://").to_owned();
+            let mut conn = diesel::SqliteConnection::establish(&path).expect("sqlite");
+            diesel::sql_query(sql).execute(&mut conn).expect(sql);
+        }
+    }
+
+    /// `SELECT COUNT(*) AS n …`
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        let rows: Vec<Count> = if self.is_postgres() {
+            let mut conn = PgConnection::establish(&self.url).expect("pg");
+            diesel::sql_query(sql).load(&mut conn).expect(sql)
+        } else {
+            let path = self.url.trim_start_matches("sqlite://").to_owned();
+            let mut conn = diesel::SqliteConnection::establish(&path).expect("sqlite");
+            diesel::sql_query(sql).load(&mut conn).expect(sql)
+        };
+        rows.first().map_or(0, |c| c.n)
+    }
+
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
         use diesel::RunQueryDsl;

@@ -1,0 +1,75 @@
+//! Retention (SPEC §9 via issue 6): calls older than `retention.calls_days` and rollups older
+//! than `retention.stats_days` are deleted at start (then hourly); newer ones stay.
+
+use crate::on_both_backends;
+use crate::support::{Backend, HubEnv};
+use std::time::{Duration, Instant};
+
+fn ago(backend: Backend, days: i64) -> String {
+    match backend {
+        Backend::Postgres => format!("now() - interval '{days} days'"),
+        Backend::Sqlite => format!("datetime('now', '-{days} days')"),
+    }
+}
+
+fn unix_ago(backend: Backend, days: i64) -> String {
+    match backend {
+        Backend::Postgres => {
+            format!("CAST(EXTRACT(EPOCH FROM now() - interval '{days} days') AS BIGINT)")
+        }
+        Backend::Sqlite => format!("CAST(strftime('%s', 'now', '-{days} days') AS INTEGER)"),
+    }
+}
+
+fn old_history_is_trimmed(backend: Backend) {
+    let env = HubEnv::new(backend)
+        .var("AIGNE_HUB_RETENTION__CALLS_DAYS", "30")
+        .var("AIGNE_HUB_RETENTION__STATS_DAYS", "60");
+    // Migrate, then seed history of every age.
+    let hub = env.start();
+    drop(hub);
+    for (id, days) in [("c-5", 5), ("c-29", 29), ("c-31", 31), ("c-400", 400)] {
+        env.database.execute(&format!(
+            "INSERT INTO model_calls (id, model, type, status, total_usage, credits, call_time, created_at) \
+             VALUES ('{id}', 'openai/gpt-5-mini', 'chatCompletion', 'success', 1, '0', {t}, {t})",
+            t = ago(backend, days)
+        ));
+    }
+    for (id, days) in [("s-10", 10), ("s-59", 59), ("s-61", 61), ("s-365", 365)] {
+        env.database.execute(&format!(
+            "INSERT INTO model_call_stats (id, user_did, app_did, time_type, timestamp, total_calls, \
+             success_calls, failed_calls, total_usage, total_credits, total_duration_ms, created_at, updated_at) \
+             VALUES ('{id}', 'u', '', 'day', {ts}, 1, 1, 0, 1, '0', 1, {t}, {t})",
+            ts = unix_ago(backend, days),
+            t = ago(backend, days)
+        ));
+    }
+    let _hub = env.start();
+    let started = Instant::now();
+    loop {
+        let calls = env.database.count("SELECT COUNT(*) AS n FROM model_calls");
+        let stats = env
+            .database
+            .count("SELECT COUNT(*) AS n FROM model_call_stats");
+        if (calls, stats) == (2, 2) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not trimmed: {calls} calls, {stats} rollups"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        env.database
+            .count("SELECT COUNT(*) AS n FROM model_calls WHERE id IN ('c-5', 'c-29')"),
+        2
+    );
+    assert_eq!(
+        env.database
+            .count("SELECT COUNT(*) AS n FROM model_call_stats WHERE id IN ('s-10', 's-59')"),
+        2
+    );
+}
+
+on_both_backends!(old_history_is_trimmed);
