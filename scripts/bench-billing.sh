@@ -30,7 +30,7 @@ if [ "${BENCH_DB:-sqlite}" = postgres ]; then
 fi
 
 cleanup() {
-  [ -n "${HUB_PID:-}" ] && kill "$HUB_PID" 2>/dev/null || true
+  [ -n "${HUB_PID:-}" ] && { kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; } || true
   [ -f /tmp/mockllm-nginx.pid ] && kill "$(cat /tmp/mockllm-nginx.pid)" 2>/dev/null || true
   [ -n "${PGDB:-}" ] && { sleep 0.5; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $PGDB" postgres >/dev/null 2>&1 || true; }
   rm -rf "$WORK"

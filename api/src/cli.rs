@@ -32,6 +32,18 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Usage rollups (model_call_stats).
+    Stats {
+        #[command(subcommand)]
+        action: StatsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Recompute every rollup from model_calls (after importing calls, or to repair them). Run
+    /// it while no Hub serves this database.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

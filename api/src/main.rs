@@ -3,7 +3,7 @@
 use aigne_hub::auth::Role;
 use aigne_hub::auth::did;
 use aigne_hub::auth::keys::{self, KeySpec};
-use aigne_hub::cli::{Cli, Command, KeyRole, KeysCommand};
+use aigne_hub::cli::{Cli, Command, KeyRole, KeysCommand, StatsCommand};
 use aigne_hub::config::{self, Settings};
 use aigne_hub::{app, telemetry};
 use clap::Parser;
@@ -35,6 +35,9 @@ fn main() -> ExitCode {
                     user_did,
                 },
         } => create_key(&settings, name, role, user_did),
+        Command::Stats {
+            action: StatsCommand::Rebuild,
+        } => rebuild_stats(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,5 +92,12 @@ fn create_key(
         row.role, row.name, row.id, row.user_did
     );
     println!("{plaintext}");
+    Ok(())
+}
+
+fn rebuild_stats(settings: &Settings) -> anyhow::Result<()> {
+    let db = app::open_database(settings)?;
+    let (calls, rows) = aigne_hub::usage::rebuild::rebuild(&db)?;
+    println!("rebuilt {rows} rollups from {calls} calls");
     Ok(())
 }

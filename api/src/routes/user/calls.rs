@@ -1,6 +1,8 @@
 //! `GET /api/user/model-calls` (the call log, paginated) and `/export` (CSV), filtered by
 //! `status`, `model` (substring), `type`, `providerId`, `appDid`, `start`, `end` (RFC 3339 or unix
 //! seconds; `end` exclusive). Members see their own calls; `allUsers=true` is for admins.
+//! Counts stop at `COUNT_CAP` (`countCapped: true` then): an exact count of a large log would
+//! read every match on every page view.
 
 use crate::auth::Authenticated;
 use crate::db::model_calls::{self, CallFilter, CallRecord};
@@ -112,11 +114,16 @@ pub async fn list(
         .run(move |conn| Ok::<_, ApiError>(model_calls::list(conn, &f, page)?))
         .await?;
     let admin = me.role.is_admin();
-    Ok(HttpResponse::Ok().json(ListBody::new(
-        count,
+    let capped = count > model_calls::COUNT_CAP;
+    let mut body = serde_json::to_value(ListBody::new(
+        count.min(model_calls::COUNT_CAP),
         rows.into_iter().map(|r| view(r, admin)).collect(),
         page,
-    )))
+    ))
+    .map_err(ApiError::internal)?;
+    // More matches than were counted: `count` is a lower bound.
+    body["countCapped"] = json!(capped);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 const CSV_HEADER: [&str; 16] = [

@@ -1,0 +1,112 @@
+//! `aigne-hub stats rebuild`: recomputes every `model_call_stats` rollup from `model_calls`
+//! (after importing calls, or to repair rollups). Run it with the Hub stopped: calls finishing
+//! meanwhile would be counted twice.
+
+use super::rollup::{CallFacts, Pending};
+use crate::billing::ledger::amount;
+use crate::db::schema::{model_call_stats, model_calls};
+use crate::db::stats::StatsStore;
+use crate::db::{Db, DbConnection, DbError};
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// Calls read (and rollups merged) per transaction.
+const CHUNK: i64 = 50_000;
+
+type CallKey = (NaiveDateTime, String);
+
+#[derive(Queryable)]
+struct Row {
+    id: String,
+    call_time: NaiveDateTime,
+    user_did: Option<String>,
+    app_did: Option<String>,
+    model: String,
+    kind: String,
+    status: String,
+    total_usage: i64,
+    credits: String,
+    duration_ms: Option<i64>,
+    ttfb_ms: Option<i64>,
+}
+
+fn page(conn: &mut DbConnection, after: Option<&CallKey>) -> QueryResult<Vec<Row>> {
+    use model_calls::dsl as c;
+    let mut q = model_calls::table
+        .filter(c::status.ne("processing"))
+        .select((
+            c::id,
+            c::call_time,
+            c::user_did,
+            c::app_did,
+            c::model,
+            c::type_,
+            c::status,
+            c::total_usage,
+            c::credits,
+            c::duration_ms,
+            c::ttfb_ms,
+        ))
+        .order((c::call_time.asc(), c::id.asc()))
+        .limit(CHUNK)
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(
+            c::call_time
+                .gt(*t)
+                .or(c::call_time.eq(*t).and(c::id.gt(id.clone()))),
+        );
+    }
+    q.load(conn)
+}
+
+fn merge(conn: &mut DbConnection, pending: &Pending) -> Result<(), DbError> {
+    let now = Utc::now().naive_utc();
+    macro_rules! merge_all {
+        ($c:ident) => {{
+            for (key, rollup) in &pending.0 {
+                $c.merge_rollup(key, rollup, now)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        }};
+    }
+    match conn {
+        DbConnection::Sqlite(c) => c.immediate_transaction(|c| merge_all!(c))?,
+        DbConnection::Postgres(c) => c.transaction(|c| merge_all!(c))?,
+    }
+    Ok(())
+}
+
+/// Deletes every rollup and rebuilds them; returns (calls counted, rollup rows written).
+pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
+    db.run_sync(|conn| {
+        diesel::delete(model_call_stats::table).execute(conn)?;
+        let mut after: Option<CallKey> = None;
+        let mut calls: u64 = 0;
+        loop {
+            let rows = page(conn, after.as_ref())?;
+            let Some(last) = rows.last() else { break };
+            after = Some((last.call_time, last.id.clone()));
+            let mut pending = Pending::default();
+            for r in &rows {
+                pending.add(&CallFacts {
+                    user_did: r.user_did.clone().unwrap_or_default(),
+                    app_did: r.app_did.clone().unwrap_or_default(),
+                    model: r.model.clone(),
+                    kind: r.kind.clone(),
+                    success: r.status == "success",
+                    call_time: r.call_time,
+                    usage: r.total_usage,
+                    credits: amount(&r.credits),
+                    duration_ms: r.duration_ms,
+                    ttfb_ms: r.ttfb_ms,
+                });
+            }
+            calls += rows.len() as u64;
+            merge(conn, &pending)?;
+            tracing::info!(calls, "rollups rebuilt so far");
+        }
+        let rows: i64 = model_call_stats::table.count().get_result(conn)?;
+        Ok((calls, rows))
+    })
+}
