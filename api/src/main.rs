@@ -95,6 +95,7 @@ fn create_key(
     Ok(())
 }
 
+#[expect(clippy::print_stdout, reason = "the summary is the command's output")]
 fn rebuild_stats(settings: &Settings) -> anyhow::Result<()> {
     let db = app::open_database(settings)?;
     let (calls, rows) = aigne_hub::usage::rebuild::rebuild(&db)?;
