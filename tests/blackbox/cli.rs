@@ -15,7 +15,7 @@ fn stdout_of(args: &[&str]) -> String {
 #[test]
 fn help_documents_every_subcommand_and_version() {
     let help = stdout_of(&["--help"]);
-    for word in ["serve", "migrate", "keys", "--config", "--version"] {
+    for word in ["serve", "migrate", "keys", "stats", "--config", "--version"] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
     let keys = stdout_of(&["keys", "create", "--help"]);
