@@ -302,3 +302,61 @@ fn sessions_and_roles_on_v1_and_v2() {
         401,
     );
 }
+
+/// Billing on: a v1 caller's user without credits gets the 402 `NOT_ENOUGH` (with the purchase
+/// link) in the one error shape, before anything goes upstream; with a grant the call is served
+/// and debited.
+#[test]
+fn billing_402_and_debit_on_v1() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let hub = env.start();
+    let (_, p) = json(hub.post(
+        "/api/ai-providers",
+        Some(ADMIN_KEY),
+        &json!({"name": "openai", "baseUrl": mock.base}),
+    ));
+    let pid = p["id"].as_str().expect("id");
+    for (path, body) in [
+        ("credentials", json!({"name": "k", "value": "mock-ok"})),
+        (
+            "model-rates",
+            json!({"model": "gpt-5-mini", "type": "chatCompletion", "inputRate": "0", "outputRate": "0.001"}),
+        ),
+    ] {
+        let (status, _) = json(hub.post(
+            &format!("/api/ai-providers/{pid}/{path}"),
+            Some(ADMIN_KEY),
+            &body,
+        ));
+        assert_eq!(status, 201);
+    }
+    let (status, _) = json(hub.post("/api/app/register", None, &json!({"publicKey": APP_PK})));
+    assert_eq!(status, 200);
+    let data = json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "Hi"}], "maxTokens": 10});
+    let call = || {
+        send(
+            &hub,
+            Method::POST,
+            "/api/v1/chat/completions",
+            &remote_headers(&app_key(), APP_ID, now(), &data),
+            Some(&data),
+        )
+    };
+    let e = error_of(call(), 402);
+    assert_eq!(e["type"], "NOT_ENOUGH", "{e}");
+    assert_eq!(e["link"], "/credits");
+    assert_eq!(mock.total_calls(), 0);
+    let (status, _) = json(hub.post(
+        "/api/credits/grants",
+        Some(ADMIN_KEY),
+        &json!({"userDid": USER, "amount": "1"}),
+    ));
+    assert_eq!(status, 201);
+    let (status, answer) = json(call());
+    assert_eq!(status, 200, "{answer}");
+    let rows = env.database.calls();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].credits, "0.01");
+    assert_eq!(rows[0].user_did.as_deref(), Some(USER));
+}
