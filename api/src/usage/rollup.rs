@@ -251,6 +251,18 @@ impl Pending {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Adds another batch's rollups to these.
+    pub fn absorb(&mut self, other: Pending) {
+        for (key, rollup) in other.0 {
+            match self.0.get_mut(&key) {
+                Some(mine) => mine.merge(&rollup),
+                None => {
+                    self.0.insert(key, rollup);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

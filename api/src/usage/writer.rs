@@ -41,6 +41,11 @@ pub const START_DELAY: Duration = Duration::from_millis(200);
 /// How often the writer looks at its inbox when nothing urgent arrives: the longest a held row
 /// or an unawaited finish waits past its time.
 const TICK: Duration = Duration::from_millis(50);
+/// How long finished calls' rollups wait in memory before they are merged into
+/// `model_call_stats`, in their own transaction after the calls' (so usage charts lag by at
+/// most this, and the merge is off the answers' commit path). A crash loses at most this much
+/// of the rollups (`aigne-hub stats rebuild` restores them from the calls); a stop writes them.
+pub const ROLLUP_DELAY: Duration = Duration::from_millis(250);
 
 pub(super) enum Op {
     Start(Box<CallStart>),
@@ -297,6 +302,7 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
     let mut next_due: Option<Instant> = None;
     let mut starters = StarterCache::default();
     let mut written = Written::default();
+    let mut rollups = Rollups::default();
     loop {
         // Between batches: finish a WAL checkpoint when the background one asked (db::wal).
         if let Err(e) = db.finish_checkpoint_if_wanted() {
@@ -305,6 +311,9 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
         // No waiting for more than what is there: under a closed-loop load every wait is lost
         // throughput (measured), and the inbox fills by itself while a commit runs.
         let closed = inbox.take(TICK, &mut ops);
+        if ops.is_empty() && rollups.due() {
+            rollups.write(&db);
+        }
         if closed {
             let mut replies = Replies::default();
             let mut state = WriterState {
@@ -312,9 +321,11 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
                 starters: &mut starters,
                 written: &mut written,
                 funds,
+                rollups: &mut rollups,
             };
             let result =
                 db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, true, &mut replies));
+            rollups.write(&db);
             replies.send(result.as_ref().err().map(ToString::to_string));
             return;
         }
@@ -332,11 +343,14 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
             continue;
         }
         let mut replies = Replies::default();
+        // A flush (a stop, or a caller that waits for everything) includes the rollups.
+        let flush = ops.iter().any(|op| matches!(op, Op::Flush(_)));
         let mut state = WriterState {
             held: &mut held,
             starters: &mut starters,
             written: &mut written,
             funds,
+            rollups: &mut rollups,
         };
         let result =
             db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, false, &mut replies));
@@ -345,7 +359,13 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
         }
         ops.clear();
         next_due = held.values().map(|(_, at)| *at + START_DELAY).min();
+        if flush {
+            rollups.write(&db);
+        }
         replies.send(result.err().map(|e| e.to_string()));
+        if rollups.due() {
+            rollups.write(&db);
+        }
     }
 }
 
@@ -356,6 +376,60 @@ struct WriterState<'a> {
     starters: &'a mut StarterCache,
     written: &'a mut Written,
     funds: Option<&'a Funds>,
+    rollups: &'a mut Rollups,
+}
+
+/// Rollups of committed calls, not merged into `model_call_stats` yet (see [`ROLLUP_DELAY`]).
+#[derive(Default)]
+struct Rollups {
+    pending: Pending,
+    since: Option<Instant>,
+}
+
+impl Rollups {
+    fn add(&mut self, batch: Pending) {
+        if batch.is_empty() {
+            return;
+        }
+        self.since.get_or_insert_with(Instant::now);
+        self.pending.absorb(batch);
+    }
+
+    fn due(&self) -> bool {
+        self.since.is_some_and(|at| at.elapsed() >= ROLLUP_DELAY)
+    }
+
+    /// Merges them, in key order (two instances' writers lock rows in the same order). On
+    /// failure they stay for the next try.
+    fn write(&mut self, db: &Db) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let now = Utc::now().naive_utc();
+        let pending = &self.pending;
+        macro_rules! merge_all {
+            ($c:ident) => {{
+                for (key, rollup) in &pending.0 {
+                    $c.merge_rollup(key, rollup, now)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            }};
+        }
+        let result = db.run_sync(|conn| -> Result<(), DbError> {
+            match conn {
+                DbConnection::Sqlite(c) => c.immediate_transaction(|c| merge_all!(c))?,
+                DbConnection::Postgres(c) => c.transaction(|c| merge_all!(c))?,
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                self.pending = Pending::default();
+                self.since = None;
+            }
+            Err(e) => tracing::error!("usage rollups not written (kept for the next try): {e}"),
+        }
+    }
 }
 
 /// Of each `processing` row written and not finished yet, what its rollup needs (an update of
@@ -537,10 +611,6 @@ fn write_batch(
                     ))
                     .execute($c)?;
             }
-            // Keys in one order, so two instances' writers lock rows in the same order.
-            for (key, rollup) in &rollups.0 {
-                $c.merge_rollup(key, rollup, now)?;
-            }
             if !work.is_empty() {
                 std::mem::take(&mut work).apply(
                     $c,
@@ -571,6 +641,7 @@ fn write_batch(
         for row in &processing {
             state.written.0.insert(row.id.clone(), CallMeta::of(row));
         }
+        state.rollups.add(rollups);
     }
     result?;
     Ok(())

@@ -302,6 +302,22 @@ pub fn files_contain(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     hits
 }
 
+/// Polls `probe` (every 50 ms, up to 5 s) until it yields a value; for state that settles
+/// shortly after an answer (usage rollups).
+pub fn eventually<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "did not settle within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Defines `<name>::sqlite` and `<name>::postgres` tests calling `name(Backend)`.
 #[macro_export]
 macro_rules! on_both_backends {
