@@ -107,7 +107,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         http.clone(),
         &settings.upstream,
     )?);
-    let recorder = Arc::new(Recorder::start(db.clone())?);
+    let recorder = Arc::new(Recorder::start(db.clone(), &instance_id)?);
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let timeouts = Timeouts {

@@ -1,16 +1,30 @@
-//! Balances in memory, for admission without a database round trip (SQLite).
+//! Balances and holds in memory, for admission without a database round trip.
 //!
-//! On SQLite one process owns the database and every ledger write goes through its writer
+//! SQLite: one process owns the database and every ledger write goes through its writer
 //! thread, so a copy of each user's balance kept here, changed by the writer right after each
 //! commit, is exact. Admission then decides under one short lock: admitted while the balance
 //! less what is held is above zero, and the call's estimate is held until its debit commits (or
-//! the call is abandoned). A user is loaded by the writer the first time they are seen, and again once one of their grants has
-//! expired. (PostgreSQL, where other instances write too, keeps holds as rows instead.)
+//! the call is abandoned). A user is loaded by the writer the first time they are seen, and
+//! again once one of their grants has expired.
+//!
+//! PostgreSQL (several instances write the ledger): leases. An instance admits locally only
+//! against a lease it took from the user's available balance in the database (its own
+//! `credit_reservations` row, which every instance counts as held): admitted while the lease
+//! less what is held is above zero. A call that settles uses up its estimate of the lease. When
+//! the lease runs out the writer extends it (balance − the other instances' leases − what this
+//! instance holds, at most [`LEASE_CALLS`] estimates); nothing left is a 402. A lease unused for
+//! [`LEASE_IDLE`] shrinks back to what is held, so other instances can have the rest.
 
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A lease extension covers at most this many estimates of the call that asked.
+pub const LEASE_CALLS: u32 = 16;
+/// A lease nobody admitted against for this long shrinks to what is held.
+pub const LEASE_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct Account {
@@ -22,11 +36,16 @@ struct Account {
     next_expiry: Option<NaiveDateTime>,
     /// Loaded from the database at least once.
     loaded: bool,
+    /// Leases (PostgreSQL): what this instance may hold for the user.
+    lease: Decimal,
+    last_admit: Option<Instant>,
 }
 
 #[derive(Default)]
 pub struct Funds {
     accounts: Mutex<HashMap<String, Account>>,
+    /// PostgreSQL: admit against leases (this instance's rows), not against the balance.
+    leased: Option<String>,
 }
 
 /// What [`Funds::try_admit`] decided.
@@ -46,11 +65,37 @@ impl Funds {
         self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Funds for several instances sharing a database (PostgreSQL); `instance_id` names this
+    /// instance's lease rows.
+    pub fn leased(instance_id: &str) -> Funds {
+        Funds {
+            leased: Some(instance_id.to_owned()),
+            ..Funds::default()
+        }
+    }
+
+    pub fn is_leased(&self) -> bool {
+        self.leased.is_some()
+    }
+
+    /// The instance whose leases these are (PostgreSQL).
+    pub fn instance_id(&self) -> Option<&str> {
+        self.leased.as_deref()
+    }
+
     pub fn try_admit(&self, user: &str, estimate: Decimal, now: NaiveDateTime) -> Decision {
         let mut accounts = self.lock();
         let Some(a) = accounts.get_mut(user).filter(|a| a.loaded) else {
             return Decision::Load;
         };
+        if self.leased.is_some() {
+            if a.lease - a.held <= Decimal::ZERO {
+                return Decision::Load;
+            }
+            a.held += estimate.max(Decimal::ZERO);
+            a.last_admit = Some(Instant::now());
+            return Decision::Admitted;
+        }
         if a.next_expiry.is_some_and(|e| e <= now) {
             return Decision::Load;
         }
@@ -68,12 +113,51 @@ impl Funds {
         }
     }
 
-    /// After a commit: a call's debit, and the end of its hold, at once.
+    /// After a commit: a call's debit, and the end of its hold, at once (leased: the hold's
+    /// part of the lease is used up).
     pub fn settle(&self, user: &str, cost: Decimal, held: Decimal) {
         if let Some(a) = self.lock().get_mut(user) {
             a.balance -= cost;
             a.held -= held;
+            if self.leased.is_some() {
+                a.lease = (a.lease - held).max(Decimal::ZERO);
+            }
         }
+    }
+
+    /// The lease as it will be once `settling` (estimates of calls settling in this batch) is
+    /// used up, and what is held apart from them.
+    pub fn lease_after(&self, user: &str, settling: Decimal) -> (Decimal, Decimal) {
+        self.lock()
+            .get(user)
+            .map_or((Decimal::ZERO, Decimal::ZERO), |a| {
+                (
+                    (a.lease - settling).max(Decimal::ZERO),
+                    (a.held - settling).max(Decimal::ZERO),
+                )
+            })
+    }
+
+    /// After a commit: the extended lease and the balance read with it.
+    pub fn install_lease(&self, user: &str, lease: Decimal, balance: Decimal) {
+        let mut accounts = self.lock();
+        let a = accounts.entry(user.to_owned()).or_default();
+        a.lease = lease;
+        a.balance = balance;
+        a.loaded = true;
+    }
+
+    /// Leases nobody admitted against for `idle`: shrunk to what is held at once (so no
+    /// admission can use the part being returned), to be written by the caller.
+    pub fn shrink_idle(&self, idle: Duration) -> Vec<(String, Decimal)> {
+        let mut out = Vec::new();
+        for (user, a) in self.lock().iter_mut() {
+            if a.lease > a.held && a.last_admit.is_none_or(|t| t.elapsed() >= idle) {
+                a.lease = a.held.max(Decimal::ZERO);
+                out.push((user.clone(), a.lease));
+            }
+        }
+        out
     }
 
     /// After a commit: a grant (paying debt first changes the balance by the same amount).
@@ -140,5 +224,30 @@ mod tests {
         assert_eq!(f.try_admit("u", d("0.1"), at(5)), Decision::Load);
         f.install("u", d("1"), None);
         assert_eq!(f.held("u"), d("0.3"));
+    }
+
+    #[test]
+    fn leases_bound_admission_and_shrink_when_idle() {
+        let f = Funds::leased("i");
+        assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
+        f.install_lease("u", d("0.25"), d("5"));
+        for _ in 0..3 {
+            assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Admitted);
+        }
+        // Lease used: extend, whatever the balance.
+        assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
+        assert_eq!(f.lease_after("u", d("0.1")), (d("0.15"), d("0.2")));
+        f.settle("u", d("0.05"), d("0.1"));
+        // 0.15 − 0.2 ≤ 0
+        assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
+        f.release("u", d("0.1"));
+        assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Admitted);
+        assert!(f.shrink_idle(Duration::from_secs(60)).is_empty());
+        f.release("u", d("0.1"));
+        assert_eq!(
+            f.shrink_idle(Duration::ZERO),
+            vec![("u".to_owned(), d("0.1"))]
+        );
+        assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
     }
 }

@@ -449,6 +449,12 @@ mod tests {
             self.usage.push((minute, cost.to_owned(), calls));
             Ok(())
         }
+        fn lease_of(&mut self, _: &str, _: &str) -> QueryResult<String> {
+            Ok("0".into())
+        }
+        fn set_lease(&mut self, _: &str, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<()> {
+            Ok(())
+        }
         fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
             Ok(false)
         }

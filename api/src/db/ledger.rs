@@ -101,6 +101,16 @@ pub trait LedgerStore: LedgerRead {
         cost: &str,
         calls: i64,
     ) -> QueryResult<()>;
+    /// This instance's lease for the user ("0" when it has none).
+    fn lease_of(&mut self, instance: &str, user: &str) -> QueryResult<String>;
+    /// Sets this instance's lease (a `credit_reservations` row; none when "0").
+    fn set_lease(
+        &mut self,
+        instance: &str,
+        user: &str,
+        amount: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()>;
     /// Creates the user's row if needed and claims their starter credits: true for exactly one
     /// caller, ever (a conditional update on `users.starter_credits_granted`).
     fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
@@ -258,6 +268,46 @@ macro_rules! ledger_store {
                     .map(drop)
             }
 
+            fn lease_of(&mut self, instance: &str, user: &str) -> QueryResult<String> {
+                Ok(credit_reservations::table
+                    .find(lease_id(instance, user))
+                    .select(credit_reservations::amount)
+                    .first(self)
+                    .optional()?
+                    .unwrap_or_else(|| "0".to_owned()))
+            }
+
+            fn set_lease(
+                &mut self,
+                instance: &str,
+                user: &str,
+                amount: &str,
+                now: NaiveDateTime,
+            ) -> QueryResult<()> {
+                let id = lease_id(instance, user);
+                if crate::billing::ledger::amount(amount).is_zero() {
+                    diesel::delete(credit_reservations::table.find(&id)).execute(self)?;
+                    return Ok(());
+                }
+                diesel::insert_into(credit_reservations::table)
+                    .values(&ReservationRow {
+                        id: id.clone(),
+                        user_did: user.to_owned(),
+                        amount: amount.to_owned(),
+                        instance_id: Some(instance.to_owned()),
+                        created_at: now,
+                    })
+                    .on_conflict_do_nothing()
+                    .execute(self)?;
+                diesel::update(credit_reservations::table.find(&id))
+                    .set((
+                        credit_reservations::amount.eq(amount),
+                        credit_reservations::created_at.eq(now),
+                    ))
+                    .execute(self)
+                    .map(drop)
+            }
+
             fn claim_starter(
                 &mut self,
                 user: &str,
@@ -303,6 +353,11 @@ ledger_read!(PgConnection);
 ledger_read!(DbConnection);
 ledger_store!(SqliteConnection, no_lock);
 ledger_store!(PgConnection, for_update);
+
+/// The id of an instance's lease row for a user.
+pub fn lease_id(instance: &str, user: &str) -> String {
+    format!("lease-{instance}-{user}")
+}
 
 /// The id of a user's `usage` row for one minute (deterministic, so every instance adds to the
 /// same row).

@@ -1,10 +1,9 @@
-//! The ledger part of a writer batch (`billing::ledger`): debits of finished calls, released
-//! holds, admin grants, admissions (PostgreSQL) and balance loads (SQLite, see
-//! `billing::funds`), all inside the batch transaction, one [`Book`] per user.
+//! The ledger part of a writer batch (`billing::ledger`): debits of finished calls, admin
+//! grants, balance loads (SQLite) and lease extensions (PostgreSQL), see `billing::funds`; all
+//! inside the batch transaction, one [`Book`] per user.
 
-use super::writer::{Inbox, Op};
-use crate::billing::funds::Funds;
-use crate::billing::ledger::{self, Admission, Book, NewGrant};
+use crate::billing::funds::{Funds, LEASE_CALLS};
+use crate::billing::ledger::{self, Book, NewGrant};
 use crate::db::ledger::{GrantRow, LedgerStore};
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -17,19 +16,11 @@ use tokio::sync::oneshot;
 #[derive(Debug, Clone)]
 pub struct Bill {
     pub user_did: String,
-    pub release: Option<Release>,
+    /// The estimate the call held (its final row only).
+    pub release: Option<Decimal>,
 }
 
-/// A hold to end.
-#[derive(Debug, Clone)]
-pub enum Release {
-    /// A `credit_reservations` row (PostgreSQL).
-    Stored { id: String, amount: Decimal },
-    /// An amount held in [`Funds`] (SQLite).
-    Memory(Decimal),
-}
-
-/// An admission to decide (PostgreSQL) or a balance to load (SQLite) in the next batch.
+/// A balance to load (SQLite) or a lease to extend (PostgreSQL) in the next batch.
 #[derive(Debug, Clone)]
 pub struct AdmitRequest {
     pub user_did: String,
@@ -45,63 +36,42 @@ pub struct AdmitRequest {
 /// What the writer answered to an [`AdmitRequest`].
 #[derive(Debug)]
 pub enum Decided {
-    Admitted {
-        reservation: String,
-        amount: Decimal,
-    },
-    Refused {
-        balance: Decimal,
-    },
-    /// The balance is in [`Funds`] now: decide there.
+    /// Nothing left to lease (PostgreSQL).
+    Refused { balance: Decimal },
+    /// The balance (or a new lease) is in [`Funds`] now: decide there.
     Loaded,
 }
 
 pub type DecidedReply = oneshot::Sender<Result<Decided, String>>;
 pub type GrantReply = oneshot::Sender<Result<GrantRow, String>>;
 
-/// The estimate an admitted call holds, until the call's final row (whose [`Bill`] carries it)
-/// commits, or until this is dropped (the call was abandoned).
+/// The estimate an admitted call holds in [`Funds`], until the call's final row (whose [`Bill`]
+/// carries it) commits, or until this is dropped (the call was abandoned).
 pub struct Hold {
     user_did: String,
-    release: Option<Release>,
-    inbox: Arc<Inbox>,
-    funds: Option<Arc<Funds>>,
+    amount: Option<Decimal>,
+    funds: Arc<Funds>,
 }
 
 impl Hold {
-    pub(super) fn new(
-        user_did: String,
-        release: Release,
-        inbox: Arc<Inbox>,
-        funds: Option<Arc<Funds>>,
-    ) -> Hold {
+    pub(super) fn new(user_did: String, amount: Decimal, funds: Arc<Funds>) -> Hold {
         Hold {
             user_did,
-            release: Some(release),
-            inbox,
+            amount: Some(amount),
             funds,
         }
     }
 
     /// For the [`Bill`] of the call's final row.
-    pub fn settle(mut self) -> Option<Release> {
-        self.release.take()
+    pub fn settle(mut self) -> Option<Decimal> {
+        self.amount.take()
     }
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        match self.release.take() {
-            Some(Release::Memory(amount)) => {
-                if let Some(funds) = &self.funds {
-                    funds.release(&self.user_did, amount);
-                }
-            }
-            Some(release) => {
-                let user_did = std::mem::take(&mut self.user_did);
-                self.inbox.push(Op::Release { user_did, release }, false);
-            }
-            None => {}
+        if let Some(amount) = self.amount.take() {
+            self.funds.release(&self.user_did, amount);
         }
     }
 }
@@ -158,24 +128,20 @@ impl LedgerReplies {
     }
 }
 
-/// What [`Funds`] learns once the batch has ended (SQLite).
+/// What [`Funds`] learns once the batch has ended.
 #[derive(Default)]
 pub struct AfterCommit {
     /// (user, cost, held) of each debit.
     settles: Vec<(String, Decimal, Decimal)>,
     grants: Vec<(String, Decimal)>,
     installs: Vec<(String, Decimal, Option<NaiveDateTime>)>,
+    /// (user, lease, balance) of extended leases.
+    leases: Vec<(String, Decimal, Decimal)>,
     starters: Vec<String>,
 }
 
 impl AfterCommit {
-    pub fn apply(self, funds: Option<&Funds>, starters: &mut StarterCache, committed: bool) {
-        if committed {
-            starters.settled.extend(self.starters);
-        }
-        let Some(funds) = funds else {
-            return;
-        };
+    pub fn apply(self, funds: &Funds, starters: &mut StarterCache, committed: bool) {
         if !committed {
             // Nothing was charged, but the calls are over: their holds end.
             for (user, _, held) in self.settles {
@@ -183,6 +149,7 @@ impl AfterCommit {
             }
             return;
         }
+        starters.settled.extend(self.starters);
         for (user, cost, held) in self.settles {
             funds.settle(&user, cost, held);
         }
@@ -193,6 +160,9 @@ impl AfterCommit {
         for (user, balance, next_expiry) in self.installs {
             funds.install(&user, balance, next_expiry);
         }
+        for (user, lease, balance) in self.leases {
+            funds.install_lease(&user, lease, balance);
+        }
     }
 }
 
@@ -201,18 +171,13 @@ impl AfterCommit {
 pub struct LedgerWork {
     /// (call id, credits, bill) of finished attempts.
     pub debits: Vec<(String, String, Bill)>,
-    /// Holds of abandoned calls (stored ones; memory ones end at once).
-    pub releases: Vec<(String, Release)>,
     pub grants: Vec<(NewGrant, GrantReply)>,
     pub admits: Vec<(AdmitRequest, DecidedReply)>,
 }
 
 impl LedgerWork {
     pub fn is_empty(&self) -> bool {
-        self.debits.is_empty()
-            && self.releases.is_empty()
-            && self.grants.is_empty()
-            && self.admits.is_empty()
+        self.debits.is_empty() && self.grants.is_empty() && self.admits.is_empty()
     }
 
     /// What to tell [`Funds`] about the debits, decided before the transaction (so a failed
@@ -222,11 +187,11 @@ impl LedgerWork {
             .debits
             .iter()
             .map(|(_, credits, bill)| {
-                let held = match &bill.release {
-                    Some(Release::Memory(a)) => *a,
-                    _ => Decimal::ZERO,
-                };
-                (bill.user_did.clone(), ledger::amount(credits), held)
+                (
+                    bill.user_did.clone(),
+                    ledger::amount(credits),
+                    bill.release.unwrap_or_default(),
+                )
             })
             .collect();
         AfterCommit {
@@ -246,12 +211,11 @@ impl LedgerWork {
     }
 
     /// Runs inside the batch transaction. Every user's account is locked first, in one order,
-    /// so two instances' writers cannot deadlock (PostgreSQL). `memory`: holds live in
-    /// [`Funds`] (SQLite) and admissions are balance loads.
+    /// so two instances' writers cannot deadlock (PostgreSQL).
     pub fn apply<S: LedgerStore>(
         self,
         store: &mut S,
-        memory: bool,
+        funds: &Funds,
         now: NaiveDateTime,
         replies: &mut LedgerReplies,
         starters: &StarterCache,
@@ -259,21 +223,21 @@ impl LedgerWork {
     ) -> QueryResult<()> {
         let LedgerWork {
             debits,
-            releases,
             grants,
             admits,
         } = self;
+        let leased = funds.is_leased();
         let users: std::collections::BTreeSet<&str> = debits
             .iter()
             .map(|(_, _, b)| b.user_did.as_str())
-            .chain(releases.iter().map(|(u, _)| u.as_str()))
             .chain(grants.iter().map(|(g, _)| g.user_did.as_str()))
             .chain(admits.iter().map(|(a, _)| a.user_did.as_str()))
             .collect();
         let mut books: BTreeMap<String, Book> = BTreeMap::new();
         let opened = || -> QueryResult<()> {
             for user in users {
-                books.insert(user.to_owned(), Book::open(store, user, !memory, now)?);
+                // Leases: what every instance holds (their lease rows) counts.
+                books.insert(user.to_owned(), Book::open(store, user, leased, now)?);
             }
             Ok(())
         };
@@ -282,20 +246,13 @@ impl LedgerWork {
             replies.ungranted.extend(grants.into_iter().map(|(_, r)| r));
             return Err(e);
         }
-        let mut deletes: Vec<String> = Vec::new();
+        // Estimates of the calls settling now, per user (they leave the holds and the leases).
+        let mut settling: BTreeMap<String, Decimal> = BTreeMap::new();
         for (_, credits, bill) in &debits {
             if let Some(book) = books.get_mut(&bill.user_did) {
                 book.debit(ledger::amount(credits), now);
-                if let Some(Release::Stored { id, amount }) = &bill.release {
-                    deletes.push(id.clone());
-                    book.release(*amount);
-                }
-            }
-        }
-        for (user, release) in &releases {
-            if let (Some(book), Release::Stored { id, amount }) = (books.get_mut(user), release) {
-                deletes.push(id.clone());
-                book.release(*amount);
+                *settling.entry(bill.user_did.clone()).or_default() +=
+                    bill.release.unwrap_or_default();
             }
         }
         for (grant, reply) in grants {
@@ -305,33 +262,66 @@ impl LedgerWork {
                 replies.grants.push((reply, row));
             }
         }
+        let mut extended: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut loaded: Vec<String> = Vec::new();
         for (request, reply) in admits {
-            let Some(book) = books.get_mut(&request.user_did) else {
+            let user = request.user_did.clone();
+            let Some(book) = books.get_mut(&user) else {
                 continue;
             };
             if let Err(e) = starter(store, book, &request, starters, after, now) {
                 replies.undecided.push(reply);
                 return Err(e);
             }
-            let decided = if memory {
-                loaded.push(request.user_did.clone());
-                Decided::Loaded
-            } else {
-                match book.admit(
-                    request.estimate,
-                    Some(&request.instance_id),
-                    Decimal::ZERO,
-                    now,
-                ) {
-                    Admission::Admitted { reservation } => Decided::Admitted {
-                        reservation,
-                        amount: request.estimate.max(Decimal::ZERO),
+            if !leased {
+                loaded.push(user);
+                replies.decided.push((reply, Decided::Loaded));
+                continue;
+            }
+            if extended.contains_key(&user) {
+                replies.decided.push((reply, Decided::Loaded));
+                continue;
+            }
+            // Extend this instance's lease: what is left once the other instances' leases and
+            // what this one holds are taken out, at most LEASE_CALLS estimates.
+            let (_, held_here) =
+                funds.lease_after(&user, settling.get(&user).copied().unwrap_or_default());
+            let own_row = ledger::amount(&store.lease_of(&request.instance_id, &user)?);
+            let position = book.position();
+            let others = position.held - own_row;
+            let free = position.balance() - others - held_here;
+            if free <= Decimal::ZERO {
+                replies.decided.push((
+                    reply,
+                    Decided::Refused {
+                        balance: position.balance(),
                     },
-                    Admission::Refused { balance } => Decided::Refused { balance },
+                ));
+                continue;
+            }
+            let chunk = request.estimate.max(Decimal::ZERO) * Decimal::from(LEASE_CALLS);
+            let lease = held_here + free.min(chunk.max(free.min(request.estimate)));
+            store.set_lease(
+                &request.instance_id,
+                &user,
+                &crate::billing::credits::text(lease),
+                now,
+            )?;
+            after.leases.push((user.clone(), lease, position.balance()));
+            extended.insert(user, lease);
+            replies.decided.push((reply, Decided::Loaded));
+        }
+        // Leases used up by the calls settling now (unless just extended, which counted them).
+        if leased {
+            for (user, used) in &settling {
+                if extended.contains_key(user) || used.is_zero() {
+                    continue;
                 }
-            };
-            replies.decided.push((reply, decided));
+                if let Some(instance) = funds.instance_id() {
+                    let (lease, _) = funds.lease_after(user, *used);
+                    store.set_lease(instance, user, &crate::billing::credits::text(lease), now)?;
+                }
+            }
         }
         for user in loaded {
             if let Some(book) = books.get(&user) {
@@ -343,7 +333,6 @@ impl LedgerWork {
         for book in books.values_mut() {
             book.save(store, now)?;
         }
-        store.delete_reservations(&deletes)?;
         Ok(())
     }
 }

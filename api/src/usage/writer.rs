@@ -16,12 +16,13 @@
 use super::calls::{CallFinish, CallStart};
 use super::ledger_work::{
     AdmitRequest, Admitted, Bill, Decided, DecidedReply, GrantReply, Hold, LedgerReplies,
-    LedgerWork, Release, StarterCache,
+    LedgerWork, StarterCache,
 };
 use super::rollup::{CallFacts, Pending};
-use crate::billing::funds::{Decision, Funds};
+use crate::billing::funds::{Decision, Funds, LEASE_IDLE};
 use crate::billing::ledger::{self, NewGrant};
 use crate::db::ledger::GrantRow;
+use crate::db::ledger::LedgerStore;
 use crate::db::schema::{ai_credentials, model_calls};
 use crate::db::stats::StatsStore;
 use crate::db::{Backend, Db, DbConnection, DbError};
@@ -67,10 +68,6 @@ pub(super) enum Op {
     Grant {
         grant: NewGrant,
         reply: GrantReply,
-    },
-    Release {
-        user_did: String,
-        release: Release,
     },
 }
 
@@ -136,22 +133,26 @@ impl Inbox {
 /// Handle to the writer thread.
 pub struct Recorder {
     inbox: Arc<Inbox>,
-    /// Balances in memory for admission (SQLite; see `billing::funds`).
-    funds: Option<Arc<Funds>>,
+    /// Balances, holds and leases in memory for admission (see `billing::funds`).
+    funds: Arc<Funds>,
 }
 
 impl Recorder {
-    pub fn start(db: Db) -> std::io::Result<Recorder> {
+    /// Starts the writer thread; `instance_id` names this instance's lease rows (PostgreSQL).
+    pub fn start(db: Db, instance_id: &str) -> std::io::Result<Recorder> {
         let inbox = Arc::new(Inbox {
             state: Mutex::new(InboxState::default()),
             ready: Condvar::new(),
         });
         let writer_inbox = inbox.clone();
-        let funds = (db.backend() == Backend::Sqlite).then(|| Arc::new(Funds::default()));
+        let funds = Arc::new(match db.backend() {
+            Backend::Sqlite => Funds::default(),
+            Backend::Postgres => Funds::leased(instance_id),
+        });
         let writer_funds = funds.clone();
         std::thread::Builder::new()
             .name("usage-writer".into())
-            .spawn(move || run(db, &writer_inbox, writer_funds.as_deref()))?;
+            .spawn(move || run(db, &writer_inbox, &writer_funds))?;
         Ok(Recorder { inbox, funds })
     }
 
@@ -196,49 +197,37 @@ impl Recorder {
         }
     }
 
-    /// Admits a call (billing on) while the user's balance minus what their running calls hold
-    /// is above zero, and holds its estimate. SQLite: decided in memory (the writer loads the
-    /// balance the first time); PostgreSQL: decided by the writer against stored holds.
+    /// Admits a call (billing on) and holds its estimate, in memory: SQLite while the user's
+    /// balance minus what their running calls hold is above zero (the writer loads the balance
+    /// the first time); PostgreSQL while this instance's lease minus what it holds is (the writer
+    /// extends the lease when it runs out, or answers that nothing is left).
     pub async fn admit(&self, request: AdmitRequest) -> Result<Admitted, DbError> {
         let user_did = request.user_did.clone();
         let estimate = request.estimate.max(Decimal::ZERO);
-        let Some(funds) = &self.funds else {
-            return match self.decide(request).await? {
-                Decided::Admitted {
-                    reservation,
-                    amount,
-                } => Ok(Admitted::Yes(Hold::new(
-                    user_did,
-                    Release::Stored {
-                        id: reservation,
-                        amount,
-                    },
-                    self.inbox.clone(),
-                    None,
-                ))),
-                Decided::Refused { balance } => Ok(Admitted::No { balance }),
-                Decided::Loaded => Err(DbError::Unavailable("unexpected balance load".into())),
-            };
-        };
-        // A load is needed at most once (twice if a grant expires in between).
-        for _ in 0..3 {
-            match funds.try_admit(&user_did, estimate, Utc::now().naive_utc()) {
+        // A load is needed at most once per call but for races (a lease used up by others
+        // meanwhile, a grant expiring).
+        for _ in 0..4 {
+            match self
+                .funds
+                .try_admit(&user_did, estimate, Utc::now().naive_utc())
+            {
                 Decision::Admitted => {
                     return Ok(Admitted::Yes(Hold::new(
                         user_did,
-                        Release::Memory(estimate),
-                        self.inbox.clone(),
-                        Some(funds.clone()),
+                        estimate,
+                        self.funds.clone(),
                     )));
                 }
                 Decision::Refused { balance } => return Ok(Admitted::No { balance }),
                 Decision::Load => {
-                    self.decide(request.clone()).await?;
+                    if let Decided::Refused { balance } = self.decide(request.clone()).await? {
+                        return Ok(Admitted::No { balance });
+                    }
                 }
             }
         }
         Err(DbError::Unavailable(
-            "the balance could not be loaded".into(),
+            "credits are being used too fast to hold this call's estimate; try again".into(),
         ))
     }
 
@@ -254,9 +243,10 @@ impl Recorder {
         }
     }
 
-    /// What running calls hold for `user` in memory (SQLite; PostgreSQL holds are rows).
+    /// What running calls hold for `user` (SQLite, where holds live only in memory; PostgreSQL
+    /// leases are rows).
     pub fn held_in_memory(&self, user: &str) -> Option<Decimal> {
-        self.funds.as_ref().map(|f| f.held(user))
+        (!self.funds.is_leased()).then(|| self.funds.held(user))
     }
 
     /// Adds a grant to the built-in ledger (committed when this returns).
@@ -294,7 +284,7 @@ impl Drop for Recorder {
     }
 }
 
-fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
+fn run(db: Db, inbox: &Inbox, funds: &Funds) {
     let mut ops = Vec::with_capacity(BATCH);
     // Starts not written yet, by call id, with when they arrived.
     let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
@@ -313,6 +303,11 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
         let closed = inbox.take(TICK, &mut ops);
         if ops.is_empty() && rollups.due() {
             rollups.write(&db);
+        }
+        if ops.is_empty() || closed {
+            // Leases nobody uses go back, so other instances can have them (PostgreSQL).
+            let idle = if closed { Duration::ZERO } else { LEASE_IDLE };
+            shrink_leases(&db, funds, idle);
         }
         if closed {
             let mut replies = Replies::default();
@@ -369,13 +364,40 @@ fn run(db: Db, inbox: &Inbox, funds: Option<&Funds>) {
     }
 }
 
+/// Writes the leases [`Funds::shrink_idle`] returned (already shrunk in memory, so a failure
+/// only leaves a larger row than needed until the next write).
+fn shrink_leases(db: &Db, funds: &Funds, idle: Duration) {
+    let Some(instance) = funds.instance_id() else {
+        return;
+    };
+    let shrunk = funds.shrink_idle(idle);
+    if shrunk.is_empty() {
+        return;
+    }
+    let now = Utc::now().naive_utc();
+    let result = db.run_sync(|conn| -> Result<(), DbError> {
+        if let DbConnection::Postgres(c) = conn {
+            c.transaction(|c| {
+                for (user, lease) in &shrunk {
+                    c.set_lease(instance, user, &crate::billing::credits::text(*lease), now)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        tracing::warn!("returning unused credit leases failed: {e}");
+    }
+}
+
 /// What the writer keeps between batches.
 struct WriterState<'a> {
     /// Starts not written yet, by call id, with when they arrived.
     held: &'a mut HashMap<String, (CallStart, Instant)>,
     starters: &'a mut StarterCache,
     written: &'a mut Written,
-    funds: Option<&'a Funds>,
+    funds: &'a Funds,
     rollups: &'a mut Rollups,
 }
 
@@ -550,7 +572,6 @@ fn write_batch(
             }
             Op::Admit { request, reply } => work.admits.push((request, reply)),
             Op::Grant { grant, reply } => work.grants.push((grant, reply)),
-            Op::Release { user_did, release } => work.releases.push((user_did, release)),
         }
     }
     // Starts whose call is still running after the delay (or all, on a flush) are written now.
@@ -584,7 +605,7 @@ fn write_batch(
         }
     }
     let now = Utc::now().naive_utc();
-    let memory = state.funds.is_some();
+    let funds = state.funds;
     let mut after = work.after_commit();
     let starters = &*state.starters;
     // The statements run on the inner connection: diesel's two-engine connection type rewrites
@@ -614,7 +635,7 @@ fn write_batch(
             if !work.is_empty() {
                 std::mem::take(&mut work).apply(
                     $c,
-                    memory,
+                    funds,
                     now,
                     &mut replies.ledger,
                     starters,
