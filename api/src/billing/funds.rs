@@ -11,8 +11,10 @@
 //! against a lease it took from the user's available balance in the database (its own
 //! `credit_reservations` row, which every instance counts as held): admitted while the lease
 //! less what is held is above zero. A call that settles uses up its estimate of the lease. When
-//! the lease runs out the writer extends it (balance − the other instances' leases − what this
-//! instance holds, at most [`LEASE_CALLS`] estimates); nothing left is a 402. A lease unused for
+//! the lease runs out the writer extends it from what is left (balance − the other instances'
+//! leases − what this instance holds): by at least [`LEASE_CALLS`] estimates, twice what is
+//! asking, and what is held already, so a busy instance's lease grows with its traffic; nothing
+//! left is a 402. A lease unused for
 //! [`LEASE_IDLE`] shrinks back to what is held, so other instances can have the rest.
 
 use chrono::NaiveDateTime;
@@ -104,6 +106,14 @@ impl Funds {
         }
         a.held += estimate.max(Decimal::ZERO);
         Decision::Admitted
+    }
+
+    /// Holds an estimate decided elsewhere (a call admitted on a lease extended for it).
+    pub fn hold(&self, user: &str, estimate: Decimal) {
+        let mut accounts = self.lock();
+        let a = accounts.entry(user.to_owned()).or_default();
+        a.held += estimate;
+        a.last_admit = Some(Instant::now());
     }
 
     /// A hold ends without a debit (the call was abandoned, or its batch failed).

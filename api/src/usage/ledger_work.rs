@@ -36,6 +36,8 @@ pub struct AdmitRequest {
 /// What the writer answered to an [`AdmitRequest`].
 #[derive(Debug)]
 pub enum Decided {
+    /// Admitted on a lease extended for it (PostgreSQL): its estimate is held already.
+    Admitted,
     /// Nothing left to lease (PostgreSQL).
     Refused { balance: Decimal },
     /// The balance (or a new lease) is in [`Funds`] now: decide there.
@@ -137,6 +139,8 @@ pub struct AfterCommit {
     installs: Vec<(String, Decimal, Option<NaiveDateTime>)>,
     /// (user, lease, balance) of extended leases.
     leases: Vec<(String, Decimal, Decimal)>,
+    /// Estimates of calls admitted on a lease extended for them.
+    lease_holds: Vec<(String, Decimal)>,
     starters: Vec<String>,
 }
 
@@ -162,6 +166,9 @@ impl AfterCommit {
         }
         for (user, lease, balance) in self.leases {
             funds.install_lease(&user, lease, balance);
+        }
+        for (user, estimate) in self.lease_holds {
+            funds.hold(&user, estimate);
         }
     }
 }
@@ -233,11 +240,17 @@ impl LedgerWork {
             .chain(grants.iter().map(|(g, _)| g.user_did.as_str()))
             .chain(admits.iter().map(|(a, _)| a.user_did.as_str()))
             .collect();
+        let extending: HashSet<&str> = if leased {
+            admits.iter().map(|(a, _)| a.user_did.as_str()).collect()
+        } else {
+            HashSet::new()
+        };
         let mut books: BTreeMap<String, Book> = BTreeMap::new();
         let opened = || -> QueryResult<()> {
             for user in users {
-                // Leases: what every instance holds (their lease rows) counts.
-                books.insert(user.to_owned(), Book::open(store, user, leased, now)?);
+                // A lease extension counts what every instance holds (their lease rows).
+                let with_held = extending.contains(user);
+                books.insert(user.to_owned(), Book::open(store, user, with_held, now)?);
             }
             Ok(())
         };
@@ -262,7 +275,14 @@ impl LedgerWork {
                 replies.grants.push((reply, row));
             }
         }
-        let mut extended: BTreeMap<String, Decimal> = BTreeMap::new();
+        // What the calls asking now would hold, per user.
+        let mut demand: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (request, _) in &admits {
+            *demand.entry(request.user_did.clone()).or_default() +=
+                request.estimate.max(Decimal::ZERO);
+        }
+        // (lease, held with the calls admitted on it so far) of the leases extended now.
+        let mut extended: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
         let mut loaded: Vec<String> = Vec::new();
         for (request, reply) in admits {
             let user = request.user_did.clone();
@@ -278,12 +298,16 @@ impl LedgerWork {
                 replies.decided.push((reply, Decided::Loaded));
                 continue;
             }
-            if extended.contains_key(&user) {
-                replies.decided.push((reply, Decided::Loaded));
+            if let Some((lease, held)) = extended.get_mut(&user) {
+                replies
+                    .decided
+                    .push((reply, lease_decision(after, &user, *lease, held, &request)));
                 continue;
             }
-            // Extend this instance's lease: what is left once the other instances' leases and
-            // what this one holds are taken out, at most LEASE_CALLS estimates.
+            // Extend this instance's lease from what is left once the other instances' leases
+            // and what this one holds are taken out: by twice what is asking now, at least
+            // LEASE_CALLS estimates, and at least what it holds already (so a busy instance's
+            // lease grows with its traffic instead of coming back every batch).
             let (_, held_here) =
                 funds.lease_after(&user, settling.get(&user).copied().unwrap_or_default());
             let own_row = ledger::amount(&store.lease_of(&request.instance_id, &user)?);
@@ -299,8 +323,11 @@ impl LedgerWork {
                 ));
                 continue;
             }
-            let chunk = request.estimate.max(Decimal::ZERO) * Decimal::from(LEASE_CALLS);
-            let lease = held_here + free.min(chunk.max(free.min(request.estimate)));
+            let asking = demand.get(&user).copied().unwrap_or_default();
+            let chunk = (asking * Decimal::TWO)
+                .max(request.estimate.max(Decimal::ZERO) * Decimal::from(LEASE_CALLS))
+                .max(held_here);
+            let lease = held_here + free.min(chunk);
             store.set_lease(
                 &request.instance_id,
                 &user,
@@ -308,21 +335,14 @@ impl LedgerWork {
                 now,
             )?;
             after.leases.push((user.clone(), lease, position.balance()));
-            extended.insert(user, lease);
-            replies.decided.push((reply, Decided::Loaded));
+            let mut held = held_here;
+            let decided = lease_decision(after, &user, lease, &mut held, &request);
+            extended.insert(user, (lease, held));
+            replies.decided.push((reply, decided));
         }
-        // Leases used up by the calls settling now (unless just extended, which counted them).
-        if leased {
-            for (user, used) in &settling {
-                if extended.contains_key(user) || used.is_zero() {
-                    continue;
-                }
-                if let Some(instance) = funds.instance_id() {
-                    let (lease, _) = funds.lease_after(user, *used);
-                    store.set_lease(instance, user, &crate::billing::credits::text(lease), now)?;
-                }
-            }
-        }
+        // The lease rows are not lowered as calls settle: a row larger than what this instance
+        // still needs only makes others see less (conservative); it is set again when the lease
+        // is extended or returned.
         for user in loaded {
             if let Some(book) = books.get(&user) {
                 after
@@ -335,6 +355,30 @@ impl LedgerWork {
         }
         Ok(())
     }
+}
+
+/// A call that asked for a lease extension is admitted on the new lease at once (so it cannot
+/// lose the room to calls admitted meanwhile), while the lease less what it holds is above zero.
+fn lease_decision(
+    after: &mut AfterCommit,
+    user: &str,
+    lease: Decimal,
+    held: &mut Decimal,
+    request: &AdmitRequest,
+) -> Decided {
+    if lease - *held <= Decimal::ZERO {
+        return Decided::Refused {
+            balance: after
+                .leases
+                .iter()
+                .find(|(u, _, _)| u == user)
+                .map_or(Decimal::ZERO, |(_, _, b)| *b),
+        };
+    }
+    let estimate = request.estimate.max(Decimal::ZERO);
+    *held += estimate;
+    after.lease_holds.push((user.to_owned(), estimate));
+    Decided::Admitted
 }
 
 /// Grants starter credits the first time a user is seen with billing on, once: the `users`

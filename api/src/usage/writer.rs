@@ -206,7 +206,7 @@ impl Recorder {
         let estimate = request.estimate.max(Decimal::ZERO);
         // A load is needed at most once per call but for races (a lease used up by others
         // meanwhile, a grant expiring).
-        for _ in 0..4 {
+        for _ in 0..8 {
             match self
                 .funds
                 .try_admit(&user_did, estimate, Utc::now().naive_utc())
@@ -219,11 +219,17 @@ impl Recorder {
                     )));
                 }
                 Decision::Refused { balance } => return Ok(Admitted::No { balance }),
-                Decision::Load => {
-                    if let Decided::Refused { balance } = self.decide(request.clone()).await? {
-                        return Ok(Admitted::No { balance });
+                Decision::Load => match self.decide(request.clone()).await? {
+                    Decided::Refused { balance } => return Ok(Admitted::No { balance }),
+                    Decided::Admitted => {
+                        return Ok(Admitted::Yes(Hold::new(
+                            user_did,
+                            estimate,
+                            self.funds.clone(),
+                        )));
                     }
-                }
+                    Decided::Loaded => {}
+                },
             }
         }
         Err(DbError::Unavailable(
