@@ -161,21 +161,22 @@ macro_rules! ledger_read {
 }
 
 macro_rules! ledger_store {
-    ($conn:ty, $lock:ident) => {
+    ($conn:ty, { $($extra:tt)* }) => {
         impl LedgerStore for $conn {
             fn lock_account(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<String> {
+                // One statement: the upsert creates the row or, as an update, locks it until
+                // the transaction ends (PostgreSQL; SQLite's write transaction is exclusive).
                 diesel::insert_into(credit_accounts::table)
                     .values((
                         credit_accounts::user_did.eq(user),
                         credit_accounts::debt.eq("0"),
                         credit_accounts::updated_at.eq(now),
                     ))
-                    .on_conflict_do_nothing()
-                    .execute(self)?;
-                let query = credit_accounts::table
-                    .find(user)
-                    .select(credit_accounts::debt);
-                $lock!(query).first(self)
+                    .on_conflict(credit_accounts::user_did)
+                    .do_update()
+                    .set(credit_accounts::updated_at.eq(now))
+                    .returning(credit_accounts::debt)
+                    .get_result(self)
             }
 
             fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()> {
@@ -233,40 +234,7 @@ macro_rules! ledger_store {
                 Ok(())
             }
 
-            fn add_usage(
-                &mut self,
-                user: &str,
-                minute: NaiveDateTime,
-                cost: &str,
-                calls: i64,
-            ) -> QueryResult<()> {
-                use credit_transactions::dsl as t;
-                let id = usage_id(user, minute);
-                diesel::insert_into(credit_transactions::table)
-                    .values((
-                        t::id.eq(&id),
-                        t::user_did.eq(user),
-                        t::kind.eq("usage"),
-                        t::amount.eq("0"),
-                        t::created_at.eq(minute),
-                        t::call_count.eq(0),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(self)?;
-                let (amount, count): (String, i64) = credit_transactions::table
-                    .find(&id)
-                    .select((t::amount, t::call_count))
-                    .first(self)?;
-                let total =
-                    crate::billing::ledger::amount(&amount) - crate::billing::ledger::amount(cost);
-                diesel::update(credit_transactions::table.find(&id))
-                    .set((
-                        t::amount.eq(crate::billing::credits::text(total)),
-                        t::call_count.eq(count + calls),
-                    ))
-                    .execute(self)
-                    .map(drop)
-            }
+            $($extra)*
 
             fn lease_of(&mut self, instance: &str, user: &str) -> QueryResult<String> {
                 Ok(credit_reservations::table
@@ -336,23 +304,74 @@ macro_rules! ledger_store {
     };
 }
 
-macro_rules! no_lock {
-    ($query:expr) => {
-        $query
-    };
-}
-macro_rules! for_update {
-    ($query:expr) => {
-        $query.for_update()
-    };
-}
-
 ledger_read!(SqliteConnection);
 ledger_read!(PgConnection);
 // Reads only (the API); every ledger write goes through the writer thread.
 ledger_read!(DbConnection);
-ledger_store!(SqliteConnection, no_lock);
-ledger_store!(PgConnection, for_update);
+ledger_store!(SqliteConnection, {
+    fn add_usage(
+        &mut self,
+        user: &str,
+        minute: NaiveDateTime,
+        cost: &str,
+        calls: i64,
+    ) -> QueryResult<()> {
+        use credit_transactions::dsl as t;
+        let id = usage_id(user, minute);
+        diesel::insert_into(credit_transactions::table)
+            .values((
+                t::id.eq(&id),
+                t::user_did.eq(user),
+                t::kind.eq("usage"),
+                t::amount.eq("0"),
+                t::created_at.eq(minute),
+                t::call_count.eq(0),
+            ))
+            .on_conflict_do_nothing()
+            .execute(self)?;
+        let (amount, count): (String, i64) = credit_transactions::table
+            .find(&id)
+            .select((t::amount, t::call_count))
+            .first(self)?;
+        let total = crate::billing::ledger::amount(&amount) - crate::billing::ledger::amount(cost);
+        diesel::update(credit_transactions::table.find(&id))
+            .set((
+                t::amount.eq(crate::billing::credits::text(total)),
+                t::call_count.eq(count + calls),
+            ))
+            .execute(self)
+            .map(drop)
+    }
+});
+ledger_store!(PgConnection, {
+    // One statement: PostgreSQL adds the decimals itself (`trim_scale` keeps the stored form
+    // free of trailing zeros, as `credits::text` writes it).
+    fn add_usage(
+        &mut self,
+        user: &str,
+        minute: NaiveDateTime,
+        cost: &str,
+        calls: i64,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        let spent = crate::billing::credits::text(-crate::billing::ledger::amount(cost));
+        diesel::sql_query(
+            "INSERT INTO credit_transactions (id, user_did, kind, amount, created_at, call_count) \
+             VALUES ($1, $2, 'usage', $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET \
+             amount = trim_scale(CAST(credit_transactions.amount AS NUMERIC) \
+                                 + CAST(EXCLUDED.amount AS NUMERIC))::TEXT, \
+             call_count = credit_transactions.call_count + EXCLUDED.call_count",
+        )
+        .bind::<Text, _>(usage_id(user, minute))
+        .bind::<Text, _>(user)
+        .bind::<Text, _>(spent)
+        .bind::<Timestamp, _>(minute)
+        .bind::<BigInt, _>(calls)
+        .execute(self)
+        .map(drop)
+    }
+});
 
 /// The id of an instance's lease row for a user.
 pub fn lease_id(instance: &str, user: &str) -> String {
