@@ -160,23 +160,42 @@ macro_rules! ledger_read {
     };
 }
 
+macro_rules! no_lock {
+    ($query:expr) => {
+        $query
+    };
+}
+macro_rules! for_update {
+    ($query:expr) => {
+        $query.for_update()
+    };
+}
+
 macro_rules! ledger_store {
-    ($conn:ty, { $($extra:tt)* }) => {
+    ($conn:ty, $lock:ident, { $($extra:tt)* }) => {
         impl LedgerStore for $conn {
             fn lock_account(&mut self, user: &str, now: NaiveDateTime) -> QueryResult<String> {
-                // One statement: the upsert creates the row or, as an update, locks it until
-                // the transaction ends (PostgreSQL; SQLite's write transaction is exclusive).
+                // The row exists after a user's first call: then one statement that locks it
+                // without writing a new row version (PostgreSQL; SQLite's write transaction is
+                // exclusive anyway).
+                let query = credit_accounts::table
+                    .find(user)
+                    .select(credit_accounts::debt);
+                if let Some(debt) = $lock!(query).first(self).optional()? {
+                    return Ok(debt);
+                }
                 diesel::insert_into(credit_accounts::table)
                     .values((
                         credit_accounts::user_did.eq(user),
                         credit_accounts::debt.eq("0"),
                         credit_accounts::updated_at.eq(now),
                     ))
-                    .on_conflict(credit_accounts::user_did)
-                    .do_update()
-                    .set(credit_accounts::updated_at.eq(now))
-                    .returning(credit_accounts::debt)
-                    .get_result(self)
+                    .on_conflict_do_nothing()
+                    .execute(self)?;
+                let query = credit_accounts::table
+                    .find(user)
+                    .select(credit_accounts::debt);
+                $lock!(query).first(self)
             }
 
             fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()> {
@@ -308,7 +327,7 @@ ledger_read!(SqliteConnection);
 ledger_read!(PgConnection);
 // Reads only (the API); every ledger write goes through the writer thread.
 ledger_read!(DbConnection);
-ledger_store!(SqliteConnection, {
+ledger_store!(SqliteConnection, no_lock, {
     fn add_usage(
         &mut self,
         user: &str,
@@ -343,7 +362,7 @@ ledger_store!(SqliteConnection, {
             .map(drop)
     }
 });
-ledger_store!(PgConnection, {
+ledger_store!(PgConnection, for_update, {
     // One statement: PostgreSQL adds the decimals itself (`trim_scale` keeps the stored form
     // free of trailing zeros, as `credits::text` writes it).
     fn add_usage(
