@@ -12,9 +12,9 @@
 //! `credit_reservations` row, which every instance counts as held): admitted while the lease
 //! less what is held is above zero. A call that settles uses up its estimate of the lease. When
 //! the lease runs out the writer extends it from what is left (balance − the other instances'
-//! leases − what this instance holds): by at least [`LEASE_CALLS`] estimates, twice what is
-//! asking, and what is held already, so a busy instance's lease grows with its traffic; nothing
-//! left is a 402. A lease unused for
+//! leases − what this instance holds): by the most of [`LEASE_CALLS`] estimates, twice what is
+//! asking, what is held already and 1/[`LEASE_SHARE`] of what is left, so a busy instance comes
+//! back rarely; nothing left is a 402. A lease unused for
 //! [`LEASE_IDLE`] shrinks back to what is held, so other instances can have the rest.
 
 use chrono::NaiveDateTime;
@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 /// A lease extension covers at most this many estimates of the call that asked.
 pub const LEASE_CALLS: u32 = 16;
+/// A lease extension takes at least this fraction (1/n) of what is left.
+pub const LEASE_SHARE: u32 = 8;
 /// A lease nobody admitted against for this long shrinks to what is held.
 pub const LEASE_IDLE: Duration = Duration::from_secs(1);
 

@@ -2,7 +2,7 @@
 //! grants, balance loads (SQLite) and lease extensions (PostgreSQL), see `billing::funds`; all
 //! inside the batch transaction, one [`Book`] per user.
 
-use crate::billing::funds::{Funds, LEASE_CALLS};
+use crate::billing::funds::{Funds, LEASE_CALLS, LEASE_SHARE};
 use crate::billing::ledger::{self, Book, NewGrant};
 use crate::db::ledger::{GrantRow, LedgerStore};
 use chrono::NaiveDateTime;
@@ -305,9 +305,10 @@ impl LedgerWork {
                 continue;
             }
             // Extend this instance's lease from what is left once the other instances' leases
-            // and what this one holds are taken out: by twice what is asking now, at least
-            // LEASE_CALLS estimates, and at least what it holds already (so a busy instance's
-            // lease grows with its traffic instead of coming back every batch).
+            // and what this one holds are taken out: by the most of twice what is asking now,
+            // LEASE_CALLS estimates, what it holds already and a LEASE_SHARE-th of what is
+            // left (so a busy instance comes back rarely, and others still find most of a
+            // large balance).
             let (_, held_here) =
                 funds.lease_after(&user, settling.get(&user).copied().unwrap_or_default());
             let own_row = ledger::amount(&store.lease_of(&request.instance_id, &user)?);
@@ -326,7 +327,8 @@ impl LedgerWork {
             let asking = demand.get(&user).copied().unwrap_or_default();
             let chunk = (asking * Decimal::TWO)
                 .max(request.estimate.max(Decimal::ZERO) * Decimal::from(LEASE_CALLS))
-                .max(held_here);
+                .max(held_here)
+                .max(free / Decimal::from(LEASE_SHARE));
             let lease = held_here + free.min(chunk);
             store.set_lease(
                 &request.instance_id,
