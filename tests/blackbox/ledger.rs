@@ -353,3 +353,43 @@ fn starter_credits_once_under_a_race_two_instances_postgres() {
     let (key, _) = member(&a, "newcomer");
     starter_race(&[&a, &b], &key);
 }
+
+/// Two instances on PostgreSQL: an instance's unused lease goes back after a second idle, so
+/// the other instance can spend the rest of the balance — and never more than it.
+#[test]
+fn idle_leases_return_to_other_instances_postgres() {
+    let mock = MockUpstream::start();
+    let a_env = HubEnv::new(Backend::Postgres)
+        .var("AIGNE_HUB_SECRET", SECRET)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let url = a_env.database.url().to_owned();
+    let b_env = HubEnv::new(Backend::Postgres)
+        .var("AIGNE_HUB_SECRET", SECRET)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_DATABASE_URL", &url);
+    let a = a_env.start();
+    priced_provider(&a, &mock, "mock-ok");
+    let b = b_env.start();
+    let (key, user) = member(&a, "two-homes");
+    grant(&a, &user, "0.1");
+    // A's first call leases the whole balance (it is small): B finds nothing free meanwhile.
+    let (status, body) = json(a.post("/api/v2/chat/completions", Some(&key), &chat(false)));
+    assert_eq!(status, 200, "{body}");
+    let e = error_of(
+        b.post("/api/v2/chat/completions", Some(&key), &chat(false)),
+        402,
+    );
+    assert_eq!(e["type"], "NOT_ENOUGH");
+    // Idle for a second, A gives its lease back; B spends the other 9 calls, then 402.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for i in 0..9 {
+        let (status, body) = json(b.post("/api/v2/chat/completions", Some(&key), &chat(false)));
+        assert_eq!(status, 200, "call {i}: {body}");
+    }
+    error_of(
+        b.post("/api/v2/chat/completions", Some(&key), &chat(false)),
+        402,
+    );
+    assert_eq!(balance(&a, &key), "0");
+    assert_eq!(mock.total_calls(), 10);
+}
