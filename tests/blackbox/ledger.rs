@@ -105,6 +105,21 @@ fn grants_debits_and_402(backend: Backend) {
     assert_eq!(e["type"], "NOT_ENOUGH", "{e}");
     assert_eq!(mock.total_calls(), 0);
     assert!(env.database.calls().is_empty());
+    // The status route says so too (signed in); anonymous callers only learn about the model.
+    let (status, s) = json(hub.get("/api/v2/status?model=openai/gpt-5-mini", Some(&key)));
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&s["available"], &s["type"], &s["link"], &s["code"]),
+        (
+            &json!(false),
+            &json!("NOT_ENOUGH"),
+            &json!("/credits"),
+            &json!(402)
+        ),
+        "{s}"
+    );
+    let (_, s) = json(hub.get("/api/v2/status?model=openai/gpt-5-mini", None));
+    assert_eq!(s["available"], true, "{s}");
 
     // Bad grants are refused and change nothing.
     for (body, field) in [
@@ -140,6 +155,8 @@ fn grants_debits_and_402(backend: Backend) {
     // A grant, then calls: each debit is the call's credits, written with its row.
     let g = grant(&hub, &user, "0.025");
     assert_eq!(g["remaining"], "0.025");
+    let (_, s) = json(hub.get("/api/v2/status?model=openai/gpt-5-mini", Some(&key)));
+    assert_eq!(s["available"], true, "{s}");
     assert_eq!(g["category"], "paid");
     assert_eq!(balance(&hub, &key), "0.025");
     let (status, body) = json(hub.post("/api/v2/chat/completions", Some(&key), &chat(false)));

@@ -153,23 +153,49 @@ pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResul
     Ok(HttpResponse::Ok().json(json!({"object": "list", "data": data})))
 }
 
-/// `GET /api/v2/status[?model=p/m]`: always 200.
-pub async fn v2_status(state: web::Data<AppState>, params: Params) -> HttpResponse {
-    let outcome = match params.get("model") {
+/// `GET /api/v2/status[?model=p/m]`: always 200. With billing on, a caller who is signed in and
+/// has no credits left sees `available: false` with `type: "NOT_ENOUGH"` and the purchase `link`
+/// (what a call would answer with 402).
+pub async fn v2_status(
+    me: Option<Authenticated>,
+    state: web::Data<AppState>,
+    params: Params,
+) -> HttpResponse {
+    let mut outcome = match params.get("model") {
         Some(model) => state.router.plan(&model_name::parse(model)).map(drop),
         None if state.router.catalog().providers.iter().any(|p| p.usable()) => Ok(()),
         None => Err(ApiError::Unavailable(
             "no provider is configured on this hub".into(),
         )),
     };
+    if let (Ok(()), Some(Authenticated(me))) = (&outcome, me)
+        && state.settings.billing.enabled
+    {
+        outcome = match crate::routes::user::credits::position(&state, me.user_did).await {
+            Ok(p) if p.balance() <= rust_decimal::Decimal::ZERO => {
+                Err(crate::routes::v2::payer::not_enough(
+                    &crate::billing::credits::text(p.balance()),
+                    &state.settings.billing.payment_link,
+                ))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+    }
     match outcome {
         Ok(()) => HttpResponse::Ok().json(json!({"available": true})),
-        Err(e) => HttpResponse::Ok().json(json!({
-            "available": false,
-            "error": e.to_string(),
-            "code": e.status_code().as_u16(),
-            "type": e.kind(),
-        })),
+        Err(e) => {
+            let mut body = json!({
+                "available": false,
+                "error": e.to_string(),
+                "code": e.status_code().as_u16(),
+                "type": e.kind(),
+            });
+            if let ApiError::PaymentRequired { link, .. } = &e {
+                body["link"] = json!(link);
+            }
+            HttpResponse::Ok().json(body)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 /// The user's position; on SQLite running calls' holds are in memory, not rows.
-async fn position(state: &AppState, user: String) -> ApiResult<Position> {
+pub(crate) async fn position(state: &AppState, user: String) -> ApiResult<Position> {
     let in_memory = state.recorder.held_in_memory(&user);
     let mut p = state
         .db

@@ -2,7 +2,7 @@
 //! who ask (`allUsers=true`).
 
 mod calls;
-mod credits;
+pub(crate) mod credits;
 mod stats;
 
 use actix_web::web;
