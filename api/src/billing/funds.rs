@@ -110,14 +110,6 @@ impl Funds {
         Decision::Admitted
     }
 
-    /// Holds an estimate decided elsewhere (a call admitted on a lease extended for it).
-    pub fn hold(&self, user: &str, estimate: Decimal) {
-        let mut accounts = self.lock();
-        let a = accounts.entry(user.to_owned()).or_default();
-        a.held += estimate;
-        a.last_admit = Some(Instant::now());
-    }
-
     /// A hold ends without a debit (the call was abandoned, or its batch failed).
     pub fn release(&self, user: &str, held: Decimal) {
         if let Some(a) = self.lock().get_mut(user) {
@@ -150,13 +142,32 @@ impl Funds {
             })
     }
 
-    /// After a commit: the extended lease and the balance read with it.
-    pub fn install_lease(&self, user: &str, lease: Decimal, balance: Decimal) {
+    /// After a commit: the extended lease and the balance read with it, and the calls that
+    /// asked for it admitted on it at once, under the same lock (so calls admitted elsewhere
+    /// cannot take their room in between), while lease − held > 0. Returns which were admitted.
+    pub fn install_lease(
+        &self,
+        user: &str,
+        lease: Decimal,
+        balance: Decimal,
+        asking: &[Decimal],
+    ) -> Vec<bool> {
         let mut accounts = self.lock();
         let a = accounts.entry(user.to_owned()).or_default();
         a.lease = lease;
         a.balance = balance;
         a.loaded = true;
+        asking
+            .iter()
+            .map(|estimate| {
+                if a.lease - a.held <= Decimal::ZERO {
+                    return false;
+                }
+                a.held += *estimate;
+                a.last_admit = Some(Instant::now());
+                true
+            })
+            .collect()
     }
 
     /// Leases nobody admitted against for `idle`: shrunk to what is held at once (so no
@@ -242,7 +253,10 @@ mod tests {
     fn leases_bound_admission_and_shrink_when_idle() {
         let f = Funds::leased("i");
         assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
-        f.install_lease("u", d("0.25"), d("5"));
+        assert_eq!(
+            f.install_lease("u", d("0.25"), d("5"), &[]),
+            Vec::<bool>::new()
+        );
         for _ in 0..3 {
             assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Admitted);
         }
@@ -261,5 +275,15 @@ mod tests {
             vec![("u".to_owned(), d("0.1"))]
         );
         assert_eq!(f.try_admit("u", d("0.1"), at(0)), Decision::Load);
+        // Calls asking for an extension are admitted on it while room is left.
+        assert_eq!(
+            f.install_lease(
+                "u",
+                d("0.25"),
+                d("5"),
+                &[d("0.1"), d("0.1"), d("0.1"), d("0.1")]
+            ),
+            vec![true, true, false, false]
+        );
     }
 }

@@ -139,18 +139,28 @@ pub struct AfterCommit {
     installs: Vec<(String, Decimal, Option<NaiveDateTime>)>,
     /// (user, lease, balance) of extended leases.
     leases: Vec<(String, Decimal, Decimal)>,
-    /// Estimates of calls admitted on a lease extended for them.
-    lease_holds: Vec<(String, Decimal)>,
+    /// Calls that asked for the leases extended now, decided once the lease is installed
+    /// (under the same lock, so no call admitted meanwhile can take their room).
+    lease_waiters: Vec<(String, Decimal, DecidedReply)>,
     starters: Vec<String>,
 }
 
 impl AfterCommit {
-    pub fn apply(self, funds: &Funds, starters: &mut StarterCache, committed: bool) {
+    pub fn apply(
+        self,
+        funds: &Funds,
+        starters: &mut StarterCache,
+        replies: &mut LedgerReplies,
+        committed: bool,
+    ) {
         if !committed {
             // Nothing was charged, but the calls are over: their holds end.
             for (user, _, held) in self.settles {
                 funds.release(&user, held);
             }
+            replies
+                .undecided
+                .extend(self.lease_waiters.into_iter().map(|(_, _, r)| r));
             return;
         }
         starters.settled.extend(self.starters);
@@ -164,11 +174,22 @@ impl AfterCommit {
         for (user, balance, next_expiry) in self.installs {
             funds.install(&user, balance, next_expiry);
         }
+        let mut waiters = self.lease_waiters;
         for (user, lease, balance) in self.leases {
-            funds.install_lease(&user, lease, balance);
-        }
-        for (user, estimate) in self.lease_holds {
-            funds.hold(&user, estimate);
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                waiters.into_iter().partition(|(u, _, _)| *u == user);
+            waiters = rest;
+            let estimates: Vec<Decimal> = mine.iter().map(|(_, e, _)| *e).collect();
+            let admitted = funds.install_lease(&user, lease, balance, &estimates);
+            for ((_, _, reply), yes) in mine.into_iter().zip(admitted) {
+                // Not admitted: calls admitted meanwhile took the room; the call asks again.
+                let decided = if yes {
+                    Decided::Admitted
+                } else {
+                    Decided::Loaded
+                };
+                replies.decided.push((reply, decided));
+            }
         }
     }
 }
@@ -281,8 +302,8 @@ impl LedgerWork {
             *demand.entry(request.user_did.clone()).or_default() +=
                 request.estimate.max(Decimal::ZERO);
         }
-        // (lease, held with the calls admitted on it so far) of the leases extended now.
-        let mut extended: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+        // The leases extended now.
+        let mut extended: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut loaded: Vec<String> = Vec::new();
         for (request, reply) in admits {
             let user = request.user_did.clone();
@@ -298,10 +319,10 @@ impl LedgerWork {
                 replies.decided.push((reply, Decided::Loaded));
                 continue;
             }
-            if let Some((lease, held)) = extended.get_mut(&user) {
-                replies
-                    .decided
-                    .push((reply, lease_decision(after, &user, *lease, held, &request)));
+            if extended.contains_key(&user) {
+                after
+                    .lease_waiters
+                    .push((user, request.estimate.max(Decimal::ZERO), reply));
                 continue;
             }
             // Extend this instance's lease from what is left once the other instances' leases
@@ -337,10 +358,10 @@ impl LedgerWork {
                 now,
             )?;
             after.leases.push((user.clone(), lease, position.balance()));
-            let mut held = held_here;
-            let decided = lease_decision(after, &user, lease, &mut held, &request);
-            extended.insert(user, (lease, held));
-            replies.decided.push((reply, decided));
+            after
+                .lease_waiters
+                .push((user.clone(), request.estimate.max(Decimal::ZERO), reply));
+            extended.insert(user, lease);
         }
         // The lease rows are not lowered as calls settle: a row larger than what this instance
         // still needs only makes others see less (conservative); it is set again when the lease
@@ -357,30 +378,6 @@ impl LedgerWork {
         }
         Ok(())
     }
-}
-
-/// A call that asked for a lease extension is admitted on the new lease at once (so it cannot
-/// lose the room to calls admitted meanwhile), while the lease less what it holds is above zero.
-fn lease_decision(
-    after: &mut AfterCommit,
-    user: &str,
-    lease: Decimal,
-    held: &mut Decimal,
-    request: &AdmitRequest,
-) -> Decided {
-    if lease - *held <= Decimal::ZERO {
-        return Decided::Refused {
-            balance: after
-                .leases
-                .iter()
-                .find(|(u, _, _)| u == user)
-                .map_or(Decimal::ZERO, |(_, _, b)| *b),
-        };
-    }
-    let estimate = request.estimate.max(Decimal::ZERO);
-    *held += estimate;
-    after.lease_holds.push((user.to_owned(), estimate));
-    Decided::Admitted
 }
 
 /// Grants starter credits the first time a user is seen with billing on, once: the `users`

@@ -658,7 +658,12 @@ fn write_batch(
     };
     // Asked but never reached (the transaction failed before the ledger part ran).
     work.abandon(&mut replies.ledger);
-    after.apply(state.funds, state.starters, result.is_ok());
+    after.apply(
+        state.funds,
+        state.starters,
+        &mut replies.ledger,
+        result.is_ok(),
+    );
     if result.is_err() {
         // Keep the processing rows for the next batch rather than losing them.
         for row in processing {
