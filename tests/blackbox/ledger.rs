@@ -33,6 +33,20 @@ fn priced_provider(hub: &Hub, mock: &MockUpstream, key: &str) {
     assert_eq!(status, 201, "{rate}");
 }
 
+/// Two instances' environments sharing one PostgreSQL database (and secret), with `vars`.
+fn two_instances(vars: &[(&str, &str)]) -> (HubEnv, HubEnv) {
+    let mut a = HubEnv::new(Backend::Postgres).var("AIGNE_HUB_SECRET", SECRET);
+    let url = a.database.url().to_owned();
+    let mut b = HubEnv::new(Backend::Postgres)
+        .var("AIGNE_HUB_SECRET", SECRET)
+        .var("AIGNE_HUB_DATABASE_URL", &url);
+    for (k, v) in vars {
+        a = a.var(k, v);
+        b = b.var(k, v);
+    }
+    (a, b)
+}
+
 /// A member key and its user DID.
 fn member(hub: &Hub, name: &str) -> (String, String) {
     let (status, created) = json(hub.post(
@@ -276,14 +290,7 @@ fn hundred_concurrent_calls_admit_at_most_ten_sqlite() {
 #[test]
 fn hundred_concurrent_calls_admit_at_most_ten_two_instances_postgres() {
     let mock = MockUpstream::start();
-    let a_env = HubEnv::new(Backend::Postgres)
-        .var("AIGNE_HUB_SECRET", SECRET)
-        .var("AIGNE_HUB_BILLING__ENABLED", "true");
-    let url = a_env.database.url().to_owned();
-    let b_env = HubEnv::new(Backend::Postgres)
-        .var("AIGNE_HUB_SECRET", SECRET)
-        .var("AIGNE_HUB_BILLING__ENABLED", "true")
-        .var("AIGNE_HUB_DATABASE_URL", &url);
+    let (a_env, b_env) = two_instances(&[("AIGNE_HUB_BILLING__ENABLED", "true")]);
     let a = a_env.start();
     priced_provider(&a, &mock, "mock-slow");
     let b = b_env.start();
@@ -350,20 +357,10 @@ fn starter_credits_once_under_a_race_sqlite() {
 #[test]
 fn starter_credits_once_under_a_race_two_instances_postgres() {
     let mock = MockUpstream::start();
-    let vars = [
-        ("AIGNE_HUB_SECRET", SECRET),
+    let (a_env, b_env) = two_instances(&[
         ("AIGNE_HUB_BILLING__ENABLED", "true"),
         ("AIGNE_HUB_BILLING__NEW_USER_CREDITS", "5"),
-    ];
-    let mut a_env = HubEnv::new(Backend::Postgres);
-    for (k, v) in vars {
-        a_env = a_env.var(k, v);
-    }
-    let url = a_env.database.url().to_owned();
-    let mut b_env = HubEnv::new(Backend::Postgres).var("AIGNE_HUB_DATABASE_URL", &url);
-    for (k, v) in vars {
-        b_env = b_env.var(k, v);
-    }
+    ]);
     let a = a_env.start();
     priced_provider(&a, &mock, "mock-ok");
     let b = b_env.start();
@@ -376,14 +373,7 @@ fn starter_credits_once_under_a_race_two_instances_postgres() {
 #[test]
 fn idle_leases_return_to_other_instances_postgres() {
     let mock = MockUpstream::start();
-    let a_env = HubEnv::new(Backend::Postgres)
-        .var("AIGNE_HUB_SECRET", SECRET)
-        .var("AIGNE_HUB_BILLING__ENABLED", "true");
-    let url = a_env.database.url().to_owned();
-    let b_env = HubEnv::new(Backend::Postgres)
-        .var("AIGNE_HUB_SECRET", SECRET)
-        .var("AIGNE_HUB_BILLING__ENABLED", "true")
-        .var("AIGNE_HUB_DATABASE_URL", &url);
+    let (a_env, b_env) = two_instances(&[("AIGNE_HUB_BILLING__ENABLED", "true")]);
     let a = a_env.start();
     priced_provider(&a, &mock, "mock-ok");
     let b = b_env.start();

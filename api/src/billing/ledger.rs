@@ -4,15 +4,15 @@
 //! - A debit takes from the grant that expires first (never-expiring grants last, older first):
 //!   an expiring grant that was partly spent is never counted twice. What no grant covers becomes
 //!   debt, which the next grant pays first.
-//! - Admission holds an estimate (`credit_reservations`) until the call settles, so concurrent
-//!   calls see each other: a call is admitted while balance − held > 0.
+//! - Admission (holds of running calls, leases between instances) is `billing::funds`; this
+//!   module gives it the balance, and the other instances' leases (`credit_reservations`).
 //!
 //! Every function runs inside one transaction whose first step is [`LedgerStore::lock_account`],
 //! which serialises all ledger work on one user across instances (PostgreSQL) or is already
 //! exclusive (SQLite's write transaction).
 
 use super::credits;
-use crate::db::ledger::{GrantRow, LedgerRead, LedgerStore, ReservationRow, TransactionRow};
+use crate::db::ledger::{GrantRow, LedgerRead, LedgerStore, TransactionRow};
 use chrono::{NaiveDateTime, Timelike};
 use diesel::QueryResult;
 use rust_decimal::Decimal;
@@ -96,7 +96,7 @@ struct BookGrant {
 
 /// One user's ledger inside a transaction: opened (locked and read) once, changed in memory by
 /// any number of grants, debits and admissions, saved once. The rows it adds (grants,
-/// transactions, reservations) are collected for one multi-row insert each.
+/// transactions) are collected for one multi-row insert each.
 pub struct Book {
     user: String,
     debt: Decimal,
@@ -106,14 +106,13 @@ pub struct Book {
     held: Decimal,
     pub new_grants: Vec<GrantRow>,
     pub transactions: Vec<TransactionRow>,
-    pub reservations: Vec<ReservationRow>,
     /// Cost and calls per minute, added to the `usage` rows at save.
     usage: BTreeMap<NaiveDateTime, (Decimal, i64)>,
 }
 
 impl Book {
-    /// Locks the user's account and reads it; `with_held` also reads the stored holds
-    /// (PostgreSQL admission; SQLite keeps holds in memory).
+    /// Locks the user's account and reads it; `with_held` also reads the instances' lease rows
+    /// (a PostgreSQL lease extension; see `billing::funds`).
     pub fn open<S: LedgerStore>(
         store: &mut S,
         user: &str,
@@ -146,7 +145,6 @@ impl Book {
             held,
             new_grants: Vec::new(),
             transactions: Vec::new(),
-            reservations: Vec::new(),
             usage: BTreeMap::new(),
         })
     }
@@ -250,41 +248,6 @@ impl Book {
         left
     }
 
-    /// Forgets a hold read at open (its call settled in this transaction).
-    pub fn release(&mut self, amount: Decimal) {
-        self.held -= amount;
-    }
-
-    /// Admits a call when something is left after what running calls hold; the estimate is
-    /// then held (`stored`: as a reservation row, else only in the returned admission).
-    pub fn admit(
-        &mut self,
-        estimate: Decimal,
-        stored: Option<&str>,
-        extra_held: Decimal,
-        now: NaiveDateTime,
-    ) -> Admission {
-        let position = self.position();
-        if position.available() - extra_held <= Decimal::ZERO {
-            return Admission::Refused {
-                balance: position.balance(),
-            };
-        }
-        let estimate = estimate.max(Decimal::ZERO);
-        self.held += estimate;
-        let reservation = uuid::Uuid::now_v7().to_string();
-        if let Some(instance_id) = stored {
-            self.reservations.push(ReservationRow {
-                id: reservation.clone(),
-                user_did: self.user.clone(),
-                amount: credits::text(estimate),
-                instance_id: Some(instance_id.to_owned()),
-                created_at: now,
-            });
-        }
-        Admission::Admitted { reservation }
-    }
-
     /// Writes what changed: grant remainders, the debt, and the collected rows.
     pub fn save<S: LedgerStore>(&mut self, store: &mut S, now: NaiveDateTime) -> QueryResult<()> {
         for g in self.grants.iter_mut().filter(|g| g.changed) {
@@ -297,7 +260,6 @@ impl Book {
         }
         store.insert_grants(&std::mem::take(&mut self.new_grants))?;
         store.insert_transactions(&std::mem::take(&mut self.transactions))?;
-        store.insert_reservations(&std::mem::take(&mut self.reservations))?;
         for (minute, (cost, calls)) in std::mem::take(&mut self.usage) {
             store.add_usage(&self.user, minute, &credits::text(cost), calls)?;
         }
@@ -335,33 +297,10 @@ pub fn debit<S: LedgerStore>(
     Ok(left)
 }
 
-/// The answer to an admission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
-    /// Admitted; the estimate is held under this id until the call settles.
-    Admitted { reservation: String },
-    /// Nothing left to spend.
-    Refused { balance: Decimal },
-}
-
-/// Admits a call against stored holds (one-operation transaction).
-pub fn admit<S: LedgerStore>(
-    store: &mut S,
-    user: &str,
-    estimate: Decimal,
-    instance_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Admission> {
-    let mut book = Book::open(store, user, true, now)?;
-    let admission = book.admit(estimate, Some(instance_id), Decimal::ZERO, now);
-    book.save(store, now)?;
-    Ok(admission)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::ledger::{LiveGrant, ReservationRow};
+    use crate::db::ledger::LiveGrant;
     use std::collections::HashMap;
 
     /// The ledger's rows in memory, to check the rules without a database.
@@ -369,7 +308,7 @@ mod tests {
     struct Memory {
         debt: HashMap<String, String>,
         grants: Vec<GrantRow>,
-        held: Vec<ReservationRow>,
+        held: Vec<(String, String)>,
         transactions: Vec<TransactionRow>,
         usage: Vec<(NaiveDateTime, String, i64)>,
     }
@@ -396,8 +335,8 @@ mod tests {
             Ok(self
                 .held
                 .iter()
-                .filter(|r| r.user_did == user)
-                .map(|r| r.amount.clone())
+                .filter(|(u, _)| u == user)
+                .map(|(_, amount)| amount.clone())
                 .collect())
         }
     }
@@ -425,15 +364,6 @@ mod tests {
         fn insert_grants(&mut self, rows: &[GrantRow]) -> QueryResult<()> {
             self.grants.extend_from_slice(rows);
             Ok(())
-        }
-        fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()> {
-            self.held.extend_from_slice(rows);
-            Ok(())
-        }
-        fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize> {
-            let before = self.held.len();
-            self.held.retain(|r| !ids.contains(&r.id));
-            Ok(before - self.held.len())
         }
         fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()> {
             self.transactions.extend_from_slice(rows);
@@ -524,57 +454,5 @@ mod tests {
         assert_eq!(m.debt["u"], "0");
         assert_eq!(m.grants[1].remaining, "1.75");
         assert_eq!(m.grants[1].amount, "2");
-    }
-
-    #[test]
-    fn admission_counts_what_running_calls_hold() {
-        let mut m = Memory::default();
-        give(&mut m, "1", None, at(1));
-        let mut admitted = Vec::new();
-        for _ in 0..5 {
-            if let Admission::Admitted { reservation } =
-                admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit")
-            {
-                admitted.push(reservation);
-            }
-        }
-        // 1 > 0, 0.7 > 0, 0.4 > 0, 0.1 > 0, then -0.2: four admitted.
-        assert_eq!(admitted.len(), 4);
-        assert_eq!(
-            admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),
-            Admission::Refused { balance: d("1") }
-        );
-        // Settling one (it cost 0.05 of its 0.3) frees its hold: 0.95 - 3 × 0.3 = 0.05 > 0.
-        assert_eq!(
-            m.delete_reservations(std::slice::from_ref(&admitted[0]))
-                .expect("delete"),
-            1
-        );
-        debit(&mut m, "u", d("0.05"), at(2)).expect("debit");
-        assert!(matches!(
-            admit(&mut m, "u", d("0.3"), "i", at(2)).expect("admit"),
-            Admission::Admitted { .. }
-        ));
-    }
-
-    #[test]
-    fn an_empty_or_expired_account_is_refused() {
-        let mut m = Memory::default();
-        assert_eq!(
-            admit(&mut m, "u", d("0.1"), "i", at(1)).expect("admit"),
-            Admission::Refused {
-                balance: Decimal::ZERO
-            }
-        );
-        give(&mut m, "1", Some(at(5)), at(1));
-        assert!(matches!(
-            admit(&mut m, "u", d("0.1"), "i", at(4)).expect("admit"),
-            Admission::Admitted { .. }
-        ));
-        m.held.clear();
-        assert!(matches!(
-            admit(&mut m, "u", d("0.1"), "i", at(6)).expect("admit"),
-            Admission::Refused { .. }
-        ));
     }
 }

@@ -90,8 +90,6 @@ pub trait LedgerStore: LedgerRead {
     fn set_debt(&mut self, user: &str, debt: &str, now: NaiveDateTime) -> QueryResult<()>;
     fn set_remaining(&mut self, grant: &str, remaining: &str) -> QueryResult<()>;
     fn insert_grants(&mut self, rows: &[GrantRow]) -> QueryResult<()>;
-    fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()>;
-    fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize>;
     fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()>;
     /// Adds `calls` calls costing `cost` to the user's `usage` row of `minute`.
     fn add_usage(
@@ -222,26 +220,6 @@ macro_rules! ledger_store {
                         .execute(self)?;
                 }
                 Ok(())
-            }
-
-            fn insert_reservations(&mut self, rows: &[ReservationRow]) -> QueryResult<()> {
-                for chunk in rows.chunks(INSERT_ROWS) {
-                    diesel::insert_into(credit_reservations::table)
-                        .values(chunk)
-                        .execute(self)?;
-                }
-                Ok(())
-            }
-
-            fn delete_reservations(&mut self, ids: &[String]) -> QueryResult<usize> {
-                let mut deleted = 0;
-                for chunk in ids.chunks(INSERT_ROWS) {
-                    deleted += diesel::delete(
-                        credit_reservations::table.filter(credit_reservations::id.eq_any(chunk)),
-                    )
-                    .execute(self)?;
-                }
-                Ok(deleted)
             }
 
             fn insert_transactions(&mut self, rows: &[TransactionRow]) -> QueryResult<()> {

@@ -90,6 +90,28 @@ macro_rules! stats_store {
 stats_store!(SqliteConnection, no_lock);
 stats_store!(PgConnection, for_update);
 
+/// Merges `pending` into its rows in one transaction, in key order (so two instances' writers
+/// lock rows in the same order).
+pub fn merge_all(
+    conn: &mut DbConnection,
+    pending: &crate::usage::rollup::Pending,
+) -> Result<(), super::DbError> {
+    let now = chrono::Utc::now().naive_utc();
+    macro_rules! merge {
+        ($c:ident) => {{
+            for (key, rollup) in &pending.0 {
+                $c.merge_rollup(key, rollup, now)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        }};
+    }
+    match conn {
+        DbConnection::Sqlite(c) => c.immediate_transaction(|c| merge!(c))?,
+        DbConnection::Postgres(c) => c.transaction(|c| merge!(c))?,
+    }
+    Ok(())
+}
+
 /// Whose rollups a chart reads.
 #[derive(Debug, Clone)]
 pub struct Scope {

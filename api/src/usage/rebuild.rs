@@ -5,9 +5,9 @@
 use super::rollup::{CallFacts, Pending};
 use crate::billing::ledger::amount;
 use crate::db::schema::{model_call_stats, model_calls};
-use crate::db::stats::StatsStore;
+use crate::db::stats;
 use crate::db::{Db, DbConnection, DbError};
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// Calls read (and rollups merged) per transaction.
@@ -60,23 +60,6 @@ fn page(conn: &mut DbConnection, after: Option<&CallKey>) -> QueryResult<Vec<Row
     q.load(conn)
 }
 
-fn merge(conn: &mut DbConnection, pending: &Pending) -> Result<(), DbError> {
-    let now = Utc::now().naive_utc();
-    macro_rules! merge_all {
-        ($c:ident) => {{
-            for (key, rollup) in &pending.0 {
-                $c.merge_rollup(key, rollup, now)?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        }};
-    }
-    match conn {
-        DbConnection::Sqlite(c) => c.immediate_transaction(|c| merge_all!(c))?,
-        DbConnection::Postgres(c) => c.transaction(|c| merge_all!(c))?,
-    }
-    Ok(())
-}
-
 /// Deletes every rollup and rebuilds them; returns (calls counted, rollup rows written).
 pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
     db.run_sync(|conn| {
@@ -103,7 +86,7 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
                 });
             }
             calls += rows.len() as u64;
-            merge(conn, &pending)?;
+            stats::merge_all(conn, &pending)?;
             tracing::info!(calls, "rollups rebuilt so far");
         }
         let rows: i64 = model_call_stats::table.count().get_result(conn)?;

@@ -24,7 +24,6 @@ use crate::billing::ledger::{self, NewGrant};
 use crate::db::ledger::GrantRow;
 use crate::db::ledger::LedgerStore;
 use crate::db::schema::{ai_credentials, model_calls};
-use crate::db::stats::StatsStore;
 use crate::db::{Backend, Db, DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -433,23 +432,7 @@ impl Rollups {
         if self.pending.is_empty() {
             return;
         }
-        let now = Utc::now().naive_utc();
-        let pending = &self.pending;
-        macro_rules! merge_all {
-            ($c:ident) => {{
-                for (key, rollup) in &pending.0 {
-                    $c.merge_rollup(key, rollup, now)?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            }};
-        }
-        let result = db.run_sync(|conn| -> Result<(), DbError> {
-            match conn {
-                DbConnection::Sqlite(c) => c.immediate_transaction(|c| merge_all!(c))?,
-                DbConnection::Postgres(c) => c.transaction(|c| merge_all!(c))?,
-            }
-            Ok(())
-        });
+        let result = db.run_sync(|conn| crate::db::stats::merge_all(conn, &self.pending));
         match result {
             Ok(()) => {
                 self.pending = Pending::default();

@@ -204,7 +204,7 @@ fn from_rollups(
             stats: totals_view(t),
         })
         .collect();
-    let mut by_model: Vec<ModelStats> = total
+    let by_model: Vec<ModelStats> = total
         .by_model
         .iter()
         .map(|(m, t)| ModelStats {
@@ -212,6 +212,23 @@ fn from_rollups(
             stats: totals_view(t),
         })
         .collect();
+    answer(
+        (time_type, start, end),
+        "stats",
+        totals_view(&total.totals),
+        series,
+        by_model,
+    )
+}
+
+/// The answer's shape, whichever the source: models by calls, most first.
+fn answer(
+    (time_type, start, end): (TimeType, NaiveDateTime, NaiveDateTime),
+    source: &str,
+    totals: Stats,
+    series: Vec<Bucket>,
+    mut by_model: Vec<ModelStats>,
+) -> serde_json::Value {
     by_model.sort_by(|a, b| {
         b.stats
             .calls
@@ -222,8 +239,8 @@ fn from_rollups(
         "timeType": time_type.as_str(),
         "start": rfc3339(start),
         "end": rfc3339(end),
-        "source": "stats",
-        "totals": totals_view(&total.totals),
+        "source": source,
+        "totals": totals,
         "series": series,
         "byModel": by_model,
     })
@@ -253,28 +270,20 @@ fn summarize(
             stats: acc.view(),
         })
         .collect();
-    let mut by_model: Vec<ModelStats> = models
+    let by_model: Vec<ModelStats> = models
         .into_iter()
         .map(|(m, acc)| ModelStats {
             model: m.to_owned(),
             stats: acc.view(),
         })
         .collect();
-    by_model.sort_by(|a, b| {
-        b.stats
-            .calls
-            .cmp(&a.stats.calls)
-            .then(a.model.cmp(&b.model))
-    });
-    serde_json::json!({
-        "timeType": time_type.as_str(),
-        "start": rfc3339(start),
-        "end": rfc3339(end),
-        "source": "calls",
-        "totals": total.view(),
-        "series": series,
-        "byModel": by_model,
-    })
+    answer(
+        (time_type, start, end),
+        "calls",
+        total.view(),
+        series,
+        by_model,
+    )
 }
 
 #[cfg(test)]
