@@ -8,7 +8,9 @@
 //! routes; `/api/*` additionally has CORS.
 
 use crate::auth::{AppKeys, BlockletKeys, KeyCache, bootstrap, token};
+use crate::billing::payment_kit::{PaymentKit, PaymentKitFunds};
 use crate::blocklet::ComponentClient;
+use crate::blocklet::mount_points::{self, PAYMENT_KIT_DID};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
 use crate::http::{fallback, request_id};
@@ -107,7 +109,38 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         http.clone(),
         &settings.upstream,
     )?);
-    let recorder = Arc::new(Recorder::start(db.clone(), &instance_id)?);
+    let components = settings
+        .identity
+        .app_key
+        .clone()
+        .filter(|k| k.can_sign())
+        .map(|key| {
+            ComponentClient::new(
+                http.clone(),
+                key,
+                settings.identity.mount_points.clone(),
+                settings.identity.component_did.clone(),
+            )
+        });
+    // Billing through Payment Kit when the app runs it (SPEC §1), else the built-in ledger.
+    let payment_kit = components.clone().filter(|_| {
+        settings.billing.enabled
+            && mount_points::is_running(&settings.identity.mount_points, PAYMENT_KIT_DID)
+    });
+    let recorder = Arc::new(Recorder::start(
+        db.clone(),
+        &instance_id,
+        payment_kit.is_some(),
+    )?);
+    let payment_kit = payment_kit.map(|client| {
+        tracing::info!("billing through Payment Kit");
+        Arc::new(PaymentKitFunds::new(
+            Arc::new(PaymentKit::new(client)),
+            db.clone(),
+            recorder.funds(),
+            settings.billing.new_user_credits,
+        ))
+    });
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let timeouts = Timeouts {
@@ -118,19 +151,8 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         keys: KeyCache::new(db.clone()),
         blocklet_keys: BlockletKeys::new(settings.identity.server.clone(), http.clone()),
         app_keys: AppKeys::default(),
-        components: settings
-            .identity
-            .app_key
-            .clone()
-            .filter(|k| k.can_sign())
-            .map(|key| {
-                ComponentClient::new(
-                    http.clone(),
-                    key,
-                    settings.identity.mount_points.clone(),
-                    settings.identity.component_did.clone(),
-                )
-            }),
+        components,
+        payment_kit,
         settings: Arc::new(settings),
         db,
         cipher,
@@ -272,10 +294,21 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         state.db.clone(),
         state.settings.retention,
     ));
+    // Usage reports to Payment Kit (the meter is looked up, or created, by the first round).
+    let reports = state.payment_kit.as_ref().map(|pk| {
+        actix_web::rt::spawn(crate::usage::meter_reports::run(
+            state.db.clone(),
+            pk.client_arc(),
+            state.instance_id.clone(),
+        ))
+    });
     server.run().await?;
     refresher.abort();
     checkpointer.abort();
     retention.abort();
+    if let Some(reports) = reports {
+        reports.abort();
+    }
     // Every usage row queued by the requests that just finished is committed before exit.
     state.recorder.flush().await;
     tracing::info!("stopped");

@@ -21,6 +21,9 @@ pub struct AppState {
     pub app_keys: AppKeys,
     /// Signed calls to the app's other components (Payment Kit …); `None` without a signing key.
     pub components: Option<ComponentClient>,
+    /// Billing through Payment Kit (billing on and Payment Kit running); `None`: the built-in
+    /// ledger.
+    pub payment_kit: Option<Arc<crate::billing::payment_kit::PaymentKitFunds>>,
     /// The upstream client of background work (credential re-checks), built at start. Requests
     /// use their worker's own client ([`WorkerHttp`]).
     pub http: reqwest::Client,

@@ -43,6 +43,8 @@ struct Account {
     /// Leases (PostgreSQL): what this instance may hold for the user.
     lease: Decimal,
     last_admit: Option<Instant>,
+    /// When the balance was last installed (Payment Kit: coalesces concurrent reloads).
+    loaded_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -190,13 +192,37 @@ impl Funds {
         }
     }
 
-    /// After a commit: the balance as read inside it (holds stay as they are).
+    /// After a commit: the balance as read inside it (holds stay as they are). Payment Kit:
+    /// the balance it answered, good until `next_expiry`.
     pub fn install(&self, user: &str, balance: Decimal, next_expiry: Option<NaiveDateTime>) {
         let mut accounts = self.lock();
         let a = accounts.entry(user.to_owned()).or_default();
         a.balance = balance;
         a.next_expiry = next_expiry;
         a.loaded = true;
+        a.loaded_at = Some(Instant::now());
+    }
+
+    /// When `user`'s balance was last installed.
+    pub fn loaded_at(&self, user: &str) -> Option<Instant> {
+        self.lock().get(user).and_then(|a| a.loaded_at)
+    }
+
+    /// Keeps using a balance past its time (its source cannot be reached): true when there is
+    /// one to keep.
+    pub fn keep_until(&self, user: &str, until: NaiveDateTime) -> bool {
+        match self.lock().get_mut(user).filter(|a| a.loaded) {
+            Some(a) => {
+                a.next_expiry = Some(until);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Holds an estimate whatever the balance (Payment Kit said the user may go on).
+    pub fn hold_anyway(&self, user: &str, estimate: Decimal) {
+        self.lock().entry(user.to_owned()).or_default().held += estimate.max(Decimal::ZERO);
     }
 
     /// What running calls hold for `user`.

@@ -3,5 +3,6 @@
 pub mod credits;
 pub mod funds;
 pub mod ledger;
+pub mod payment_kit;
 
 pub use credits::Rate;

@@ -16,7 +16,15 @@ pub struct MountPoint {
     pub mount_point: Option<String>,
     #[serde(default)]
     pub port: Option<u16>,
+    /// Blocklet Server's status code (6: running).
+    #[serde(default)]
+    pub status: Option<i64>,
 }
+
+/// Payment Kit's component DID.
+pub const PAYMENT_KIT_DID: &str = "z2qaCNvKMv5GjouKdcDWexv6WqtHbpNPQDnAk";
+/// `status` of a running component.
+pub const RUNNING: i64 = 6;
 
 impl MountPoint {
     /// Whether `keyword` names this component (title, name or DID).
@@ -46,6 +54,13 @@ pub fn find<'a>(points: &'a [MountPoint], keyword: &str) -> Option<&'a MountPoin
     points.iter().find(|p| p.matches(keyword))
 }
 
+/// Whether the component with `did` is listed as running.
+pub fn is_running(points: &[MountPoint], did: &str) -> bool {
+    points
+        .iter()
+        .any(|p| p.did == did && p.status == Some(RUNNING))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +82,8 @@ mod tests {
         }
         assert_eq!(find(&points, "x").and_then(MountPoint::endpoint), None);
         assert!(find(&points, "missing").is_none());
+        assert!(is_running(&points, PAYMENT_KIT_DID));
+        assert!(!is_running(&points, "zNoPort"));
         assert!(parse("").expect("empty").is_empty());
         assert!(parse("{").is_err());
     }

@@ -112,6 +112,8 @@ pub trait LedgerStore: LedgerRead {
     /// Creates the user's row if needed and claims their starter credits: true for exactly one
     /// caller, ever (a conditional update on `users.starter_credits_granted`).
     fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
+    /// Adds Payment Kit reports to the outbox (`db::outbox`).
+    fn insert_reports(&mut self, rows: &[super::outbox::NewOutboxRow<'_>]) -> QueryResult<()>;
 }
 
 macro_rules! ledger_read {
@@ -296,6 +298,18 @@ macro_rules! ledger_store {
                 .set(users::starter_credits_granted.eq(true))
                 .execute(self)?;
                 Ok(claimed == 1)
+            }
+
+            fn insert_reports(
+                &mut self,
+                rows: &[super::outbox::NewOutboxRow<'_>],
+            ) -> QueryResult<()> {
+                for chunk in rows.chunks(INSERT_ROWS) {
+                    diesel::insert_into(super::schema::meter_event_outbox::table)
+                        .values(chunk)
+                        .execute(self)?;
+                }
+                Ok(())
             }
         }
     };

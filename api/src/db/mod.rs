@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod ledger;
 mod migrate;
 pub mod model_calls;
+pub mod outbox;
 pub mod page;
 mod pool;
 pub mod providers;

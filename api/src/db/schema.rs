@@ -148,6 +148,7 @@ diesel::table! {
         next_attempt_at -> Nullable<Timestamp>,
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        instance_id -> Nullable<Text>,
     }
 }
 

@@ -69,3 +69,25 @@ pub fn list(
         .load(conn)?;
     Ok((count, rows))
 }
+
+/// Claims `user`'s starter credits (creating their row if needed): true for exactly one caller,
+/// ever, on any instance.
+pub fn claim_starter(
+    conn: &mut DbConnection,
+    user: &str,
+    role: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    use super::ledger::LedgerStore;
+    match conn {
+        DbConnection::Sqlite(c) => c.claim_starter(user, role, now),
+        DbConnection::Postgres(c) => c.claim_starter(user, role, now),
+    }
+}
+
+/// Gives a claim back (the grant it was for could not be made), so a later call claims again.
+pub fn release_starter(conn: &mut DbConnection, user: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(user))
+        .set(users::starter_credits_granted.eq(false))
+        .execute(conn)
+}

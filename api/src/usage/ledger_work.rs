@@ -5,6 +5,7 @@
 use crate::billing::funds::{Funds, LEASE_CALLS, LEASE_SHARE};
 use crate::billing::ledger::{self, Book, NewGrant};
 use crate::db::ledger::{GrantRow, LedgerStore};
+use crate::db::outbox::NewOutboxRow;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use rust_decimal::Decimal;
@@ -16,6 +17,8 @@ use tokio::sync::oneshot;
 #[derive(Debug, Clone)]
 pub struct Bill {
     pub user_did: String,
+    /// The calling app (Payment Kit reports are grouped per user and app).
+    pub app_did: Option<String>,
     /// The estimate the call held (its final row only).
     pub release: Option<Decimal>,
 }
@@ -56,7 +59,7 @@ pub struct Hold {
 }
 
 impl Hold {
-    pub(super) fn new(user_did: String, amount: Decimal, funds: Arc<Funds>) -> Hold {
+    pub fn new(user_did: String, amount: Decimal, funds: Arc<Funds>) -> Hold {
         Hold {
             user_did,
             amount: Some(amount),
@@ -201,6 +204,9 @@ pub struct LedgerWork {
     pub debits: Vec<(String, String, Bill)>,
     pub grants: Vec<(NewGrant, GrantReply)>,
     pub admits: Vec<(AdmitRequest, DecidedReply)>,
+    /// Payment Kit bills (this instance's id): debits become outbox reports instead of ledger
+    /// entries.
+    pub metered: Option<String>,
 }
 
 impl LedgerWork {
@@ -253,7 +259,11 @@ impl LedgerWork {
             debits,
             grants,
             admits,
+            metered,
         } = self;
+        if let Some(instance) = metered {
+            return report(store, &debits, &instance, now);
+        }
         let leased = funds.is_leased();
         let users: std::collections::BTreeSet<&str> = debits
             .iter()
@@ -378,6 +388,31 @@ impl LedgerWork {
         }
         Ok(())
     }
+}
+
+/// Payment Kit: each billed call's cost becomes an outbox row, in this transaction.
+fn report<S: LedgerStore>(
+    store: &mut S,
+    debits: &[(String, String, Bill)],
+    instance: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows: Vec<NewOutboxRow<'_>> = debits
+        .iter()
+        .filter(|(_, credits, _)| ledger::amount(credits) > Decimal::ZERO)
+        .map(|(call_id, credits, bill)| NewOutboxRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_did: &bill.user_did,
+            app_did: bill.app_did.as_deref(),
+            amount: credits,
+            model_call_id: Some(call_id),
+            status: "pending",
+            attempts: 0,
+            created_at: now,
+            instance_id: Some(instance),
+        })
+        .collect();
+    store.insert_reports(&rows)
 }
 
 /// Grants starter credits the first time a user is seen with billing on, once: the `users`

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod ledger_work;
+pub mod meter_reports;
 pub mod rebuild;
 pub mod retention;
 pub mod rollup;

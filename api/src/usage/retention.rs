@@ -1,10 +1,10 @@
 //! Keeps usage history from growing without bound (SPEC §9): `model_calls` rows older than
-//! `retention.calls_days` and `model_call_stats` rollups older than `retention.stats_days` are
-//! deleted, a few thousand rows per statement so no write waits long behind it. Runs at start
+//! `retention.calls_days` (and Payment Kit reports confirmed that long ago) and
+//! `model_call_stats` rollups older than `retention.stats_days` are deleted, a few thousand rows per statement so no write waits long behind it. Runs at start
 //! and then hourly; on PostgreSQL every instance may run it (deletes are idempotent).
 
 use crate::config::RetentionSettings;
-use crate::db::{Db, DbError, model_calls, stats};
+use crate::db::{Db, DbError, model_calls, outbox, stats};
 use chrono::{Duration, Utc};
 
 /// Rows per delete statement.
@@ -16,6 +16,8 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 pub struct Trimmed {
     pub calls: usize,
     pub stats: usize,
+    /// Outbox rows Payment Kit confirmed that long ago.
+    pub reports: usize,
 }
 
 /// One pass: deletes until nothing older than the limits is left.
@@ -34,6 +36,9 @@ pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> 
             }
             tokio::task::yield_now().await;
         }
+        trimmed.reports = db
+            .run(move |conn| Ok::<_, DbError>(outbox::delete_sent_before(conn, before)?))
+            .await?;
     }
     if keep.stats_days > 0 {
         let before = (now - Duration::days(i64::from(keep.stats_days)))

@@ -137,21 +137,24 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the writer thread; `instance_id` names this instance's lease rows (PostgreSQL).
-    pub fn start(db: Db, instance_id: &str) -> std::io::Result<Recorder> {
+    /// Starts the writer thread; `instance_id` names this instance's lease rows (PostgreSQL)
+    /// and outbox rows. `metered`: billing through Payment Kit (debits become outbox reports,
+    /// balances are Payment Kit's, cached in memory on every backend).
+    pub fn start(db: Db, instance_id: &str, metered: bool) -> std::io::Result<Recorder> {
         let inbox = Arc::new(Inbox {
             state: Mutex::new(InboxState::default()),
             ready: Condvar::new(),
         });
         let writer_inbox = inbox.clone();
         let funds = Arc::new(match db.backend() {
-            Backend::Sqlite => Funds::default(),
-            Backend::Postgres => Funds::leased(instance_id),
+            Backend::Postgres if !metered => Funds::leased(instance_id),
+            _ => Funds::default(),
         });
         let writer_funds = funds.clone();
+        let metered = metered.then(|| instance_id.to_owned());
         std::thread::Builder::new()
             .name("usage-writer".into())
-            .spawn(move || run(db, &writer_inbox, &writer_funds))?;
+            .spawn(move || run(db, &writer_inbox, &writer_funds, metered))?;
         Ok(Recorder { inbox, funds })
     }
 
@@ -248,6 +251,11 @@ impl Recorder {
         }
     }
 
+    /// The balances and holds admission decides on.
+    pub fn funds(&self) -> Arc<Funds> {
+        self.funds.clone()
+    }
+
     /// What running calls hold for `user` (SQLite, where holds live only in memory; PostgreSQL
     /// leases are rows).
     pub fn held_in_memory(&self, user: &str) -> Option<Decimal> {
@@ -289,7 +297,7 @@ impl Drop for Recorder {
     }
 }
 
-fn run(db: Db, inbox: &Inbox, funds: &Funds) {
+fn run(db: Db, inbox: &Inbox, funds: &Funds, metered: Option<String>) {
     let mut ops = Vec::with_capacity(BATCH);
     // Starts not written yet, by call id, with when they arrived.
     let mut held: HashMap<String, (CallStart, Instant)> = HashMap::new();
@@ -322,6 +330,7 @@ fn run(db: Db, inbox: &Inbox, funds: &Funds) {
                 written: &mut written,
                 funds,
                 rollups: &mut rollups,
+                metered: &metered,
             };
             let result =
                 db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, true, &mut replies));
@@ -351,6 +360,7 @@ fn run(db: Db, inbox: &Inbox, funds: &Funds) {
             written: &mut written,
             funds,
             rollups: &mut rollups,
+            metered: &metered,
         };
         let result =
             db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, false, &mut replies));
@@ -404,6 +414,8 @@ struct WriterState<'a> {
     written: &'a mut Written,
     funds: &'a Funds,
     rollups: &'a mut Rollups,
+    /// Payment Kit bills: this instance's id for its outbox rows.
+    metered: &'a Option<String>,
 }
 
 /// Rollups of committed calls, not merged into `model_call_stats` yet (see [`ROLLUP_DELAY`]).
@@ -524,7 +536,10 @@ fn write_batch(
     let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
-    let mut work = LedgerWork::default();
+    let mut work = LedgerWork {
+        metered: state.metered.clone(),
+        ..LedgerWork::default()
+    };
     let mut flush = flush_all;
     for op in ops.drain(..) {
         match op {

@@ -15,8 +15,17 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-/// The user's position; on SQLite running calls' holds are in memory, not rows.
-pub(crate) async fn position(state: &AppState, user: String) -> ApiResult<Position> {
+/// The user's position; on SQLite running calls' holds are in memory, not rows. Billing
+/// through Payment Kit: its balance less what is not reported yet, read now.
+pub(crate) async fn position(state: &AppState, user: String, role: &str) -> ApiResult<Position> {
+    if let Some(pk) = &state.payment_kit {
+        let balance = pk.balance(&user, role).await?;
+        return Ok(Position {
+            granted: balance,
+            debt: rust_decimal::Decimal::ZERO,
+            held: state.recorder.funds().held(&user),
+        });
+    }
     let in_memory = state.recorder.held_in_memory(&user);
     let mut p = state
         .db
@@ -44,7 +53,7 @@ pub async fn balance(
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let p = position(&state, me.user_did.clone()).await?;
+    let p = position(&state, me.user_did.clone(), me.role.as_str()).await?;
     let mut body = balance_json(&p);
     body["userDid"] = json!(me.user_did);
     body["enableCredit"] = json!(state.settings.billing.enabled);
@@ -94,7 +103,7 @@ pub async fn info(
         .and_then(|u| u.name);
     let billing = &state.settings.billing;
     let credit_balance = if billing.enabled {
-        balance_json(&position(&state, me.user_did.clone()).await?)
+        balance_json(&position(&state, me.user_did.clone(), me.role.as_str()).await?)
     } else {
         Value::Null
     };

@@ -40,11 +40,13 @@ pub async fn register(
     Ok(HttpResponse::Ok().json(json!({ "id": id })))
 }
 
-/// The calling app's registration. Subscriptions (Payment Kit) are not checked yet: `null`.
-pub async fn status(caller: V1Caller) -> ApiResult<HttpResponse> {
+/// The calling app's registration and its Payment Kit subscription (`null` when it has none,
+/// or when billing does not go through Payment Kit).
+pub async fn status(caller: V1Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let subscription = super::subscription(&state, &caller).await?;
     match caller.via {
         Via::RemoteApp { app_id } => {
-            Ok(HttpResponse::Ok().json(json!({ "id": app_id, "subscription": null })))
+            Ok(HttpResponse::Ok().json(json!({ "id": app_id, "subscription": subscription })))
         }
         _ => Err(ApiError::bad_request(
             "missing_signature",

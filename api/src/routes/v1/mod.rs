@@ -23,6 +23,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/status", web::get().to(apps::status));
 }
 
+/// The Payment Kit subscription (`active` or `trialing`) of an app calling with its own
+/// signature; `None` when it has none, or when billing does not go through Payment Kit.
+pub(crate) async fn subscription(
+    state: &AppState,
+    caller: &V1Caller,
+) -> crate::error::ApiResult<Option<serde_json::Value>> {
+    let (Some(pk), crate::auth::v1::Via::RemoteApp { app_id }) = (&state.payment_kit, &caller.via)
+    else {
+        return Ok(None);
+    };
+    pk.subscription(app_id).await.map_err(|e| {
+        crate::error::ApiError::Unavailable(format!(
+            "the app's subscription cannot be checked now: {e}"
+        ))
+    })
+}
+
+/// SPEC §9: with billing through Payment Kit, an app calling with its own signature needs a
+/// subscription, else 402 `UNSUBSCRIBED`.
+pub(crate) async fn require_subscription(
+    state: &AppState,
+    caller: &V1Caller,
+) -> crate::error::ApiResult<()> {
+    let (Some(_), crate::auth::v1::Via::RemoteApp { app_id }) = (&state.payment_kit, &caller.via)
+    else {
+        return Ok(());
+    };
+    if subscription(state, caller).await?.is_some() {
+        return Ok(());
+    }
+    let link = &state.settings.billing.payment_link;
+    Err(crate::error::ApiError::PaymentRequired {
+        kind: "UNSUBSCRIBED",
+        message: format!("app {app_id} has no active AIGNE Hub subscription: subscribe at {link}"),
+        link: link.clone(),
+    })
+}
+
 /// `GET /api/v1/status` → `{available}`: whether any provider can answer the default model.
 async fn status(_caller: V1Caller, state: web::Data<AppState>) -> HttpResponse {
     let default = model_name::parse(model_name::DEFAULT_CHAT_MODEL);

@@ -11,6 +11,7 @@ use crate::usage::ledger_work::{AdmitRequest, Admitted, Bill, Hold};
 
 pub struct Payer {
     user_did: Option<String>,
+    app_did: Option<String>,
     role: &'static str,
     hold: Option<Hold>,
     admitted: bool,
@@ -20,6 +21,7 @@ impl Payer {
     pub fn new(state: &AppState, ctx: &CallContext) -> Payer {
         Payer {
             user_did: state.settings.billing.enabled.then(|| ctx.user_did.clone()),
+            app_did: ctx.app_did.clone(),
             role: ctx.role,
             hold: None,
             admitted: false,
@@ -41,14 +43,12 @@ impl Payer {
             return Ok(());
         }
         let billing = &state.settings.billing;
-        let request = AdmitRequest {
-            user_did: user_did.clone(),
-            role: self.role.to_owned(),
-            estimate: credits::estimate(chat, rate, billing.estimate_completion_tokens),
-            starter: billing.new_user_credits,
-            instance_id: state.instance_id.clone(),
+        let estimate = credits::estimate(chat, rate, billing.estimate_completion_tokens);
+        let admitted = match &state.payment_kit {
+            Some(pk) => pk.admit(user_did, self.role, estimate).await?,
+            None => self.admit_on_ledger(state, user_did.clone(), estimate).await?,
         };
-        match state.recorder.admit(request).await? {
+        match admitted {
             Admitted::Yes(hold) => {
                 self.hold = Some(hold);
                 self.admitted = true;
@@ -60,6 +60,23 @@ impl Payer {
         }
     }
 
+    async fn admit_on_ledger(
+        &self,
+        state: &AppState,
+        user_did: String,
+        estimate: rust_decimal::Decimal,
+    ) -> ApiResult<Admitted> {
+        let billing = &state.settings.billing;
+        let request = AdmitRequest {
+            user_did,
+            role: self.role.to_owned(),
+            estimate,
+            starter: billing.new_user_credits,
+            instance_id: state.instance_id.clone(),
+        };
+        Ok(state.recorder.admit(request).await?)
+    }
+
     /// The bill of an attempt's row; `last` when the row ends the call (it releases the hold).
     pub fn bill(&mut self, last: bool) -> Option<Bill> {
         let user_did = self.user_did.clone()?;
@@ -68,7 +85,11 @@ impl Payer {
         } else {
             None
         };
-        Some(Bill { user_did, release })
+        Some(Bill {
+            user_did,
+            app_did: self.app_did.clone(),
+            release,
+        })
     }
 }
 

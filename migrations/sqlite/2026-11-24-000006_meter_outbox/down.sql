@@ -1,0 +1,3 @@
+DROP INDEX meter_event_outbox_identifier_idx;
+DROP INDEX meter_event_outbox_user_status_idx;
+ALTER TABLE meter_event_outbox DROP COLUMN instance_id;
