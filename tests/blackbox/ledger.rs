@@ -11,7 +11,7 @@ const SECRET: &str = "ledger-test-secret-0123456789abcdef";
 
 /// An OpenAI provider on the mock with `key`, priced so that one call of the mock's fixture
 /// (10 completion tokens) with `max_tokens: 10` costs exactly its estimate: 0.01 credits.
-fn priced_provider(hub: &Hub, mock: &MockUpstream, key: &str) {
+pub(crate) fn priced_provider(hub: &Hub, mock: &MockUpstream, key: &str) {
     let (status, p) = json(hub.post(
         "/api/ai-providers",
         Some(ADMIN_KEY),
@@ -34,7 +34,7 @@ fn priced_provider(hub: &Hub, mock: &MockUpstream, key: &str) {
 }
 
 /// Two instances' environments sharing one PostgreSQL database (and secret), with `vars`.
-fn two_instances(vars: &[(&str, &str)]) -> (HubEnv, HubEnv) {
+pub(crate) fn two_instances(vars: &[(&str, &str)]) -> (HubEnv, HubEnv) {
     let mut a = HubEnv::new(Backend::Postgres).var("AIGNE_HUB_SECRET", SECRET);
     let url = a.database.url().to_owned();
     let mut b = HubEnv::new(Backend::Postgres)
@@ -48,7 +48,7 @@ fn two_instances(vars: &[(&str, &str)]) -> (HubEnv, HubEnv) {
 }
 
 /// A member key and its user DID.
-fn member(hub: &Hub, name: &str) -> (String, String) {
+pub(crate) fn member(hub: &Hub, name: &str) -> (String, String) {
     let (status, created) = json(hub.post(
         "/api/access-keys",
         Some(ADMIN_KEY),
@@ -61,7 +61,7 @@ fn member(hub: &Hub, name: &str) -> (String, String) {
     )
 }
 
-fn chat(stream: bool) -> Value {
+pub(crate) fn chat(stream: bool) -> Value {
     json!({"model": "openai/gpt-5-mini", "max_tokens": 10, "stream": stream,
            "stream_options": {"include_usage": true},
            "messages": [{"role": "user", "content": "Say hello."}]})
@@ -77,13 +77,13 @@ fn grant(hub: &Hub, user: &str, amount: &str) -> Value {
     g
 }
 
-fn balance(hub: &Hub, key: &str) -> String {
+pub(crate) fn balance(hub: &Hub, key: &str) -> String {
     let (status, b) = json(hub.get("/api/user/credit/balance", Some(key)));
     assert_eq!(status, 200, "{b}");
     b["balance"].as_str().expect("balance").to_owned()
 }
 
-fn dec(s: &str) -> rust_decimal::Decimal {
+pub(crate) fn dec(s: &str) -> rust_decimal::Decimal {
     rust_decimal::Decimal::from_str(s).expect("decimal")
 }
 

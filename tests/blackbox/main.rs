@@ -23,6 +23,7 @@ mod identity;
 mod interop;
 mod ledger;
 mod migrations;
+mod payment_kit;
 mod retention;
 mod scale_out;
 mod secrets;

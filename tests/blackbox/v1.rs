@@ -10,16 +10,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha3::{Digest, Sha3_256};
 
-const APP_PK: &str = "0x03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
-const APP_ID: &str = "zNKa5mpgjBK9h5KQ5BxCSSPmy8F5NJwuSmxQ";
-const USER: &str = "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP";
+pub(crate) const APP_PK: &str = "0x03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
+pub(crate) const APP_ID: &str = "zNKa5mpgjBK9h5KQ5BxCSSPmy8F5NJwuSmxQ";
+pub(crate) const USER: &str = "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP";
 
-fn app_key() -> SigningKey {
+pub(crate) fn app_key() -> SigningKey {
     let bytes = hex::decode(&APP_SK[2..66]).expect("hex");
     SigningKey::from_bytes(&bytes.try_into().expect("32 bytes"))
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -27,7 +27,7 @@ fn now() -> i64 {
 }
 
 /// The headers of a remote-app call, signed like the real Hub's v1 clients.
-fn remote_headers(
+pub(crate) fn remote_headers(
     key: &SigningKey,
     app_id: &str,
     timestamp: i64,
@@ -47,7 +47,7 @@ fn remote_headers(
     ]
 }
 
-fn send(
+pub(crate) fn send(
     hub: &Hub,
     method: Method,
     path: &str,

@@ -388,6 +388,12 @@ mod tests {
         fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
             Ok(false)
         }
+        fn insert_reports(
+            &mut self,
+            _: &[crate::db::outbox::NewOutboxRow<'_>],
+        ) -> QueryResult<()> {
+            Ok(())
+        }
     }
 
     fn at(day: u32) -> NaiveDateTime {

@@ -4,8 +4,8 @@
 //! posted as one meter event and marked sent once Payment Kit has it. A report that fails
 //! keeps its identifier, so its retry can only be counted once.
 //!
-//! Payment Kit unreachable (or failing, 5xx): the round stops and the next waits twice as long
-//! (up to [`MAX_BACKOFF`]); rows keep accumulating in the outbox, which a restart does not
+//! Payment Kit unreachable (or failing, 5xx): the round stops and the next waits 1 s, then twice
+//! as long after each failed round (up to [`MAX_BACKOFF`]); rows keep accumulating in the outbox, which a restart does not
 //! lose. A report Payment Kit refuses (4xx) is tried again later on its own schedule
 //! (`next_attempt_at`, doubling up to an hour) without holding back the others.
 
@@ -104,6 +104,7 @@ fn retry_delay(attempts: i64) -> Duration {
 /// The background task.
 pub async fn run(db: Db, pk: Arc<PaymentKit>, instance: String) {
     let mut wait = EVERY;
+    let mut failures: u32 = 0;
     loop {
         tokio::time::sleep(wait).await;
         match round(&db, &pk, &instance).await {
@@ -111,10 +112,13 @@ pub async fn run(db: Db, pk: Arc<PaymentKit>, instance: String) {
                 if r.sent > 0 {
                     tracing::debug!(sent = r.sent, "usage reported to Payment Kit");
                 }
+                failures = 0;
                 wait = EVERY;
             }
             Err(e) => {
-                wait = (wait * 2).min(MAX_BACKOFF);
+                // 1 s, 2 s, 4 s … after consecutive failed rounds.
+                wait = (EVERY * 2u32.pow(failures.min(6))).min(MAX_BACKOFF);
+                failures += 1;
                 tracing::warn!(
                     retry_in_s = wait.as_secs(),
                     "usage not reported to Payment Kit (kept in the outbox): {e}"

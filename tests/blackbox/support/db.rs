@@ -130,17 +130,46 @@ impl TestDatabase {
         rows.first().map_or(0, |c| c.n)
     }
 
-    /// Every `model_calls` row, oldest first.
-    pub fn calls(&self) -> Vec<CallRow> {
+    /// Rows of one query written for both dialects.
+    pub fn rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + 'static,
+    {
         use diesel::RunQueryDsl;
-        let sql = "SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id";
         if self.is_postgres() {
             let mut conn = PgConnection::establish(&self.url).expect("pg");
-            diesel::sql_query(sql).load(&mut conn).expect("calls")
+            diesel::sql_query(sql).load(&mut conn).expect(sql)
         } else {
             let path = self.url.trim_start_matches("sqlite://").to_owned();
             let mut conn = diesel::SqliteConnection::establish(&path).expect("sqlite");
-            diesel::sql_query(sql).load(&mut conn).expect("calls")
+            diesel::sql_query(sql).load(&mut conn).expect(sql)
         }
     }
+
+    /// Every `model_calls` row, oldest first.
+    pub fn calls(&self) -> Vec<CallRow> {
+        self.rows("SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id")
+    }
+
+    /// The Payment Kit outbox, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxRow> {
+        self.rows("SELECT identifier, amount, status, model_call_id, attempts FROM meter_event_outbox ORDER BY id")
+    }
+}
+
+/// A `meter_event_outbox` row as tests check it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct OutboxRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub identifier: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub amount: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub model_call_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub attempts: i64,
 }

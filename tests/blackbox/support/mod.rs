@@ -4,6 +4,7 @@
 pub mod blocklet_server;
 pub mod db;
 pub mod mock;
+pub mod payment_kit;
 
 pub use db::Backend;
 
@@ -304,15 +305,21 @@ pub fn files_contain(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
 
 /// Polls `probe` (every 50 ms, up to 5 s) until it yields a value; for state that settles
 /// shortly after an answer (usage rollups).
-pub fn eventually<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+pub fn eventually<T>(probe: impl FnMut() -> Option<T>) -> T {
+    eventually_within(Duration::from_secs(5), probe)
+}
+
+/// [`eventually`] with another limit (background work with retries and backoff).
+pub fn eventually_within<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let started = std::time::Instant::now();
     loop {
         if let Some(v) = probe() {
             return v;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "did not settle within 5 s"
+            started.elapsed() < limit,
+            "did not settle within {} s",
+            limit.as_secs()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
