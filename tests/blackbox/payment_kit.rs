@@ -164,6 +164,11 @@ fn reports_every_call_exactly_once(backend: Backend) {
     for e in events {
         assert_eq!(e["did"], user.as_str());
     }
+    // The user's transactions are Payment Kit's.
+    let (status, list) = json(hub.get("/api/user/credit/transactions?pageSize=2", Some(&key)));
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["count"], events.len(), "{list}");
+    assert_eq!(list["list"].as_array().expect("list").len(), 2, "{list}");
     // Once Payment Kit has applied the events, its balance and the Hub's agree.
     eventually(|| {
         let (status, b) = json(hub.get("/api/user/credit/balance", Some(&key)));

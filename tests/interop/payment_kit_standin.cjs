@@ -187,6 +187,15 @@ app.post('/api/credit-grants', (req, res) => {
   save();
   return res.json(grant);
 });
+app.get('/api/credit-transactions', (req, res) => {
+  const c = customerOf(String(req.query.customer_id || ''));
+  if (!state.meter || req.query.meter_id !== state.meter.id) return res.status(400).json({ error: 'meter_id is required' });
+  const page = Number(req.query.page || 1);
+  const size = Number(req.query.pageSize || 20);
+  const mine = state.events.filter((e) => e.did === c.did).reverse();
+  const list = mine.slice((page - 1) * size, page * size).map((e) => ({ id: `ctx_${e.id}`, object: 'credit_transaction', customer_id: c.id, meter_id: state.meter.id, credit_amount: e.value, meter_event_id: e.id, description: e.identifier }));
+  return res.json({ count: mine.length, list });
+});
 app.get('/api/subscriptions', (req, res) => {
   const appId = req.query['metadata.appId'];
   const list = state.subscriptions.filter((s) => !appId || s.metadata.appId === appId);

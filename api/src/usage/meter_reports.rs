@@ -103,6 +103,11 @@ fn retry_delay(attempts: i64) -> Duration {
 
 /// The background task.
 pub async fn run(db: Db, pk: Arc<PaymentKit>, instance: String) {
+    // The meter and its currency, looked up (or created) at start; a failure here is retried by
+    // the rounds, which need it.
+    if let Err(e) = pk.meter().await {
+        tracing::warn!("Payment Kit meter not ready yet: {e}");
+    }
     let mut wait = EVERY;
     let mut failures: u32 = 0;
     loop {

@@ -146,6 +146,23 @@ impl PaymentKitFunds {
         Ok(balance)
     }
 
+    /// A page of the user's credit transactions at Payment Kit (`{count, list}`).
+    pub async fn transactions(
+        &self,
+        user: &str,
+        page: i64,
+        page_size: i64,
+    ) -> Result<serde_json::Value, ApiError> {
+        let read = async {
+            let meter = self.pk.meter().await?;
+            let customer = self.pk.customer_id(user).await?;
+            self.pk
+                .transactions(&meter, &customer, page, page_size)
+                .await
+        };
+        read.await.map_err(|e| unavailable(ReadError::PaymentKit(e)))
+    }
+
     /// Reads the balance into [`Funds`] unless someone else did since `started`.
     async fn reload(&self, user: &str, role: &str, started: Instant) -> Result<(), ApiError> {
         let gate = lock(&self.loading)

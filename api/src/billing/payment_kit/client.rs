@@ -318,6 +318,31 @@ impl PaymentKit {
         .map(drop)
     }
 
+    /// A page of the customer's credit transactions on the meter: `{count, list}` as Payment Kit
+    /// answers it.
+    pub async fn transactions(
+        &self,
+        meter: &Meter,
+        customer_id: &str,
+        page: i64,
+        page_size: i64,
+    ) -> PkResult<Value> {
+        let (page, page_size) = (page.to_string(), page_size.to_string());
+        self.call(
+            "the credit transactions",
+            Method::GET,
+            "/api/credit-transactions",
+            &[
+                ("customer_id", customer_id),
+                ("meter_id", &meter.id),
+                ("page", &page),
+                ("pageSize", &page_size),
+            ],
+            None,
+        )
+        .await
+    }
+
     /// The app's subscription with status `active` or `trialing`, if any.
     pub async fn active_subscription(&self, app_did: &str) -> PkResult<Option<Value>> {
         let v = self

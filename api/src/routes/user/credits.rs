@@ -1,5 +1,6 @@
 //! The caller's credits (SPEC §5.6): `GET /api/user/info`, `/api/user/credit/balance`,
-//! `/api/user/credit/transactions` (built-in ledger).
+//! `/api/user/credit/transactions` (built-in ledger, or Payment Kit's when billing goes through
+//! it).
 
 use crate::auth::Authenticated;
 use crate::billing::credits;
@@ -79,6 +80,14 @@ pub async fn transactions(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let page = params.page()?;
+    if let Some(pk) = &state.payment_kit {
+        let found = pk
+            .transactions(&me.user_did, page.page, page.page_size)
+            .await?;
+        let list = found["list"].as_array().cloned().unwrap_or_default();
+        let count = found["count"].as_i64().unwrap_or(list.len() as i64);
+        return Ok(HttpResponse::Ok().json(ListBody::new(count, list, page)));
+    }
     let user = me.user_did.clone();
     let (count, rows) = state
         .db
