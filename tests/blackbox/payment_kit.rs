@@ -121,7 +121,9 @@ fn reports_every_call_exactly_once(backend: Backend) {
     let events = state["events"].as_array().expect("events");
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for e in events {
-        *seen.entry(e["identifier"].as_str().expect("id")).or_default() += 1;
+        *seen
+            .entry(e["identifier"].as_str().expect("id"))
+            .or_default() += 1;
     }
     assert!(seen.values().all(|n| *n == 1), "{seen:?}");
     let posted_twice = state["posts"]
@@ -156,11 +158,11 @@ fn reports_every_call_exactly_once(backend: Backend) {
     let owed: Decimal = outbox.iter().map(|r| dec(&r.amount)).sum();
     assert_eq!(owed, cost);
     let call_ids: std::collections::HashSet<&str> = calls.iter().map(|c| c.id.as_str()).collect();
-    assert!(
-        outbox
-            .iter()
-            .all(|r| r.model_call_id.as_deref().is_some_and(|id| call_ids.contains(id)))
-    );
+    assert!(outbox.iter().all(|r| {
+        r.model_call_id
+            .as_deref()
+            .is_some_and(|id| call_ids.contains(id))
+    }));
     for e in events {
         assert_eq!(e["did"], user.as_str());
     }

@@ -10,7 +10,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha3::{Digest, Sha3_256};
 
-pub(crate) const APP_PK: &str = "0x03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
+pub(crate) const APP_PK: &str =
+    "0x03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
 pub(crate) const APP_ID: &str = "zNKa5mpgjBK9h5KQ5BxCSSPmy8F5NJwuSmxQ";
 pub(crate) const USER: &str = "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP";
 

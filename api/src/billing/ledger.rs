@@ -388,10 +388,7 @@ mod tests {
         fn claim_starter(&mut self, _: &str, _: &str, _: NaiveDateTime) -> QueryResult<bool> {
             Ok(false)
         }
-        fn insert_reports(
-            &mut self,
-            _: &[crate::db::outbox::NewOutboxRow<'_>],
-        ) -> QueryResult<()> {
+        fn insert_reports(&mut self, _: &[crate::db::outbox::NewOutboxRow<'_>]) -> QueryResult<()> {
             Ok(())
         }
     }

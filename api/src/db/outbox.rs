@@ -48,6 +48,16 @@ pub struct Report {
     pub attempts: i64,
 }
 
+/// identifier, user, app, amount, created_at, attempts
+type DueRow = (
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    NaiveDateTime,
+    i64,
+);
+
 /// What `user` owes that Payment Kit has not confirmed yet.
 pub fn unreported(conn: &mut DbConnection, user: &str) -> QueryResult<Decimal> {
     let amounts: Vec<String> = o::table
@@ -96,28 +106,31 @@ pub fn assign(conn: &mut DbConnection, instance: &str, now: NaiveDateTime) -> Qu
 }
 
 /// The reports due now (identified, unreported, not waiting for a retry).
-pub fn due(conn: &mut DbConnection, instance: &str, now: NaiveDateTime) -> QueryResult<Vec<Report>> {
-    let rows: Vec<(Option<String>, String, Option<String>, String, NaiveDateTime, i64)> =
-        o::table
-            .filter(o::status.eq("pending"))
-            .filter(o::identifier.is_not_null())
-            .filter(o::next_attempt_at.is_null().or(o::next_attempt_at.le(now)))
-            .filter(
-                o::instance_id
-                    .eq(instance)
-                    .or(o::created_at.lt(now - TAKE_OVER_AFTER)),
-            )
-            .order(o::id)
-            .limit(20 * GROUP_ROWS as i64)
-            .select((
-                o::identifier,
-                o::user_did,
-                o::app_did,
-                o::amount,
-                o::created_at,
-                o::attempts,
-            ))
-            .load(conn)?;
+pub fn due(
+    conn: &mut DbConnection,
+    instance: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Report>> {
+    let rows: Vec<DueRow> = o::table
+        .filter(o::status.eq("pending"))
+        .filter(o::identifier.is_not_null())
+        .filter(o::next_attempt_at.is_null().or(o::next_attempt_at.le(now)))
+        .filter(
+            o::instance_id
+                .eq(instance)
+                .or(o::created_at.lt(now - TAKE_OVER_AFTER)),
+        )
+        .order(o::id)
+        .limit(20 * GROUP_ROWS as i64)
+        .select((
+            o::identifier,
+            o::user_did,
+            o::app_did,
+            o::amount,
+            o::created_at,
+            o::attempts,
+        ))
+        .load(conn)?;
     let mut reports: BTreeMap<String, Report> = BTreeMap::new();
     for (identifier, user, app, amount, at, attempts) in rows {
         let Some(identifier) = identifier else {
@@ -141,7 +154,11 @@ pub fn due(conn: &mut DbConnection, instance: &str, now: NaiveDateTime) -> Query
 }
 
 /// Payment Kit has the report.
-pub fn mark_sent(conn: &mut DbConnection, identifier: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn mark_sent(
+    conn: &mut DbConnection,
+    identifier: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         o::table
             .filter(o::identifier.eq(identifier))
@@ -192,4 +209,100 @@ pub fn backlog(conn: &mut DbConnection) -> QueryResult<i64> {
         .filter(o::status.eq("pending"))
         .count()
         .get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DatabaseSettings, DatabaseUrl};
+    use crate::db::{Db, DbError, run_migrations};
+
+    fn db(dir: &std::path::Path) -> Db {
+        let db = Db::connect(&DatabaseSettings {
+            url: DatabaseUrl::Sqlite(dir.join("hub.db")),
+            pool_size: 2,
+            busy_timeout_ms: 5000,
+        })
+        .expect("connect");
+        db.run_sync(|c| run_migrations(c).map_err(|e| DbError::Unavailable(e.to_string())))
+            .expect("migrate");
+        db
+    }
+
+    fn at(min: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, min, 0))
+            .expect("time")
+    }
+
+    fn add(
+        c: &mut DbConnection,
+        id: &str,
+        user: &str,
+        app: Option<&str>,
+        amount: &str,
+        instance: &str,
+        when: NaiveDateTime,
+    ) {
+        diesel::insert_into(o::table)
+            .values(NewOutboxRow {
+                id: id.into(),
+                user_did: user,
+                app_did: app,
+                amount,
+                model_call_id: None,
+                status: "pending",
+                attempts: 0,
+                created_at: when,
+                instance_id: Some(instance),
+            })
+            .execute(c)
+            .expect("insert");
+    }
+
+    #[test]
+    fn identifiers_are_given_once_per_user_and_app_and_kept_through_retries() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = db(dir.path());
+        db.run_sync(|c| -> Result<(), DbError> {
+            add(c, "01", "u1", Some("a"), "0.1", "me", at(10));
+            add(c, "02", "u1", Some("a"), "0.2", "me", at(11));
+            add(c, "03", "u1", None, "0.3", "me", at(11));
+            add(c, "04", "u2", Some("a"), "0.4", "me", at(12));
+            // Another instance's row: its own sender reports it, until it is left too long.
+            add(c, "05", "u1", Some("a"), "0.5", "other", at(12));
+            assert_eq!(unreported(c, "u1")?, "1.1".parse::<Decimal>().expect("d"));
+            assert_eq!(assign(c, "me", at(13))?, 4);
+            // Given once: a second pass changes nothing.
+            assert_eq!(assign(c, "me", at(14))?, 0);
+            let reports = due(c, "me", at(14))?;
+            let by_id: BTreeMap<&str, &Report> =
+                reports.iter().map(|r| (r.identifier.as_str(), r)).collect();
+            assert_eq!(by_id.len(), 3);
+            let first = by_id["aigne-hub-01"];
+            assert_eq!((first.user_did.as_str(), first.calls), ("u1", 2));
+            assert_eq!(first.value, "0.3".parse::<Decimal>().expect("d"));
+            assert_eq!(first.last_at, at(11));
+            assert_eq!(by_id["aigne-hub-03"].app_did, None);
+            // A failed report waits, keeps its identifier, then is due again.
+            assert_eq!(mark_failed(c, "aigne-hub-01", "down", at(20))?, 2);
+            assert_eq!(due(c, "me", at(15))?.len(), 2);
+            let again = due(c, "me", at(20))?;
+            assert!(
+                again
+                    .iter()
+                    .any(|r| r.identifier == "aigne-hub-01" && r.attempts == 1)
+            );
+            assert_eq!(mark_sent(c, "aigne-hub-01", at(21))?, 2);
+            assert_eq!(mark_sent(c, "aigne-hub-01", at(22))?, 0);
+            assert_eq!(unreported(c, "u1")?, "0.8".parse::<Decimal>().expect("d"));
+            // The other instance's row is taken over once it has waited TAKE_OVER_AFTER.
+            assert_eq!(assign(c, "me", at(21))?, 0);
+            assert_eq!(assign(c, "me", at(23))?, 1);
+            assert_eq!(backlog(c)?, 3);
+            assert_eq!(delete_sent_before(c, at(30))?, 2);
+            Ok(())
+        })
+        .expect("outbox");
+    }
 }

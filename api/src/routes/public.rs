@@ -171,16 +171,19 @@ pub async fn v2_status(
     if let (Ok(()), Some(Authenticated(me))) = (&outcome, me)
         && state.settings.billing.enabled
     {
-        outcome = match crate::routes::user::credits::position(&state, me.user_did, me.role.as_str()).await {
-            Ok(p) if p.balance() <= rust_decimal::Decimal::ZERO => {
-                Err(crate::routes::v2::payer::not_enough(
-                    &crate::billing::credits::text(p.balance()),
-                    &state.settings.billing.payment_link,
-                ))
-            }
-            Ok(_) => Ok(()),
-            Err(e) => Err(e),
-        };
+        outcome =
+            match crate::routes::user::credits::position(&state, me.user_did, me.role.as_str())
+                .await
+            {
+                Ok(p) if p.balance() <= rust_decimal::Decimal::ZERO => {
+                    Err(crate::routes::v2::payer::not_enough(
+                        &crate::billing::credits::text(p.balance()),
+                        &state.settings.billing.payment_link,
+                    ))
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            };
     }
     match outcome {
         Ok(()) => HttpResponse::Ok().json(json!({"available": true})),

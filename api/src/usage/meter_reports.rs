@@ -39,10 +39,8 @@ pub enum RoundError {
 /// One round: identify, then report what is due.
 pub async fn round(db: &Db, pk: &PaymentKit, instance: &str) -> Result<Round, RoundError> {
     let me = instance.to_owned();
-    db.run(move |c| {
-        outbox::assign(c, &me, Utc::now().naive_utc()).map_err(DbError::from)
-    })
-    .await?;
+    db.run(move |c| outbox::assign(c, &me, Utc::now().naive_utc()).map_err(DbError::from))
+        .await?;
     let me = instance.to_owned();
     let due: Vec<Report> = db
         .run(move |c| outbox::due(c, &me, Utc::now().naive_utc()).map_err(DbError::from))

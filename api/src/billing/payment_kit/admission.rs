@@ -160,7 +160,8 @@ impl PaymentKitFunds {
                 .transactions(&meter, &customer, page, page_size)
                 .await
         };
-        read.await.map_err(|e| unavailable(ReadError::PaymentKit(e)))
+        read.await
+            .map_err(|e| unavailable(ReadError::PaymentKit(e)))
     }
 
     /// Reads the balance into [`Funds`] unless someone else did since `started`.
@@ -181,7 +182,10 @@ impl PaymentKitFunds {
                 Ok(())
             }
             Err(e) if self.funds.keep_until(user, later(now, STALE_RETRY)) => {
-                tracing::warn!(user, "credit balance not refreshed, the cached one is used: {e}");
+                tracing::warn!(
+                    user,
+                    "credit balance not refreshed, the cached one is used: {e}"
+                );
                 Ok(())
             }
             Err(e) => Err(unavailable(e)),
@@ -195,9 +199,8 @@ impl PaymentKitFunds {
         let owned = user.to_owned();
         let (left, unreported) = tokio::join!(
             self.pk.balance(&meter, &customer),
-            self.db.run(move |c| {
-                outbox::unreported(c, &owned).map_err(DbError::from)
-            })
+            self.db
+                .run(move |c| { outbox::unreported(c, &owned).map_err(DbError::from) })
         );
         Ok(left? - unreported?)
     }

@@ -69,7 +69,10 @@ impl Meter {
 
     /// Credits → unit amount (rounded up: what is asked about is never understated).
     pub fn units_of_credits(&self, amount: Decimal) -> String {
-        (amount * pow10(self.decimal)).ceil().normalize().to_string()
+        (amount * pow10(self.decimal))
+            .ceil()
+            .normalize()
+            .to_string()
     }
 }
 
@@ -175,8 +178,14 @@ impl PaymentKit {
                     "unit": METER_UNIT,
                     "aggregation_method": "sum",
                 });
-                self.call("creating the meter", Method::POST, "/api/meters", &[], Some(&body))
-                    .await?
+                self.call(
+                    "creating the meter",
+                    Method::POST,
+                    "/api/meters",
+                    &[],
+                    Some(&body),
+                )
+                .await?
             }
             Err(e) => return Err(e),
         };
@@ -284,9 +293,7 @@ impl PaymentKit {
             Ok(_) => Ok(()),
             Err(PaymentKitError::Refused {
                 status, message, ..
-            }) if status == 409 || message.to_ascii_lowercase().contains("already exist") => {
-                Ok(())
-            }
+            }) if status == 409 || message.to_ascii_lowercase().contains("already exist") => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -423,7 +430,10 @@ mod tests {
         assert_eq!(m.units_of_credits("0.00000000015".parse().expect("d")), "2");
         assert!(m.credits_of_units("abc").is_err());
         let plain = Meter { decimal: 0, ..m };
-        assert_eq!(plain.credits_of_units("7").expect("units"), Decimal::from(7));
+        assert_eq!(
+            plain.credits_of_units("7").expect("units"),
+            Decimal::from(7)
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ impl Payer {
         let estimate = credits::estimate(chat, rate, billing.estimate_completion_tokens);
         let admitted = match &state.payment_kit {
             Some(pk) => pk.admit(user_did, self.role, estimate).await?,
-            None => self.admit_on_ledger(state, user_did.clone(), estimate).await?,
+            None => {
+                self.admit_on_ledger(state, user_did.clone(), estimate)
+                    .await?
+            }
         };
         match admitted {
             Admitted::Yes(hold) => {
