@@ -119,9 +119,9 @@ impl Book {
         with_held: bool,
         now: NaiveDateTime,
     ) -> QueryResult<Book> {
-        let debt = amount(&store.lock_account(user, now)?);
-        let mut grants: Vec<BookGrant> = store
-            .live_grants(user, now)?
+        let (debt, live) = store.open_account(user, now)?;
+        let debt = amount(&debt);
+        let mut grants: Vec<BookGrant> = live
             .into_iter()
             .map(|g| BookGrant {
                 remaining: amount(&g.remaining),
@@ -250,19 +250,26 @@ impl Book {
 
     /// Writes what changed: grant remainders, the debt, and the collected rows.
     pub fn save<S: LedgerStore>(&mut self, store: &mut S, now: NaiveDateTime) -> QueryResult<()> {
-        for g in self.grants.iter_mut().filter(|g| g.changed) {
-            store.set_remaining(&g.id, &credits::text(g.remaining))?;
-            g.changed = false;
-        }
+        let remaining: Vec<(String, String)> = self
+            .grants
+            .iter_mut()
+            .filter(|g| g.changed)
+            .map(|g| {
+                g.changed = false;
+                (g.id.clone(), credits::text(g.remaining))
+            })
+            .collect();
+        let usage: Vec<(NaiveDateTime, String, i64)> = std::mem::take(&mut self.usage)
+            .into_iter()
+            .map(|(minute, (cost, calls))| (minute, credits::text(cost), calls))
+            .collect();
+        store.save_debits(&self.user, &remaining, &usage)?;
         if self.debt_changed {
             store.set_debt(&self.user, &credits::text(self.debt), now)?;
             self.debt_changed = false;
         }
         store.insert_grants(&std::mem::take(&mut self.new_grants))?;
         store.insert_transactions(&std::mem::take(&mut self.transactions))?;
-        for (minute, (cost, calls)) in std::mem::take(&mut self.usage) {
-            store.add_usage(&self.user, minute, &credits::text(cost), calls)?;
-        }
         Ok(())
     }
 }

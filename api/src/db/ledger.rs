@@ -7,6 +7,7 @@
 //! implemented for all three by one macro, so the queries are written once.
 
 use super::DbConnection;
+use super::cached_sql::{Bind, CachedSql};
 use super::schema::{
     credit_accounts, credit_grants, credit_reservations, credit_transactions, users,
 };
@@ -114,6 +115,34 @@ pub trait LedgerStore: LedgerRead {
     fn claim_starter(&mut self, user: &str, role: &str, now: NaiveDateTime) -> QueryResult<bool>;
     /// Adds Payment Kit reports to the outbox (`db::outbox`).
     fn insert_reports(&mut self, rows: &[super::outbox::NewOutboxRow<'_>]) -> QueryResult<()>;
+
+    /// [`LedgerStore::lock_account`] then [`LedgerRead::live_grants`] (PostgreSQL: one round
+    /// trip once the account exists).
+    fn open_account(
+        &mut self,
+        user: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<(String, Vec<LiveGrant>)> {
+        let debt = self.lock_account(user, now)?;
+        Ok((debt, self.live_grants(user, now)?))
+    }
+
+    /// The grant remainders (id, remaining) and `usage` additions (minute, cost, calls) of one
+    /// user's debits (PostgreSQL: one statement).
+    fn save_debits(
+        &mut self,
+        user: &str,
+        remaining: &[(String, String)],
+        usage: &[(NaiveDateTime, String, i64)],
+    ) -> QueryResult<()> {
+        for (id, left) in remaining {
+            self.set_remaining(id, left)?;
+        }
+        for (minute, cost, calls) in usage {
+            self.add_usage(user, *minute, cost, *calls)?;
+        }
+        Ok(())
+    }
 }
 
 macro_rules! ledger_read {
@@ -355,8 +384,91 @@ ledger_store!(SqliteConnection, no_lock, {
     }
 });
 ledger_store!(PgConnection, for_update, {
-    // One statement: PostgreSQL adds the decimals itself (`trim_scale` keeps the stored form
-    // free of trailing zeros, as `credits::text` writes it).
+    // Every statement here runs with each writer batch: prepared once per connection
+    // (`CachedSql`), not planned again each time.
+    fn open_account(
+        &mut self,
+        user: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<(String, Vec<LiveGrant>)> {
+        let rows: Vec<AccountGrant> = CachedSql::new(
+            "WITH a AS (SELECT debt FROM credit_accounts WHERE user_did = ? FOR UPDATE) \
+             SELECT a.debt, g.id, g.remaining, g.expires_at, g.created_at FROM a \
+             LEFT JOIN credit_grants g ON g.user_did = ? \
+             AND (g.expires_at IS NULL OR g.expires_at > ?) AND g.remaining <> '0'",
+        )
+        .text(user)
+        .text(user)
+        .bind(Bind::Timestamp(now))
+        .load(self)?;
+        let Some(first) = rows.first() else {
+            // The user's first debit: create the account (and lock it), then read.
+            let debt = self.lock_account(user, now)?;
+            return Ok((debt, self.live_grants(user, now)?));
+        };
+        let debt = first.debt.clone();
+        let grants = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(LiveGrant {
+                    id: r.id?,
+                    remaining: r.remaining?,
+                    expires_at: r.expires_at,
+                    created_at: r.created_at?,
+                })
+            })
+            .collect();
+        Ok((debt, grants))
+    }
+
+    // One statement: the remainders and the `usage` rows (PostgreSQL adds the decimals itself;
+    // `trim_scale` keeps the stored form free of trailing zeros, as `credits::text` writes it).
+    fn save_debits(
+        &mut self,
+        user: &str,
+        remaining: &[(String, String)],
+        usage: &[(NaiveDateTime, String, i64)],
+    ) -> QueryResult<()> {
+        if remaining.is_empty() && usage.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::new();
+        if !remaining.is_empty() {
+            sql.push_str(&format!(
+                "WITH g AS (UPDATE credit_grants AS c SET remaining = v.r \
+                 FROM (VALUES {}) AS v(id, r) WHERE c.id = v.id RETURNING 1) ",
+                vec!["(?::TEXT, ?::TEXT)"; remaining.len()].join(", ")
+            ));
+        }
+        if usage.is_empty() {
+            sql.push_str("SELECT count(*) FROM g");
+        } else {
+            sql.push_str(&format!(
+                "INSERT INTO credit_transactions (id, user_did, kind, amount, created_at, call_count) \
+                 VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 amount = trim_scale(CAST(credit_transactions.amount AS NUMERIC) \
+                                     + CAST(EXCLUDED.amount AS NUMERIC))::TEXT, \
+                 call_count = credit_transactions.call_count + EXCLUDED.call_count",
+                vec!["(?, ?, 'usage', ?, ?, ?)"; usage.len()].join(", ")
+            ));
+        }
+        let mut query = CachedSql::new(sql);
+        for (id, left) in remaining {
+            query = query.text(id.as_str()).text(left.as_str());
+        }
+        for (minute, cost, calls) in usage {
+            query = query
+                .text(usage_id(user, *minute))
+                .text(user)
+                .text(crate::billing::credits::text(
+                    -crate::billing::ledger::amount(cost),
+                ))
+                .bind(Bind::Timestamp(*minute))
+                .bind(Bind::BigInt(*calls));
+        }
+        query.execute(self).map(drop)
+    }
+
     fn add_usage(
         &mut self,
         user: &str,
@@ -364,25 +476,25 @@ ledger_store!(PgConnection, for_update, {
         cost: &str,
         calls: i64,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        let spent = crate::billing::credits::text(-crate::billing::ledger::amount(cost));
-        diesel::sql_query(
-            "INSERT INTO credit_transactions (id, user_did, kind, amount, created_at, call_count) \
-             VALUES ($1, $2, 'usage', $3, $4, $5) \
-             ON CONFLICT (id) DO UPDATE SET \
-             amount = trim_scale(CAST(credit_transactions.amount AS NUMERIC) \
-                                 + CAST(EXCLUDED.amount AS NUMERIC))::TEXT, \
-             call_count = credit_transactions.call_count + EXCLUDED.call_count",
-        )
-        .bind::<Text, _>(usage_id(user, minute))
-        .bind::<Text, _>(user)
-        .bind::<Text, _>(spent)
-        .bind::<Timestamp, _>(minute)
-        .bind::<BigInt, _>(calls)
-        .execute(self)
-        .map(drop)
+        self.save_debits(user, &[], &[(minute, cost.to_owned(), calls)])
     }
 });
+
+/// A row of [`LedgerStore::open_account`] on PostgreSQL: the account's debt and one live grant
+/// (none: NULLs).
+#[derive(QueryableByName)]
+struct AccountGrant {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    debt: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    remaining: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    expires_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    created_at: Option<NaiveDateTime>,
+}
 
 /// The id of an instance's lease row for a user.
 pub fn lease_id(instance: &str, user: &str) -> String {

@@ -5,6 +5,7 @@
 
 pub mod access_keys;
 pub mod apps;
+mod cached_sql;
 pub mod credentials;
 pub mod ledger;
 mod migrate;
