@@ -22,6 +22,13 @@ scripts/gen-schema.sh --check
 step "interop clients (npm: openai, @aigne/aigne-hub, @blocklet/sdk, @ocap/wallet, …; PyPI: openai)"
 scripts/install-interop.sh
 
+step "web console (npm ci, type-check, Vitest, bundle) and Debian's chromium for the browser tests"
+scripts/build-ui.sh
+(cd ui && npx --no-install vitest run --reporter=dot)
+if [ ! -x /usr/bin/chromium ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 step "tests (unit + black-box on SQLite and PostgreSQL + interop with real clients)"
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -13,7 +13,7 @@ use crate::blocklet::ComponentClient;
 use crate::blocklet::mount_points::{self, PAYMENT_KIT_DID};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
-use crate::http::{fallback, request_id};
+use crate::http::{console, fallback, request_id};
 use crate::providers::Timeouts;
 use crate::routes;
 use crate::routing::Router;
@@ -277,7 +277,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
                     .wrap(cors())
                     .configure(routes::configure_api),
             )
-            .default_service(web::to(fallback::not_found))
+            .default_service(web::to(console::serve))
     })
     .shutdown_timeout(settings.shutdown_timeout_secs)
     // actix keeps the OS default (Nagle on) unless told: with a response written in several
@@ -288,6 +288,9 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         server = server.workers(workers);
     }
     tracing::info!("listening on http://{addr}");
+    if !console::is_built() {
+        tracing::warn!("the web console was not built into this binary (scripts/build-ui.sh)");
+    }
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
     let retention = actix_web::rt::spawn(crate::usage::retention::run(

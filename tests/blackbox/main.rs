@@ -14,6 +14,7 @@ mod bad_input;
 mod call_log;
 mod cli;
 mod config_errors;
+mod console;
 mod crash;
 mod credits;
 mod discovery;

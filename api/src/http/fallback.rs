@@ -1,21 +1,12 @@
 //! actix's own errors (unknown route, wrong method, bad query, oversized body, …) in the one JSON
 //! error shape, so clients never see a plain-text error.
 
-use crate::error::{ApiError, error_json};
+use crate::error::error_json;
+use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpRequest, HttpResponse};
-
-/// Default service: unknown routes.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
-}
 
 /// Rewrites any error response that is not already JSON.
 pub fn json_errors<B: 'static>() -> ErrorHandlers<B> {

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: request ids, the JSON body extractor, query parameters,
 //! and the conversion of actix's own errors into the one JSON error shape.
 
+pub mod console;
 pub mod fallback;
 pub mod json;
 pub mod params;

@@ -1,0 +1,180 @@
+// The Hub's API as the console uses it: one fetch wrapper (Bearer key from the session, or the
+// Blocklet `login_token` cookie), the Hub's one error shape turned into ApiError, and the
+// shapes of the answers the pages read.
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    public status: number,
+    public type?: string,
+    public link?: string,
+  ) {
+    super(message);
+  }
+}
+
+const KEY = 'aigne-hub.key';
+
+export const session = {
+  key: (): string | null => sessionStorage.getItem(KEY),
+  signIn: (key: string) => sessionStorage.setItem(KEY, key),
+  signOut: () => sessionStorage.removeItem(KEY),
+};
+
+/** Called when the Hub answers 401 to a signed-in console (key expired or revoked). */
+let onUnauthorized: (message: string) => void = () => {};
+export function setUnauthorizedHandler(f: (message: string) => void) {
+  onUnauthorized = f;
+}
+
+export function authHeaders(): Record<string, string> {
+  const key = session.key();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { ...authHeaders() };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const text = await res.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const e = data?.error;
+    const message = e?.message ?? `${res.status} ${res.statusText}`;
+    if (res.status === 401) onUnauthorized(message);
+    throw new ApiError(message, res.status, e?.type, e?.link);
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body: unknown) => request<T>('POST', path, body);
+export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = <T>(path: string) => request<T>('DELETE', path);
+
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export interface List<T> {
+  count: number;
+  list: T[];
+  paging: { page: number; pageSize: number };
+  countCapped?: boolean;
+}
+
+export interface UserInfo {
+  user: { did: string; role: string; name?: string | null };
+  creditBalance: Balance | null;
+  enableCredit: boolean;
+  paymentLink: string;
+}
+
+export interface Balance {
+  balance: string;
+  granted?: string;
+  debt?: string;
+  pendingCredit?: string;
+  available?: string;
+}
+
+export interface Credential {
+  id: string;
+  name: string;
+  maskedValue: string;
+  credentialType: string;
+  active: boolean;
+  error?: string | null;
+  weight: number;
+  usageCount: number;
+  lastUsedAt?: string | null;
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  displayName: string;
+  baseUrl?: string | null;
+  region?: string | null;
+  enabled: boolean;
+  credentials?: Credential[];
+}
+
+export interface Rate {
+  id: string;
+  providerId: string;
+  model: string;
+  modelDisplay?: string | null;
+  type: string;
+  inputRate: string;
+  outputRate: string;
+  unitCosts?: { input?: string; output?: string } | null;
+  deprecated?: boolean;
+}
+
+export interface Call {
+  id: string;
+  providerId?: string | null;
+  model: string;
+  type: string;
+  status: string;
+  totalUsage: number;
+  credits: string;
+  durationMs?: number | null;
+  ttfbMs?: number | null;
+  errorReason?: string | null;
+  appDid?: string | null;
+  userDid?: string | null;
+  callTime: string;
+  usageMetrics?: Record<string, number> | null;
+  metadata?: Record<string, unknown> | null;
+  requestId?: string | null;
+}
+
+export interface AccessKey {
+  id: string;
+  prefix?: string;
+  name: string;
+  role: string;
+  userDid: string;
+  createdAt: string;
+  lastUsedAt?: string | null;
+  expiresAt?: string | null;
+  revoked?: boolean;
+}
+
+export interface Transaction {
+  id: string;
+  kind?: string;
+  amount?: string;
+  credit_amount?: string;
+  calls?: number;
+  description?: string | null;
+  createdAt?: string;
+  created_at?: string;
+}
+
+export interface PublicModel {
+  model: string;
+  provider?: string;
+  providerId?: string;
+  type?: string;
+  inputRate?: string | number | null;
+  outputRate?: string | number | null;
+  [k: string]: unknown;
+}

@@ -1,0 +1,242 @@
+import {
+  Alert,
+  Box,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  MenuItem,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Typography,
+} from '@mui/material';
+import { useState } from 'react';
+
+import { get, post, put, query, type List, type Provider, type Rate } from '../api';
+import { Empty, ErrorAlert, Loading, PageTitle, useAsync } from '../components/common';
+
+const TYPES = ['chatCompletion', 'embedding', 'imageGeneration', 'video'];
+
+/** Rates are credits per token; people think per 1M tokens (per image / second for media). */
+export function perUnit(rate: string, type: string): string {
+  const n = Number(rate);
+  if (!Number.isFinite(n)) return rate;
+  const scaled = type === 'chatCompletion' || type === 'embedding' ? n * 1_000_000 : n;
+  return scaled.toLocaleString(undefined, { maximumFractionDigits: 6 });
+}
+
+export function fromPerUnit(value: string, type: string): string {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return value;
+  const raw = type === 'chatCompletion' || type === 'embedding' ? n / 1_000_000 : n;
+  return raw.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+const unit = (type: string) => (type === 'imageGeneration' ? 'per image' : type === 'video' ? 'per second' : 'per 1M tokens');
+
+function RateDialog({
+  providers,
+  rate,
+  onClose,
+}: {
+  providers: Provider[];
+  rate: Rate | null;
+  onClose: (changed: boolean) => void;
+}) {
+  const [providerId, setProviderId] = useState(rate?.providerId ?? providers[0]?.id ?? '');
+  const [model, setModel] = useState(rate?.model ?? '');
+  const [type, setType] = useState(rate?.type ?? 'chatCompletion');
+  const [input, setInput] = useState(rate ? perUnit(rate.inputRate, rate.type).replace(/,/g, '') : '');
+  const [output, setOutput] = useState(rate ? perUnit(rate.outputRate, rate.type).replace(/,/g, '') : '');
+  const [error, setError] = useState<Error | null>(null);
+  const save = async () => {
+    const body = { model, type, inputRate: fromPerUnit(input, type), outputRate: fromPerUnit(output, type) };
+    try {
+      if (rate) await put(`/api/ai-providers/${rate.providerId}/model-rates/${rate.id}`, body);
+      else await post(`/api/ai-providers/${providerId}/model-rates`, body);
+      onClose(true);
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <Dialog open onClose={() => onClose(false)} fullWidth maxWidth="sm">
+      <DialogTitle>{rate ? `Edit ${rate.model}` : 'Add a model rate'}</DialogTitle>
+      <DialogContent>
+        <ErrorAlert error={error} />
+        <Stack spacing={2} sx={{ mt: 1 }}>
+          <TextField select label="Provider" value={providerId} disabled={!!rate} onChange={(e) => setProviderId(e.target.value)}>
+            {providers.map((p) => (
+              <MenuItem key={p.id} value={p.id}>
+                {p.displayName}
+              </MenuItem>
+            ))}
+          </TextField>
+          <TextField label="Model" value={model} onChange={(e) => setModel(e.target.value)} />
+          <TextField select label="Type" value={type} onChange={(e) => setType(e.target.value)}>
+            {TYPES.map((t) => (
+              <MenuItem key={t} value={t}>
+                {t}
+              </MenuItem>
+            ))}
+          </TextField>
+          <TextField label={`Input credits ${unit(type)}`} value={input} onChange={(e) => setInput(e.target.value)} />
+          <TextField label={`Output credits ${unit(type)}`} value={output} onChange={(e) => setOutput(e.target.value)} />
+        </Stack>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={() => onClose(false)}>Cancel</Button>
+        <Button variant="contained" onClick={save} disabled={!model.trim() || !providerId}>
+          Save
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+interface BulkAnswer {
+  dryRun?: boolean;
+  updated?: unknown[];
+  skipped?: unknown[];
+  [k: string]: unknown;
+}
+
+function BulkMargin({ onDone }: { onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [margin, setMargin] = useState('20');
+  const [price, setPrice] = useState('0.0000025');
+  const [preview, setPreview] = useState<BulkAnswer | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const run = async (dryRun: boolean) => {
+    setError(null);
+    try {
+      const a = await post<BulkAnswer>('/api/ai-providers/bulk-rate-update', {
+        mode: 'margin',
+        profitMargin: margin,
+        creditPrice: price,
+        dryRun,
+      });
+      if (dryRun) setPreview(a);
+      else {
+        setOpen(false);
+        setPreview(null);
+        onDone();
+      }
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <>
+      <Button variant="outlined" onClick={() => setOpen(true)}>
+        Bulk margin update
+      </Button>
+      <Dialog open={open} onClose={() => setOpen(false)} fullWidth maxWidth="md">
+        <DialogTitle>Re-price every rate with unit costs</DialogTitle>
+        <DialogContent>
+          <ErrorAlert error={error} />
+          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2} sx={{ mt: 1 }}>
+            <TextField label="Profit margin %" value={margin} onChange={(e) => setMargin(e.target.value)} />
+            <TextField label="USD per credit" value={price} onChange={(e) => setPrice(e.target.value)} />
+          </Stack>
+          {preview ? (
+            <Box component="pre" sx={{ mt: 2, maxHeight: 320, overflow: 'auto', fontSize: 12 }} data-testid="bulk-preview">
+              {JSON.stringify(preview, null, 2)}
+            </Box>
+          ) : (
+            <Alert severity="info" sx={{ mt: 2 }}>
+              Preview first: nothing changes until you apply.
+            </Alert>
+          )}
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setOpen(false)}>Cancel</Button>
+          <Button onClick={() => run(true)}>Preview</Button>
+          <Button variant="contained" onClick={() => run(false)} disabled={!preview}>
+            Apply
+          </Button>
+        </DialogActions>
+      </Dialog>
+    </>
+  );
+}
+
+/** Every model rate, per 1M tokens (per image / second for media). */
+export default function Models() {
+  const [q, setQ] = useState('');
+  const [editing, setEditing] = useState<Rate | null | 'new'>(null);
+  const providers = useAsync(() => get<List<Provider>>('/api/ai-providers?pageSize=100'), []);
+  const rates = useAsync(() => get<List<Rate>>(`/api/ai-providers/model-rates${query({ q, pageSize: 100 })}`), [q]);
+  const names = new Map((providers.data?.list ?? []).map((p) => [p.id, p.displayName]));
+  return (
+    <Box>
+      <PageTitle
+        title="Model rates"
+        action={
+          <Stack direction="row" spacing={1}>
+            <BulkMargin onDone={rates.reload} />
+            <Button variant="contained" onClick={() => setEditing('new')} disabled={!providers.data?.list.length}>
+              Add rate
+            </Button>
+          </Stack>
+        }
+      />
+      <TextField size="small" label="Filter models" value={q} onChange={(e) => setQ(e.target.value)} sx={{ mb: 2 }} />
+      <ErrorAlert error={rates.error ?? providers.error} />
+      {rates.loading && !rates.data ? <Loading /> : null}
+      {rates.data && rates.data.list.length === 0 ? <Empty>No rates. Calls to unpriced models cost nothing (and are refused with billing on).</Empty> : null}
+      {rates.data && rates.data.list.length > 0 ? (
+        <Box sx={{ overflowX: 'auto' }}>
+          <Table size="small">
+            <TableHead>
+              <TableRow>
+                <TableCell>Provider</TableCell>
+                <TableCell>Model</TableCell>
+                <TableCell>Type</TableCell>
+                <TableCell align="right">Input</TableCell>
+                <TableCell align="right">Output</TableCell>
+                <TableCell>Unit</TableCell>
+                <TableCell />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {rates.data.list.map((r) => (
+                <TableRow key={r.id}>
+                  <TableCell>{names.get(r.providerId) ?? r.providerId}</TableCell>
+                  <TableCell>{r.model}</TableCell>
+                  <TableCell>{r.type}</TableCell>
+                  <TableCell align="right">{perUnit(r.inputRate, r.type)}</TableCell>
+                  <TableCell align="right">{perUnit(r.outputRate, r.type)}</TableCell>
+                  <TableCell>
+                    <Typography variant="caption">{unit(r.type)}</Typography>
+                  </TableCell>
+                  <TableCell align="right">
+                    <Button size="small" onClick={() => setEditing(r)}>
+                      Edit
+                    </Button>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Box>
+      ) : null}
+      {editing ? (
+        <RateDialog
+          providers={providers.data?.list ?? []}
+          rate={editing === 'new' ? null : editing}
+          onClose={(changed) => {
+            setEditing(null);
+            if (changed) rates.reload();
+          }}
+        />
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,261 @@
+import AddIcon from '@mui/icons-material/Add';
+import DeleteIcon from '@mui/icons-material/Delete';
+import {
+  Alert,
+  Box,
+  Button,
+  Card,
+  CardContent,
+  Chip,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  FormControlLabel,
+  IconButton,
+  MenuItem,
+  Stack,
+  Switch,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Tooltip,
+  Typography,
+} from '@mui/material';
+import { useState } from 'react';
+
+import { del, get, post, put, type Credential, type List, type Provider } from '../api';
+import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync } from '../components/common';
+
+export const PROVIDER_NAMES = [
+  'openai',
+  'anthropic',
+  'google',
+  'bedrock',
+  'deepseek',
+  'xai',
+  'openrouter',
+  'ollama',
+  'doubao',
+  'poe',
+  'ideogram',
+];
+
+function credentialState(c: Credential) {
+  if (!c.active) return <Chip size="small" color="error" label={c.error ? `disabled: ${c.error}` : 'disabled'} />;
+  if (c.error) return <Chip size="small" color="warning" label={`degraded: ${c.error}`} />;
+  return <Chip size="small" color="success" label="active" />;
+}
+
+function AddProvider({ onDone }: { onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('openai');
+  const [baseUrl, setBaseUrl] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const save = async () => {
+    try {
+      await post<Provider>('/api/ai-providers', { name, baseUrl: baseUrl.trim() || undefined });
+      setOpen(false);
+      setBaseUrl('');
+      onDone();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <>
+      <Button variant="contained" startIcon={<AddIcon />} onClick={() => setOpen(true)}>
+        Add provider
+      </Button>
+      <Dialog open={open} onClose={() => setOpen(false)} fullWidth maxWidth="sm">
+        <DialogTitle>Add provider</DialogTitle>
+        <DialogContent>
+          <ErrorAlert error={error} />
+          <Stack spacing={2} sx={{ mt: 1 }}>
+            <TextField select label="Provider" value={name} onChange={(e) => setName(e.target.value)}>
+              {PROVIDER_NAMES.map((n) => (
+                <MenuItem key={n} value={n}>
+                  {n}
+                </MenuItem>
+              ))}
+            </TextField>
+            <TextField
+              label="Base URL (optional)"
+              value={baseUrl}
+              onChange={(e) => setBaseUrl(e.target.value)}
+              inputProps={{ 'data-testid': 'provider-base-url' }}
+            />
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setOpen(false)}>Cancel</Button>
+          <Button variant="contained" onClick={save}>
+            Save
+          </Button>
+        </DialogActions>
+      </Dialog>
+    </>
+  );
+}
+
+function AddCredential({ provider, onDone }: { provider: Provider; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const save = async () => {
+    try {
+      await post<Credential>(`/api/ai-providers/${provider.id}/credentials`, { name, value });
+      setOpen(false);
+      setName('');
+      // The value is never shown again.
+      setValue('');
+      onDone();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <>
+      <Button size="small" startIcon={<AddIcon />} onClick={() => setOpen(true)}>
+        Add credential
+      </Button>
+      <Dialog open={open} onClose={() => setOpen(false)} fullWidth maxWidth="sm">
+        <DialogTitle>Add a credential to {provider.displayName}</DialogTitle>
+        <DialogContent>
+          <ErrorAlert error={error} />
+          <Stack spacing={2} sx={{ mt: 1 }}>
+            <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} inputProps={{ 'data-testid': 'credential-name' }} />
+            <TextField
+              label="API key"
+              type="password"
+              autoComplete="off"
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+              helperText="Stored encrypted; only a masked form is ever shown again."
+              inputProps={{ 'data-testid': 'credential-value' }}
+            />
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setOpen(false)}>Cancel</Button>
+          <Button variant="contained" onClick={save} disabled={!name.trim() || !value.trim()}>
+            Save
+          </Button>
+        </DialogActions>
+      </Dialog>
+    </>
+  );
+}
+
+function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
+  const [error, setError] = useState<Error | null>(null);
+  const act = (f: () => Promise<unknown>) => () => f().then(reload, (e: Error) => setError(e));
+  return (
+    <Card variant="outlined" data-testid={`provider-${p.name}`}>
+      <CardContent>
+        <Stack direction="row" alignItems="center" justifyContent="space-between" sx={{ flexWrap: 'wrap', gap: 1 }}>
+          <Box>
+            <Typography variant="h6" component="h2">
+              {p.displayName}
+            </Typography>
+            <Typography variant="body2" color="text.secondary">
+              {p.name} · {p.baseUrl ?? 'default URL'}
+            </Typography>
+          </Box>
+          <Stack direction="row" alignItems="center" spacing={1}>
+            <FormControlLabel
+              control={
+                <Switch checked={p.enabled} onChange={act(() => put(`/api/ai-providers/${p.id}`, { enabled: !p.enabled }))} />
+              }
+              label={p.enabled ? 'Enabled' : 'Disabled'}
+            />
+            <Tooltip title="Delete provider (and its credentials and rates)">
+              <IconButton
+                aria-label={`Delete ${p.displayName}`}
+                onClick={() => {
+                  if (window.confirm(`Delete ${p.displayName}, its credentials and its rates?`)) act(() => del(`/api/ai-providers/${p.id}`))();
+                }}
+              >
+                <DeleteIcon />
+              </IconButton>
+            </Tooltip>
+          </Stack>
+        </Stack>
+        <ErrorAlert error={error} />
+        <Box sx={{ overflowX: 'auto' }}>
+          <Table size="small" sx={{ mt: 1 }}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Credential</TableCell>
+                <TableCell>Key</TableCell>
+                <TableCell>State</TableCell>
+                <TableCell align="right">Weight</TableCell>
+                <TableCell align="right">Uses</TableCell>
+                <TableCell>Last used</TableCell>
+                <TableCell />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {(p.credentials ?? []).map((c) => (
+                <TableRow key={c.id}>
+                  <TableCell>{c.name}</TableCell>
+                  <TableCell sx={{ fontFamily: 'monospace' }} data-testid="masked-value">
+                    {c.maskedValue}
+                  </TableCell>
+                  <TableCell>{credentialState(c)}</TableCell>
+                  <TableCell align="right">{c.weight}</TableCell>
+                  <TableCell align="right">{fmt.int(c.usageCount)}</TableCell>
+                  <TableCell>{fmt.time(c.lastUsedAt)}</TableCell>
+                  <TableCell align="right">
+                    <Button size="small" onClick={act(() => put(`/api/ai-providers/${p.id}/credentials/${c.id}`, { active: !c.active }))}>
+                      {c.active ? 'Disable' : 'Enable'}
+                    </Button>
+                    <IconButton
+                      size="small"
+                      aria-label={`Delete credential ${c.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Delete credential ${c.name}?`)) act(() => del(`/api/ai-providers/${p.id}/credentials/${c.id}`))();
+                      }}
+                    >
+                      <DeleteIcon fontSize="small" />
+                    </IconButton>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Box>
+        {(p.credentials ?? []).length === 0 && p.name !== 'ollama' ? (
+          <Alert severity="info" sx={{ mt: 1 }}>
+            No credential yet: calls to {p.displayName} fail until one is added.
+          </Alert>
+        ) : null}
+        <Box sx={{ mt: 1 }}>
+          <AddCredential provider={p} onDone={reload} />
+        </Box>
+      </CardContent>
+    </Card>
+  );
+}
+
+/** Providers and their credentials (values never shown, only masked). */
+export default function Providers() {
+  const { data, error, loading, reload } = useAsync(() => get<List<Provider>>('/api/ai-providers?pageSize=100'), []);
+  return (
+    <Box>
+      <PageTitle title="Providers & credentials" action={<AddProvider onDone={reload} />} />
+      <ErrorAlert error={error} />
+      {loading && !data ? <Loading /> : null}
+      {data && data.list.length === 0 ? <Empty>No provider yet. Add one to start routing calls.</Empty> : null}
+      <Stack spacing={2}>
+        {data?.list.map((p) => (
+          <ProviderCard key={p.id} p={p} reload={reload} />
+        ))}
+      </Stack>
+    </Box>
+  );
+}
