@@ -3,6 +3,7 @@
 # with the console, starts it with demo data (billing on; two providers on a local mock upstream;
 # real calls through the Hub, and a week of earlier calls written into the database), signs in
 # with Debian's Chromium and captures the overview, providers, usage, playground and credits.
+# KEEP=1 leaves the demo Hub running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -92,3 +93,7 @@ hub stats rebuild >/dev/null
 start_hub
 mkdir -p screenshots
 HUB_URL=$HUB ADMIN_KEY=$KEY OUT="$ROOT/screenshots" node ui/e2e/screenshots.mjs
+if [ -n "${KEEP:-}" ]; then
+  echo "the demo Hub stays up at $HUB (admin key $KEY) until interrupted"
+  wait "$HUB_PID"
+fi

@@ -107,7 +107,7 @@ export default function Credits() {
               <XAxis dataKey="day" />
               <YAxis />
               <Tooltip />
-              <Bar dataKey="credits" fill="#3157d5" />
+              <Bar isAnimationActive={false} dataKey="credits" fill="#3157d5" />
             </BarChart>
           </ResponsiveContainer>
         </Box>

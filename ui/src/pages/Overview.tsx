@@ -5,8 +5,12 @@ import { useAuth } from '../auth';
 import { Empty, ErrorAlert, Loading, PageTitle, Stat, fmt, useAsync } from '../components/common';
 import type { Stats } from './Usage';
 
+/** Local midnight `days - 1` days ago: 1 is today, 7 the last seven days including today. */
 function since(days: number) {
-  return new Date(Date.now() - days * 86400_000).toISOString();
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  d.setDate(d.getDate() - (days - 1));
+  return d.toISOString();
 }
 
 /** Calls, success rate, credits and tokens today and over 7 days; top models; recent errors. */

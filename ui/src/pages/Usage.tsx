@@ -145,8 +145,8 @@ export default function Usage() {
                   <YAxis allowDecimals={false} />
                   <Tooltip />
                   <Legend />
-                  <Bar dataKey="success" stackId="a" fill={c[1]} name="succeeded" />
-                  <Bar dataKey="failed" stackId="a" fill={c[2]} name="failed" />
+                  <Bar isAnimationActive={false} dataKey="success" stackId="a" fill={c[1]} name="succeeded" />
+                  <Bar isAnimationActive={false} dataKey="failed" stackId="a" fill={c[2]} name="failed" />
                 </BarChart>
               </Chart>
               <Chart title="Tokens">
@@ -155,7 +155,7 @@ export default function Usage() {
                   <XAxis dataKey="label" />
                   <YAxis />
                   <Tooltip />
-                  <Line type="monotone" dataKey="totalUsage" stroke={c[0]} name="tokens" dot={false} />
+                  <Line isAnimationActive={false} type="monotone" dataKey="totalUsage" stroke={c[0]} name="tokens" dot={false} />
                 </LineChart>
               </Chart>
               <Chart title="Credits">
@@ -164,7 +164,7 @@ export default function Usage() {
                   <XAxis dataKey="label" />
                   <YAxis />
                   <Tooltip />
-                  <Line type="monotone" dataKey="creditsN" stroke={c[3]} name="credits" dot={false} />
+                  <Line isAnimationActive={false} type="monotone" dataKey="creditsN" stroke={c[3]} name="credits" dot={false} />
                 </LineChart>
               </Chart>
               <Chart title="Latency (ms)">
@@ -174,8 +174,8 @@ export default function Usage() {
                   <YAxis />
                   <Tooltip />
                   <Legend />
-                  <Line type="monotone" dataKey="durationP50" stroke={c[0]} name="p50" dot={false} />
-                  <Line type="monotone" dataKey="durationP95" stroke={c[2]} name="p95" dot={false} />
+                  <Line isAnimationActive={false} type="monotone" dataKey="durationP50" stroke={c[0]} name="p50" dot={false} />
+                  <Line isAnimationActive={false} type="monotone" dataKey="durationP95" stroke={c[2]} name="p95" dot={false} />
                 </LineChart>
               </Chart>
               <Chart title="By model (calls)">
@@ -184,7 +184,7 @@ export default function Usage() {
                   <XAxis type="number" allowDecimals={false} />
                   <YAxis type="category" dataKey="model" width={160} />
                   <Tooltip />
-                  <Bar dataKey="calls" fill={c[0]} />
+                  <Bar isAnimationActive={false} dataKey="calls" fill={c[0]} />
                 </BarChart>
               </Chart>
             </Stack>
