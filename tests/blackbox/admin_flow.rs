@@ -256,3 +256,103 @@ fn pagination_and_access_keys(backend: Backend) {
 }
 
 crate::on_both_backends!(admin_flow, pagination_and_access_keys);
+
+/// `POST /api/ai-providers/{id}/credentials/{cid}/test`: the provider's answer for that key, a
+/// disabled key included, nothing changed, the key never in the answer.
+#[test]
+fn credential_test_asks_the_provider() {
+    let mock = crate::support::mock::MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    let (status, p) = json(hub.post(
+        "/api/ai-providers",
+        K,
+        &json!({"name": "openai", "baseUrl": mock.base}),
+    ));
+    assert_eq!(status, 201, "{p}");
+    let pid = p["id"].as_str().expect("id");
+    let add = |name: &str, value: &str, active: bool| {
+        let (status, c) = json(hub.post(
+            &format!("/api/ai-providers/{pid}/credentials"),
+            K,
+            &json!({"name": name, "value": value, "active": active}),
+        ));
+        assert_eq!(status, 201, "{c}");
+        c["id"].as_str().expect("id").to_owned()
+    };
+    let good = add("good", "mock-ok", false);
+    let bad = add("bad", "mock-401", true);
+    let test = |cid: &str| {
+        json(hub.post(
+            &format!("/api/ai-providers/{pid}/credentials/{cid}/test"),
+            K,
+            &json!({}),
+        ))
+    };
+    let (status, r) = test(&good);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["latencyMs"].is_u64());
+    let (status, r) = test(&bad);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["ok"], false, "{r}");
+    let message = r["message"].as_str().expect("message");
+    assert!(message.contains("401"), "{message}");
+    assert!(!message.contains("mock-401"), "{message}");
+    assert_eq!(mock.calls("mock-ok"), 1);
+    // Nothing changed: the disabled key stays disabled, the rejected one active.
+    let (_, list) = json(hub.get(&format!("/api/ai-providers/{pid}/credentials"), K));
+    let by_name = |n: &str| {
+        list["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+            .expect("credential")
+    };
+    assert_eq!(by_name("good")["active"], false);
+    assert_eq!(by_name("bad")["active"], true);
+    // A call with the rejected key: the provider quotes the key, the Hub keeps it masked in the
+    // call's row and the credential's error.
+    let res = hub.post(
+        "/api/v2/chat/completions",
+        K,
+        &json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert!(res.status().is_client_error() || res.status().is_server_error());
+    crate::support::eventually(|| (!env.database.calls().is_empty()).then_some(()));
+    let rows = env.database.calls();
+    let reason = rows[0].error_reason.clone().expect("reason");
+    assert!(
+        reason.contains("401") && !reason.contains("mock-401"),
+        "{reason}"
+    );
+    let (_, list) = json(hub.get(&format!("/api/ai-providers/{pid}/credentials"), K));
+    let recorded = list.to_string();
+    assert!(
+        recorded.contains("401") && !recorded.contains("mock-401"),
+        "{recorded}"
+    );
+    error_of(
+        hub.post(
+            &format!("/api/ai-providers/{pid}/credentials/nope/test"),
+            K,
+            &json!({}),
+        ),
+        404,
+    );
+    let (_, member) = json(hub.post(
+        "/api/access-keys",
+        K,
+        &json!({"name": "m", "role": "member"}),
+    ));
+    error_of(
+        hub.post(
+            &format!("/api/ai-providers/{pid}/credentials/{good}/test"),
+            member["key"].as_str(),
+            &json!({}),
+        ),
+        403,
+    );
+}

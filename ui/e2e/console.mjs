@@ -90,6 +90,8 @@ try {
   await page.getByTestId('masked-value').first().waitFor();
   assert.equal(await page.getByTestId('masked-value').first().innerText(), '***');
   assert.ok(!(await page.content()).includes('mock-ok'), 'the credential value is on the page');
+  await page.getByRole('button', { name: 'Test credential mock key' }).click();
+  await page.getByTestId('test-result').filter({ hasText: /works \(\d+ ms\)/ }).waitFor();
   await shot(page, 'providers');
 
   step('chats in the playground with a streamed answer, tokens, credits and latency');

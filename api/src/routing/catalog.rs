@@ -149,7 +149,7 @@ pub fn load(
 }
 
 /// `<PROVIDER>_BASE_URL` if set, else the provider's public API.
-fn default_base_url(kind: ProviderKind, env: &[ProviderEnv]) -> String {
+pub fn default_base_url(kind: ProviderKind, env: &[ProviderEnv]) -> String {
     env.iter()
         .find(|e| e.kind == kind)
         .and_then(|e| e.base_url.clone())

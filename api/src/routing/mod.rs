@@ -38,6 +38,16 @@ pub struct Attempt {
     pub implementation: Provider,
 }
 
+/// What [`Router::test_credential`] found.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialTest {
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// Why it failed (the provider's answer; never the key).
+    pub message: Option<String>,
+}
+
 /// The attempts for one request, produced lazily so each sees the latest balancer state.
 pub struct Plan {
     candidates: Vec<Arc<ProviderEntry>>,
@@ -197,6 +207,75 @@ impl Router {
         None
     }
 
+    /// Tries a stored credential against its provider now (the provider's cheapest
+    /// authenticated request, as the background re-check makes it), whatever its state; changes
+    /// nothing. The answer never carries the key.
+    pub async fn test_credential(
+        &self,
+        provider_id: &str,
+        credential_id: &str,
+    ) -> Result<CredentialTest, ApiError> {
+        let (pid, cid) = (provider_id.to_owned(), credential_id.to_owned());
+        let (row, credential) = self
+            .db
+            .run(move |conn| {
+                let row = crate::db::providers::get(conn, &pid)?;
+                let credential = crate::db::credentials::get(conn, &pid, &cid)?;
+                Ok::<_, DbError>((row, credential))
+            })
+            .await?;
+        let row =
+            row.ok_or_else(|| ApiError::NotFound(format!("provider {provider_id} not found")))?;
+        let credential = credential
+            .ok_or_else(|| ApiError::NotFound(format!("credential {credential_id} not found")))?;
+        let kind: ProviderKind = row
+            .name
+            .parse()
+            .map_err(|_| ApiError::invalid("name", format!("unknown provider {}", row.name)))?;
+        let provider = crate::providers::Provider::for_kind(kind).ok_or_else(|| {
+            ApiError::invalid(
+                "name",
+                format!("{} credentials cannot be tested yet", kind.name()),
+            )
+        })?;
+        let secret = match self
+            .cipher
+            .decrypt(&credential.credential_value, &credential.id)
+        {
+            Ok(s) => secrecy::SecretString::from(s),
+            Err(e) => {
+                return Ok(CredentialTest {
+                    ok: false,
+                    latency_ms: 0,
+                    message: Some(format!("the stored value cannot be used: {e}")),
+                });
+            }
+        };
+        let base_url = row
+            .base_url
+            .clone()
+            .unwrap_or_else(|| catalog::default_base_url(kind, &self.env));
+        let target = crate::providers::Target {
+            base_url: &base_url,
+            api_key: secrecy::ExposeSecret::expose_secret(&secret),
+        };
+        let started = std::time::Instant::now();
+        let outcome = provider
+            .check(&self.http, &target, &self.check_timeouts)
+            .await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(CredentialTest {
+            ok: outcome.is_ok(),
+            latency_ms,
+            message: outcome.err().map(|e| {
+                crate::secrets::scrub(
+                    &e.to_string(),
+                    secrecy::ExposeSecret::expose_secret(&secret),
+                )
+            }),
+        })
+    }
+
     /// Records the outcome of a failed attempt. A rejected stored key is marked inactive in the
     /// database (with the upstream's reason) and re-checked in the background.
     pub fn failed(self: &Arc<Self>, attempt: &Attempt, class: FailureClass, message: &str) {
@@ -209,7 +288,13 @@ impl Router {
             return;
         }
         let id = credential.id.clone();
-        let reason: String = message.chars().take(500).collect();
+        let reason: String = crate::secrets::scrub(
+            message,
+            secrecy::ExposeSecret::expose_secret(&credential.secret),
+        )
+        .chars()
+        .take(500)
+        .collect();
         tracing::warn!(credential = %id, provider = attempt.provider.kind.name(), "credential disabled: {reason}");
         let router = self.clone();
         let Some(provider) = Provider::for_kind(attempt.provider.kind) else {

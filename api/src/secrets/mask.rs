@@ -11,9 +11,31 @@ pub fn mask(value: &str) -> String {
     format!("{head}****{tail}")
 }
 
+/// `text` (an upstream's message) with every occurrence of `secret` masked: providers quote the
+/// key they were given in their errors.
+pub fn scrub(text: &str, secret: &str) -> String {
+    if secret.trim().len() < 4 {
+        return text.to_owned();
+    }
+    text.replace(secret, &mask(secret))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::{mask, scrub};
+
+    #[test]
+    fn scrub_masks_quoted_keys() {
+        assert_eq!(
+            scrub(
+                "Incorrect API key provided: sk-abcdefghijklmnop.",
+                "sk-abcdefghijklmnop"
+            ),
+            "Incorrect API key provided: sk-a****mnop."
+        );
+        assert_eq!(scrub("bad key mock-401", "mock-401"), "bad key ***");
+        assert_eq!(scrub("nothing here", "abc"), "nothing here");
+    }
 
     #[test]
     fn masks() {

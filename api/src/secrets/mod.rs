@@ -7,7 +7,7 @@ mod mask;
 
 pub use cipher::{Cipher, DecryptError};
 pub use key_file::{KeyFile, read_or_create_key_file};
-pub use mask::mask;
+pub use mask::{mask, scrub};
 
 use crate::config::Settings;
 use secrecy::SecretString;

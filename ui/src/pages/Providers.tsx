@@ -151,6 +151,45 @@ function AddCredential({ provider, onDone }: { provider: Provider; onDone: () =>
   );
 }
 
+interface TestResult {
+  ok: boolean;
+  latencyMs: number;
+  message?: string | null;
+}
+
+function TestButton({ provider, credential }: { provider: Provider; credential: Credential }) {
+  const [result, setResult] = useState<TestResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    try {
+      setResult(await post<TestResult>(`/api/ai-providers/${provider.id}/credentials/${credential.id}/test`, {}));
+    } catch (e) {
+      setResult({ ok: false, latencyMs: 0, message: (e as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Button size="small" onClick={run} disabled={busy} aria-label={`Test credential ${credential.name}`}>
+        {busy ? 'Testing…' : 'Test'}
+      </Button>
+      {result ? (
+        <Tooltip title={result.message ?? ''}>
+          <Chip
+            size="small"
+            data-testid="test-result"
+            color={result.ok ? 'success' : 'error'}
+            label={result.ok ? `works (${result.latencyMs} ms)` : 'failed'}
+            sx={{ mr: 1 }}
+          />
+        </Tooltip>
+      ) : null}
+    </>
+  );
+}
+
 function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
   const [error, setError] = useState<Error | null>(null);
   const act = (f: () => Promise<unknown>) => () => f().then(reload, (e: Error) => setError(e));
@@ -210,7 +249,8 @@ function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
                   <TableCell align="right">{c.weight}</TableCell>
                   <TableCell align="right">{fmt.int(c.usageCount)}</TableCell>
                   <TableCell>{fmt.time(c.lastUsedAt)}</TableCell>
-                  <TableCell align="right">
+                  <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                    <TestButton provider={p} credential={c} />
                     <Button size="small" onClick={act(() => put(`/api/ai-providers/${p.id}/credentials/${c.id}`, { active: !c.active }))}>
                       {c.active ? 'Disable' : 'Enable'}
                     </Button>

@@ -297,6 +297,17 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(credential_view(&state.cipher, row)))
 }
 
+/// `POST /api/ai-providers/{id}/credentials/{cid}/test`: `{ok, latencyMs, message?}`.
+pub async fn test(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (provider_id, id) = path.into_inner();
+    let outcome = state.router.test_credential(&provider_id, &id).await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
 pub async fn delete(
     _: Admin,
     state: web::Data<AppState>,

@@ -50,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ai-providers/{id}/credentials/{cid}",
             web::delete().to(credentials::delete),
         )
+        .route(
+            "/ai-providers/{id}/credentials/{cid}/test",
+            web::post().to(credentials::test),
+        )
         .route("/ai-providers/{id}/model-rates", web::get().to(rates::list))
         .route(
             "/ai-providers/{id}/model-rates",

@@ -178,8 +178,8 @@ pub fn finish(
     }
 }
 
-/// The end of a failed attempt.
-pub fn failed(err: &UpstreamError, ctx: &CallContext, provider_ttfb_ms: Option<i64>) -> CallFinish {
+/// The end of a failed attempt; `reason` is the upstream error as [`reason`] writes it.
+pub fn failed(reason: &str, ctx: &CallContext, provider_ttfb_ms: Option<i64>) -> CallFinish {
     finish(
         "failed",
         &Usage::default(),
@@ -189,7 +189,17 @@ pub fn failed(err: &UpstreamError, ctx: &CallContext, provider_ttfb_ms: Option<i
         provider_ttfb_ms,
         None,
     )
-    .with_error(&err.to_string())
+    .with_error(reason)
+}
+
+/// An upstream error as the call's row and the credential's recorded error keep it: with the
+/// attempt's key masked wherever the provider quoted it.
+pub fn reason(err: &UpstreamError, attempt: &crate::routing::Attempt) -> String {
+    let text = err.to_string();
+    match &attempt.credential {
+        Some(c) => crate::secrets::scrub(&text, secrecy::ExposeSecret::expose_secret(&c.secret)),
+        None => text,
+    }
 }
 
 /// What the client sees for an upstream failure: the provider's message, except for rejected

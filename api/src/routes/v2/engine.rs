@@ -49,10 +49,11 @@ fn on_failure(
     err: &UpstreamError,
     bill: Option<Bill>,
 ) {
+    let reason = call::reason(err, attempt);
     state
         .recorder
-        .finish_call(id, call::failed(err, ctx, None), bill);
-    state.router.failed(attempt, err.class(), &err.to_string());
+        .finish_call(id, call::failed(&reason, ctx, None), bill);
+    state.router.failed(attempt, err.class(), &reason);
 }
 
 /// The attempt's rate. With billing on, an attempt whose model has no rate on its provider is
