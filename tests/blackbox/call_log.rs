@@ -174,6 +174,41 @@ fn log_on(backend: Backend) {
         Some(ADMIN_KEY),
     ));
     assert_eq!(day["totals"]["calls"], 4, "{day}");
+    // Broken down by user (admins) and by app.
+    let (_, by_user) = json(hub.get(
+        "/api/user/usage-stats?allUsers=true&timeType=hour&groupBy=user",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(by_user["groupBy"], "user", "{by_user}");
+    let groups = by_user["byGroup"].as_array().expect("byGroup");
+    assert_eq!(groups.len(), 2, "{by_user}");
+    assert_eq!(
+        (groups[0]["calls"].as_u64(), groups[1]["calls"].as_u64()),
+        (Some(3), Some(1)),
+        "{by_user}"
+    );
+    let (_, by_app) = json(hub.get(
+        "/api/user/usage-stats?allUsers=true&timeType=hour&groupBy=app",
+        Some(ADMIN_KEY),
+    ));
+    let apps: u64 = by_app["byGroup"]
+        .as_array()
+        .expect("byGroup")
+        .iter()
+        .map(|g| g["calls"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(apps, 4, "{by_app}");
+    for (q, who) in [
+        ("groupBy=user", member.as_str()),
+        ("groupBy=team", ADMIN_KEY),
+        ("groupBy=app&model=x", ADMIN_KEY),
+    ] {
+        let e = error_of(
+            hub.get(&format!("/api/user/usage-stats?{q}"), Some(who)),
+            400,
+        );
+        assert_eq!(e["param"], "groupBy", "{q}: {e}");
+    }
     let (_, own_stats) = json(hub.get("/api/user/usage-stats", Some(&member)));
     assert_eq!(own_stats["totals"]["calls"], 1);
     assert_eq!(own_stats["timeType"], "day");

@@ -149,6 +149,32 @@ pub fn rollups(
     query.load(conn)
 }
 
+/// The per-(user, app) rollups of `scope` in `[from, to)`: (user, app, stats), for a breakdown
+/// by user or app.
+pub fn rollups_by_owner(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    time_type: TimeType,
+    from: i64,
+    to: i64,
+) -> QueryResult<Vec<(String, String, Option<String>)>> {
+    use model_call_stats::dsl as s;
+    let mut query = model_call_stats::table
+        .filter(s::time_type.eq(time_type.as_str()))
+        .filter(s::timestamp.ge(from))
+        .filter(s::timestamp.lt(to))
+        .filter(s::user_did.ne(ALL))
+        .select((s::user_did, s::app_did, s::stats))
+        .into_boxed();
+    if let Some(user) = &scope.user_did {
+        query = query.filter(s::user_did.eq(user.clone()));
+    }
+    if let Some(app) = &scope.app_did {
+        query = query.filter(s::app_did.eq(app.clone()));
+    }
+    query.load(conn)
+}
+
 /// Deletes up to `limit` rollups whose bucket started before `before` (unix seconds); returns
 /// how many.
 pub fn delete_before(conn: &mut DbConnection, before: i64, limit: i64) -> QueryResult<usize> {

@@ -23,6 +23,8 @@ export interface Bucket {
 export interface Stats {
   series: Bucket[];
   byModel: Bucket[];
+  byGroup?: (Bucket & { key: string })[];
+  groupBy?: string;
   totals: Bucket;
   source: string;
   start: string;
@@ -64,6 +66,7 @@ export default function Usage() {
   const [model, setModel] = useState('');
   const [providerId, setProviderId] = useState('');
   const [everyone, setEveryone] = useState(isAdmin);
+  const [groupBy, setGroupBy] = useState('model');
   const providers = useAsync(
     () => (isAdmin ? get<List<Provider>>('/api/ai-providers?pageSize=100') : Promise.resolve(null)),
     [isAdmin],
@@ -78,16 +81,21 @@ export default function Usage() {
           model,
           providerId,
           allUsers: everyone ? true : undefined,
+          groupBy: groupBy === 'model' || model || providerId ? undefined : groupBy,
         })}`,
       ),
-    [start, end, timeType, model, providerId, everyone],
+    [start, end, timeType, model, providerId, everyone, groupBy],
   );
   const series = (stats.data?.series ?? []).map((b) => ({
     ...b,
     label: label(b.timestamp ?? '', timeType),
     creditsN: Number(b.credits),
   }));
-  const byModel = (stats.data?.byModel ?? []).map((b) => ({ ...b, creditsN: Number(b.credits) }));
+  const grouped = stats.data?.byGroup
+    ? stats.data.byGroup.map((b) => ({ ...b, model: b.key ? (b.key.length > 22 ? `${b.key.slice(0, 10)}…${b.key.slice(-8)}` : b.key) : '(no app)' }))
+    : null;
+  const byModel = (grouped ?? stats.data?.byModel ?? []).map((b) => ({ ...b, creditsN: Number(b.credits) }));
+  const groupLabel = stats.data?.groupBy ?? 'model';
   const grid = theme.palette.divider;
   const c = [theme.palette.primary.main, theme.palette.success.main, theme.palette.error.main, theme.palette.warning.main];
   return (
@@ -108,6 +116,11 @@ export default function Usage() {
               {m.model}
             </MenuItem>
           ))}
+        </TextField>
+        <TextField size="small" select label="Break down by" value={groupBy} onChange={(e) => setGroupBy(e.target.value)} sx={{ minWidth: 150 }}>
+          <MenuItem value="model">model</MenuItem>
+          <MenuItem value="app">app</MenuItem>
+          {isAdmin ? <MenuItem value="user">user</MenuItem> : null}
         </TextField>
         {isAdmin ? (
           <>
@@ -178,7 +191,7 @@ export default function Usage() {
                   <Line isAnimationActive={false} type="monotone" dataKey="durationP95" stroke={c[2]} name="p95" dot={false} />
                 </LineChart>
               </Chart>
-              <Chart title="By model (calls)">
+              <Chart title={`By ${groupLabel} (calls)`}>
                 <BarChart data={byModel} layout="vertical" margin={{ left: 40 }}>
                   <CartesianGrid stroke={grid} strokeDasharray="3 3" />
                   <XAxis type="number" allowDecimals={false} />

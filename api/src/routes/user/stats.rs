@@ -139,6 +139,23 @@ pub async fn usage_stats(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let time_type = time_type(params.get("timeType"))?;
+    let group = match params.get("groupBy") {
+        None | Some("") | Some("model") => None,
+        Some("app") => Some(Group::App),
+        Some("user") if me.role.is_admin() => Some(Group::User),
+        Some("user") => {
+            return Err(ApiError::invalid(
+                "groupBy",
+                "only admins can see usage by user",
+            ));
+        }
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "groupBy",
+                format!("'{other}' is not one of model, app, user"),
+            ));
+        }
+    };
     let mut f = filter(&me, &params)?;
     let end = f.end.unwrap_or_else(|| Utc::now().naive_utc());
     let start = f.start.unwrap_or(end - Duration::days(7));
@@ -154,16 +171,34 @@ pub async fn usage_stats(
         };
         let from = time_type.bucket(start).and_utc().timestamp();
         let to = end.and_utc().timestamp();
-        let rows = state
+        let (rows, owners) = state
             .db
             .run(move |conn| {
-                Ok::<_, ApiError>(rollup_rows::rollups(conn, &scope, time_type, from, to)?)
+                let rows = rollup_rows::rollups(conn, &scope, time_type, from, to)?;
+                let owners = match group {
+                    Some(_) => rollup_rows::rollups_by_owner(conn, &scope, time_type, from, to)?,
+                    None => Vec::new(),
+                };
+                Ok::<_, ApiError>((rows, owners))
             })
             .await?;
-        let body = web::block(move || from_rollups(&rows, time_type, start, end))
-            .await
-            .map_err(ApiError::internal)?;
+        let body = web::block(move || {
+            let mut body = from_rollups(&rows, time_type, start, end);
+            if let Some(group) = group {
+                body["byGroup"] = serde_json::json!(by_owner(&owners, group));
+                body["groupBy"] = serde_json::json!(group.as_str());
+            }
+            body
+        })
+        .await
+        .map_err(ApiError::internal)?;
         return Ok(HttpResponse::Ok().json(body));
+    }
+    if group.is_some() {
+        return Err(ApiError::invalid(
+            "groupBy",
+            "a breakdown by app or user is not available with model, type, providerId or status filters",
+        ));
     }
     let points = state
         .db
@@ -219,6 +254,57 @@ fn from_rollups(
         series,
         by_model,
     )
+}
+
+/// A breakdown of usage-stats by the calling app or the user.
+#[derive(Clone, Copy)]
+enum Group {
+    App,
+    User,
+}
+
+impl Group {
+    fn as_str(self) -> &'static str {
+        match self {
+            Group::App => "app",
+            Group::User => "user",
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupStats {
+    /// The app or user DID (`""`: calls without an app).
+    key: String,
+    #[serde(flatten)]
+    stats: Stats,
+}
+
+/// Most rows a breakdown answers (by calls, most first).
+const GROUP_ROWS: usize = 50;
+
+fn by_owner(rows: &[(String, String, Option<String>)], group: Group) -> Vec<GroupStats> {
+    let mut acc: BTreeMap<&str, Totals> = BTreeMap::new();
+    for (user, app, stats) in rows {
+        let key = match group {
+            Group::App => app.as_str(),
+            Group::User => user.as_str(),
+        };
+        acc.entry(key)
+            .or_default()
+            .merge(&Rollup::from_json(stats.as_deref()).totals);
+    }
+    let mut out: Vec<GroupStats> = acc
+        .iter()
+        .map(|(k, t)| GroupStats {
+            key: (*k).to_owned(),
+            stats: totals_view(t),
+        })
+        .collect();
+    out.sort_by(|a, b| b.stats.calls.cmp(&a.stats.calls).then(a.key.cmp(&b.key)));
+    out.truncate(GROUP_ROWS);
+    out
 }
 
 /// The answer's shape, whichever the source: models by calls, most first.
