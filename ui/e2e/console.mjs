@@ -92,6 +92,10 @@ try {
   assert.ok(!(await page.content()).includes('mock-ok'), 'the credential value is on the page');
   await page.getByRole('button', { name: 'Test credential mock key' }).click();
   await page.getByTestId('test-result').filter({ hasText: /works \(\d+ ms\)/ }).waitFor();
+  await page.getByTestId('provider-openai').getByRole('button', { name: 'Edit', exact: true }).click();
+  await page.getByLabel('Display name').fill('OpenAI (mock)');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'OpenAI (mock)' }).waitFor();
   await shot(page, 'providers');
 
   step('chats in the playground with a streamed answer, tokens, credits and latency');
@@ -159,9 +163,10 @@ try {
   const keys = await api('GET', '/api/access-keys?allUsers=true&pageSize=100', ADMIN);
   const mine = keys.body.list.find((k) => k.name === 'member one');
   assert.equal((await api('DELETE', `/api/access-keys/${mine.id}`, ADMIN)).status, 200);
-  await member.getByRole('button', { name: 'Call log' }).click().catch(() => {});
   await member.goto(`${HUB}/calls`);
   await member.getByTestId('access-key').waitFor();
+  await member.getByText(/Signed out/).waitFor();
+  await member.reload();
   await member.getByText(/Signed out/).waitFor();
 
   step('the public pricing page needs no key');

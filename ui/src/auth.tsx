@@ -14,6 +14,7 @@ interface Auth {
 }
 
 const AuthContext = createContext<Auth | null>(null);
+const REASON = 'aigne-hub.signed-out-reason';
 
 export function useAuth(): Auth {
   const a = useContext(AuthContext);
@@ -27,7 +28,13 @@ export const isAdminRole = (role?: string) => role === 'owner' || role === 'admi
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [info, setInfo] = useState<UserInfo | null>(null);
   const [loading, setLoading] = useState(true);
-  const [reason, setReason] = useState<string | null>(null);
+  // Kept for the browser session, so a reload still tells why the user was signed out.
+  const [reason, setReasonState] = useState<string | null>(() => sessionStorage.getItem(REASON));
+  const setReason = useCallback((why: string | null) => {
+    if (why) sessionStorage.setItem(REASON, why);
+    else sessionStorage.removeItem(REASON);
+    setReasonState(why);
+  }, []);
   // A 401 signs out only a console that was signed in (not a wrong key being tried).
   const signedIn = useRef(false);
   useEffect(() => {
@@ -38,7 +45,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     session.signOut();
     setInfo(null);
     setReason(why ?? null);
-  }, []);
+  }, [setReason]);
 
   const refresh = useCallback(async () => {
     try {
@@ -50,7 +57,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setReason(`Signed out: ${e.message}`);
       }
     }
-  }, []);
+  }, [setReason]);
 
   useEffect(() => {
     setUnauthorizedHandler((message) => {
@@ -69,7 +76,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       session.signOut();
       throw e;
     }
-  }, []);
+  }, [setReason]);
 
   return (
     <AuthContext.Provider

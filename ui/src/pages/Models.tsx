@@ -100,11 +100,21 @@ function RateDialog({
   );
 }
 
+interface BulkChange {
+  id: string;
+  model: string;
+  type: string;
+  oldInputRate: string;
+  oldOutputRate: string;
+  inputRate: string;
+  outputRate: string;
+}
+
 interface BulkAnswer {
-  dryRun?: boolean;
-  updated?: unknown[];
-  skipped?: unknown[];
-  [k: string]: unknown;
+  dryRun: boolean;
+  updated: number;
+  changes: BulkChange[];
+  skipped: { id: string; model: string; reason: string }[];
 }
 
 function BulkMargin({ onDone }: { onDone: () => void }) {
@@ -146,8 +156,42 @@ function BulkMargin({ onDone }: { onDone: () => void }) {
             <TextField label="USD per credit" value={price} onChange={(e) => setPrice(e.target.value)} />
           </Stack>
           {preview ? (
-            <Box component="pre" sx={{ mt: 2, maxHeight: 320, overflow: 'auto', fontSize: 12 }} data-testid="bulk-preview">
-              {JSON.stringify(preview, null, 2)}
+            <Box sx={{ mt: 2, maxHeight: 360, overflow: 'auto' }} data-testid="bulk-preview">
+              <Typography variant="subtitle2" gutterBottom>
+                {preview.changes.length} rates change, {preview.skipped.length} skipped (no unit costs)
+              </Typography>
+              <Table size="small">
+                <TableHead>
+                  <TableRow>
+                    <TableCell>Model</TableCell>
+                    <TableCell align="right">Input now → new</TableCell>
+                    <TableCell align="right">Output now → new</TableCell>
+                  </TableRow>
+                </TableHead>
+                <TableBody>
+                  {preview.changes.map((c) => (
+                    <TableRow key={c.id}>
+                      <TableCell>{c.model}</TableCell>
+                      <TableCell align="right">
+                        {perUnit(c.oldInputRate, c.type)} → {perUnit(c.inputRate, c.type)}
+                      </TableCell>
+                      <TableCell align="right">
+                        {perUnit(c.oldOutputRate, c.type)} → {perUnit(c.outputRate, c.type)}
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                  {preview.skipped.map((k) => (
+                    <TableRow key={k.id}>
+                      <TableCell>{k.model}</TableCell>
+                      <TableCell colSpan={2} align="right">
+                        <Typography variant="caption" color="text.secondary">
+                          skipped: {k.reason}
+                        </Typography>
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
             </Box>
           ) : (
             <Alert severity="info" sx={{ mt: 2 }}>

@@ -190,8 +190,47 @@ function TestButton({ provider, credential }: { provider: Provider; credential: 
   );
 }
 
+function EditProvider({ p, onClose }: { p: Provider; onClose: (changed: boolean) => void }) {
+  const [displayName, setDisplayName] = useState(p.displayName);
+  const [baseUrl, setBaseUrl] = useState(p.baseUrl ?? '');
+  const [region, setRegion] = useState(p.region ?? '');
+  const [error, setError] = useState<Error | null>(null);
+  const save = async () => {
+    try {
+      await put(`/api/ai-providers/${p.id}`, {
+        displayName: displayName.trim() || null,
+        baseUrl: baseUrl.trim() || null,
+        region: region.trim() || null,
+      });
+      onClose(true);
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <Dialog open onClose={() => onClose(false)} fullWidth maxWidth="sm">
+      <DialogTitle>Edit {p.displayName}</DialogTitle>
+      <DialogContent>
+        <ErrorAlert error={error} />
+        <Stack spacing={2} sx={{ mt: 1 }}>
+          <TextField label="Display name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+          <TextField label="Base URL" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} helperText="Empty: the provider's public API." />
+          <TextField label="Region" value={region} onChange={(e) => setRegion(e.target.value)} helperText="Bedrock only." />
+        </Stack>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={() => onClose(false)}>Cancel</Button>
+        <Button variant="contained" onClick={save}>
+          Save
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
 function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
   const [error, setError] = useState<Error | null>(null);
+  const [editing, setEditing] = useState(false);
   const act = (f: () => Promise<unknown>) => () => f().then(reload, (e: Error) => setError(e));
   return (
     <Card variant="outlined" data-testid={`provider-${p.name}`}>
@@ -212,6 +251,9 @@ function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
               }
               label={p.enabled ? 'Enabled' : 'Disabled'}
             />
+            <Button size="small" onClick={() => setEditing(true)}>
+              Edit
+            </Button>
             <Tooltip title="Delete provider (and its credentials and rates)">
               <IconButton
                 aria-label={`Delete ${p.displayName}`}
@@ -277,6 +319,15 @@ function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
         <Box sx={{ mt: 1 }}>
           <AddCredential provider={p} onDone={reload} />
         </Box>
+        {editing ? (
+          <EditProvider
+            p={p}
+            onClose={(changed) => {
+              setEditing(false);
+              if (changed) reload();
+            }}
+          />
+        ) : null}
       </CardContent>
     </Card>
   );
