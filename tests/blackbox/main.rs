@@ -11,6 +11,7 @@ mod support;
 mod admin_flow;
 mod aigne_chat;
 mod bad_input;
+mod blocklet;
 mod call_log;
 mod cli;
 mod config_errors;
