@@ -303,8 +303,8 @@ fn hundred_concurrent_calls_admit_at_most_ten_two_instances_postgres() {
     assert_eq!(balance(&b, &key), "0");
 }
 
-/// 50 first requests at once from one new user, over `hubs`: one starter grant, ever.
-fn starter_race(hubs: &[&Hub], key: &str) {
+/// 50 chat calls at once from `key`'s user, spread over `hubs`; each must answer 200.
+pub(crate) fn fifty_at_once(hubs: &[&Hub], key: &str) {
     let urls: Vec<String> = hubs
         .iter()
         .map(|h| h.url("/api/v2/chat/completions"))
@@ -328,6 +328,11 @@ fn starter_race(hubs: &[&Hub], key: &str) {
     for h in handles {
         assert_eq!(h.join().expect("thread"), 200);
     }
+}
+
+/// 50 first requests at once from one new user, over `hubs`: one starter grant, ever.
+fn starter_race(hubs: &[&Hub], key: &str) {
+    fifty_at_once(hubs, key);
     let (_, list) = json(hubs[0].get("/api/user/credit/transactions?pageSize=100", Some(key)));
     let grants: Vec<&Value> = list["list"]
         .as_array()

@@ -3,7 +3,7 @@
 //! answers, an outage under traffic and a Hub restart included), starter credits granted once,
 //! `verify-availability` deciding for users with nothing left, v1 subscriptions.
 
-use crate::ledger::{chat, dec, member, priced_provider};
+use crate::ledger::{chat, dec, fifty_at_once, member, priced_provider};
 use crate::support::blocklet_server::APP_SK;
 use crate::support::mock::MockUpstream;
 use crate::support::payment_kit::PaymentKitStandIn;
@@ -201,25 +201,7 @@ fn payment_kit_starter_credits_availability_and_subscriptions() {
     let hub = env.start();
     priced_provider(&hub, &mock, "mock-ok");
     let (key, user) = member(&hub, "newcomer");
-    let url = hub.url("/api/v2/chat/completions");
-    let handles: Vec<_> = (0..50)
-        .map(|_| {
-            let (url, key) = (url.clone(), key.clone());
-            std::thread::spawn(move || {
-                reqwest::blocking::Client::new()
-                    .post(url)
-                    .bearer_auth(key)
-                    .json(&chat(false))
-                    .send()
-                    .expect("send")
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    for h in handles {
-        assert_eq!(h.join().expect("thread"), 200);
-    }
+    fifty_at_once(&[&hub], &key);
     let state = pk.state();
     let starters: Vec<&Value> = state["grants"]
         .as_array()

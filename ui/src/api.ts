@@ -169,12 +169,14 @@ export interface Transaction {
   created_at?: string;
 }
 
+/** A model of the public list (`GET /api/ai/models`). */
 export interface PublicModel {
+  key: string;
   model: string;
-  provider?: string;
-  providerId?: string;
-  type?: string;
-  inputRate?: string | number | null;
-  outputRate?: string | number | null;
-  [k: string]: unknown;
+  provider: string;
+  providerDisplayName?: string;
+  type: string;
+  input_credits_per_token?: string | null;
+  output_credits_per_token?: string | null;
+  status?: { available: boolean } | null;
 }

@@ -203,14 +203,6 @@ pub fn delete_sent_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Que
     .execute(conn)
 }
 
-/// How many rows are waiting to be reported (status, logs).
-pub fn backlog(conn: &mut DbConnection) -> QueryResult<i64> {
-    o::table
-        .filter(o::status.eq("pending"))
-        .count()
-        .get_result(conn)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,7 +291,6 @@ mod tests {
             // The other instance's row is taken over once it has waited TAKE_OVER_AFTER.
             assert_eq!(assign(c, "me", at(21))?, 0);
             assert_eq!(assign(c, "me", at(23))?, 1);
-            assert_eq!(backlog(c)?, 3);
             assert_eq!(delete_sent_before(c, at(30))?, 2);
             Ok(())
         })

@@ -1,19 +1,8 @@
 import { Box, Button, Chip, Table, TableBody, TableCell, TableHead, TableRow, TextField } from '@mui/material';
 import { useState } from 'react';
 
-import { get } from '../api';
+import { get, type PublicModel } from '../api';
 import { Empty, ErrorAlert, Loading, PageTitle, useAsync } from '../components/common';
-
-interface PublicModel {
-  key: string;
-  model: string;
-  provider: string;
-  providerDisplayName?: string;
-  type: string;
-  input_credits_per_token?: string | null;
-  output_credits_per_token?: string | null;
-  status?: { available: boolean } | null;
-}
 
 const perMillion = (v?: string | null) => (v == null ? '—' : (Number(v) * 1_000_000).toLocaleString(undefined, { maximumFractionDigits: 6 }));
 

@@ -86,10 +86,6 @@ impl PaymentKitFunds {
         Ok(found)
     }
 
-    pub fn client(&self) -> &PaymentKit {
-        &self.pk
-    }
-
     pub fn client_arc(&self) -> Arc<PaymentKit> {
         self.pk.clone()
     }
