@@ -147,6 +147,9 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         ttfb: settings.upstream.ttfb_timeout,
         idle: settings.upstream.idle_timeout,
     };
+    let settings_upstream = settings.upstream;
+    let files_dir = settings.data_dir.clone();
+    let files_ttl = settings.files.ttl;
     let state = web::Data::new(AppState {
         keys: KeyCache::new(db.clone()),
         blocklet_keys: BlockletKeys::new(settings.identity.server.clone(), http.clone()),
@@ -160,6 +163,11 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         router,
         recorder,
         timeouts,
+        jobs: crate::providers::Jobs {
+            poll: settings_upstream.job_poll,
+            timeout: settings_upstream.job_timeout,
+        },
+        files: Arc::new(crate::files::FileStore::new(&files_dir, files_ttl)),
         app_did,
         instance_id,
     });
@@ -293,6 +301,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
+    let sweeper = actix_web::rt::spawn(crate::files::run_sweeper(state.files.clone()));
     let retention = actix_web::rt::spawn(crate::usage::retention::run(
         state.db.clone(),
         state.settings.retention,
@@ -309,6 +318,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     refresher.abort();
     checkpointer.abort();
     retention.abort();
+    sweeper.abort();
     if let Some(reports) = reports {
         reports.abort();
     }

@@ -30,6 +30,10 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub recorder: Arc<Recorder>,
     pub timeouts: Timeouts,
+    /// Polling of providers' asynchronous jobs (videos).
+    pub jobs: crate::providers::Jobs,
+    /// Generated files served at expiring URLs.
+    pub files: Arc<crate::files::FileStore>,
     /// The Hub's own application DID (standalone identity, stable per install).
     pub app_did: String,
     /// This instance's id (`<data dir>/instance.id`), stamped on the rows it writes.

@@ -24,6 +24,7 @@ mod http_basics;
 mod identity;
 mod interop;
 mod ledger;
+mod media;
 mod migrations;
 mod payment_kit;
 mod retention;

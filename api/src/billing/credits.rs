@@ -88,6 +88,12 @@ pub fn video(seconds: Decimal, rate: &Rate) -> Decimal {
     round(seconds * rate.output)
 }
 
+/// Credits of an audio call: its tokens like a chat, plus characters of speech and seconds of
+/// transcribed audio, both at the input rate.
+pub fn audio(usage: &Usage, characters: u64, seconds: Decimal, rate: &Rate) -> Decimal {
+    round(chat(usage, rate) + (tokens(characters) + seconds) * rate.input)
+}
+
 /// Prompt tokens held per image or file part (high-detail images cost OpenAI up to ~1,100).
 const TOKENS_PER_ATTACHMENT: u64 = 1_100;
 

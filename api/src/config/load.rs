@@ -38,6 +38,7 @@ struct Raw {
     billing: RawBilling,
     upstream: RawUpstream,
     retention: RawRetention,
+    files: RawFiles,
     #[serde(default)]
     providers: Vec<super::ProviderSeed>,
 }
@@ -49,6 +50,14 @@ struct RawUpstream {
     ttfb_timeout_secs: u64,
     idle_timeout_secs: u64,
     recheck_base_secs: u64,
+    job_poll_ms: u64,
+    job_timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFiles {
+    ttl_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +107,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
     ("upstream.recheck_base_secs", "5"),
+    ("upstream.job_poll_ms", "2000"),
+    ("upstream.job_timeout_secs", "900"),
+    ("files.ttl_secs", "86400"),
     ("retention.calls_days", "90"),
     ("retention.stats_days", "180"),
 ];
@@ -314,6 +326,15 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         ttfb_timeout: secs("upstream.ttfb_timeout_secs", raw.upstream.ttfb_timeout_secs)?,
         idle_timeout: secs("upstream.idle_timeout_secs", raw.upstream.idle_timeout_secs)?,
         recheck_base: secs("upstream.recheck_base_secs", raw.upstream.recheck_base_secs)?,
+        job_poll: if (50..=60_000).contains(&raw.upstream.job_poll_ms) {
+            std::time::Duration::from_millis(raw.upstream.job_poll_ms)
+        } else {
+            return Err(bad("upstream.job_poll_ms", "must be between 50 and 60000"));
+        },
+        job_timeout: secs("upstream.job_timeout_secs", raw.upstream.job_timeout_secs)?,
+    };
+    let files = super::FileSettings {
+        ttl: secs("files.ttl_secs", raw.files.ttl_secs)?,
     };
     let provider_env = super::provider_envs(env).map_err(ConfigError)?;
 
@@ -351,6 +372,7 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             payment_link: raw.billing.payment_link.trim().to_owned(),
             estimate_completion_tokens: raw.billing.estimate_completion_tokens,
         },
+        files,
         retention: super::RetentionSettings {
             calls_days: raw.retention.calls_days,
             stats_days: raw.retention.stats_days,

@@ -131,6 +131,16 @@ pub struct UpstreamSettings {
     pub idle_timeout: std::time::Duration,
     /// First wait before re-checking a credential disabled by 401/403/402 (then + 2^n s, ≤ 3 h).
     pub recheck_base: std::time::Duration,
+    /// How often a provider's asynchronous job (a video) is polled.
+    pub job_poll: std::time::Duration,
+    /// The longest the Hub waits for such a job before failing the call.
+    pub job_timeout: std::time::Duration,
+}
+
+/// Files the Hub stores for generated media (served at unguessable, expiring URLs).
+#[derive(Debug, Clone, Copy)]
+pub struct FileSettings {
+    pub ttl: std::time::Duration,
 }
 
 /// The Blocklet application identity, from the Blocklet environment (SPEC §7): the app key that
@@ -179,6 +189,7 @@ pub struct Settings {
     pub billing: BillingSettings,
     pub upstream: UpstreamSettings,
     pub retention: RetentionSettings,
+    pub files: FileSettings,
     /// Providers configured by the real Hub's env variables (fallback when no database row).
     pub provider_env: Vec<ProviderEnv>,
     /// `[[providers]]` of the TOML file, upserted into the database at start.

@@ -12,6 +12,8 @@ pub struct ProviderEnv {
     pub kind: ProviderKind,
     pub keys: Vec<SecretString>,
     pub base_url: Option<String>,
+    /// `AWS_REGION` (Bedrock).
+    pub region: Option<String>,
 }
 
 impl ProviderEnv {
@@ -35,16 +37,33 @@ fn base_url_vars(kind: ProviderKind) -> Vec<String> {
 pub fn provider_envs(env: &EnvSource) -> Result<Vec<ProviderEnv>, String> {
     let mut out = Vec::new();
     for kind in ProviderKind::ALL {
-        let keys: Vec<SecretString> = env
-            .get(kind.api_key_env())
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                    .map(|k| SecretString::from(k.to_owned()))
-                    .collect()
+        let list = |var: &str| -> Vec<String> {
+            env.get(var)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let keys: Vec<SecretString> = if kind == ProviderKind::Bedrock {
+            bedrock_keys(&list("AWS_ACCESS_KEY_ID"), &list("AWS_SECRET_ACCESS_KEY"))?
+        } else {
+            list(kind.api_key_env())
+                .into_iter()
+                .map(SecretString::from)
+                .collect()
+        };
+        let region = (kind == ProviderKind::Bedrock)
+            .then(|| {
+                env.get("AWS_REGION")
+                    .or_else(|| env.get("AWS_DEFAULT_REGION"))
             })
-            .unwrap_or_default();
+            .flatten()
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         let base_url = base_url_vars(kind).into_iter().find_map(|var| {
             env.get(&var)
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
@@ -63,10 +82,32 @@ pub fn provider_envs(env: &EnvSource) -> Result<Vec<ProviderEnv>, String> {
                 kind,
                 keys,
                 base_url: base_url.map(|(_, url)| url),
+                region,
             });
         }
     }
     Ok(out)
+}
+
+/// Bedrock's keys: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` paired by position, each pair
+/// stored like an `access_key_pair` credential.
+fn bedrock_keys(ids: &[String], secrets: &[String]) -> Result<Vec<SecretString>, String> {
+    if ids.len() != secrets.len() {
+        return Err(format!(
+            "AWS_ACCESS_KEY_ID has {} keys but AWS_SECRET_ACCESS_KEY has {}: they pair by position",
+            ids.len(),
+            secrets.len()
+        ));
+    }
+    Ok(ids
+        .iter()
+        .zip(secrets)
+        .map(|(id, secret)| {
+            SecretString::from(
+                serde_json::json!({"access_key_id": id, "secret_access_key": secret}).to_string(),
+            )
+        })
+        .collect())
 }
 
 #[cfg(test)]

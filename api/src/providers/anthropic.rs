@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 
 const PROVIDER: &str = "anthropic";
 
+#[derive(Clone)]
 pub struct Anthropic;
 
 impl Anthropic {

@@ -19,6 +19,13 @@ pub enum UpstreamError {
     /// The answer could not be understood (or a stream broke).
     #[error("{0}: {1}")]
     Protocol(&'static str, String),
+    /// The provider (or this model of it) cannot do what was asked, e.g. images from a chat-only
+    /// provider. Nothing was sent.
+    #[error("{0} cannot {1} on this hub")]
+    Unsupported(&'static str, &'static str),
+    /// An asynchronous job (a video) failed or took too long at the provider.
+    #[error("{0} job failed: {1}")]
+    Job(&'static str, String),
 }
 
 /// How routing treats a failure.
@@ -47,6 +54,7 @@ impl UpstreamError {
             UpstreamError::Timeout(..)
             | UpstreamError::Connect(..)
             | UpstreamError::Protocol(..) => FailureClass::Transient,
+            UpstreamError::Unsupported(..) | UpstreamError::Job(..) => FailureClass::Request,
         }
     }
 
@@ -66,6 +74,8 @@ impl UpstreamError {
             UpstreamError::Timeout(..) => 504,
             UpstreamError::Connect(..) => 502,
             UpstreamError::Protocol(..) => 502,
+            UpstreamError::Unsupported(..) => 400,
+            UpstreamError::Job(..) => 502,
         }
     }
 }

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 
 const PROVIDER: &str = "google";
 
+#[derive(Clone)]
 pub struct Gemini;
 
 impl Gemini {

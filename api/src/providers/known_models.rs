@@ -54,8 +54,14 @@ mod tests {
         for m in models {
             assert!(m.provider.parse::<ProviderKind>().is_ok(), "{}", m.provider);
             assert!(
-                ["chatCompletion", "embedding", "imageGeneration", "video"]
-                    .contains(&m.kind.as_str()),
+                [
+                    "chatCompletion",
+                    "embedding",
+                    "imageGeneration",
+                    "video",
+                    "audio"
+                ]
+                .contains(&m.kind.as_str()),
                 "{}",
                 m.kind
             );

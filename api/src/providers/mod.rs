@@ -7,13 +7,17 @@ pub mod error;
 pub mod gemini;
 pub mod http;
 pub mod known_models;
+pub mod media;
+mod modalities;
 pub mod openai_compat;
+mod openai_media;
 pub mod seed;
 mod sse;
 pub mod types;
 pub mod wire;
 
 pub use error::{FailureClass, UpstreamError};
+pub use modalities::Modality;
 
 use futures_util::Stream;
 use std::fmt;
@@ -29,6 +33,16 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, UpstreamErr
 pub struct Target<'a> {
     pub base_url: &'a str,
     pub api_key: &'a str,
+    /// The provider's region (Bedrock).
+    pub region: Option<&'a str>,
+}
+
+/// How the Hub waits for a provider's asynchronous job (a video): poll interval and the longest
+/// wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs {
+    pub poll: Duration,
+    pub timeout: Duration,
 }
 
 /// Deadlines of one attempt (SPEC §6): connect is set on the client; time-to-first-byte and the
@@ -40,6 +54,7 @@ pub struct Timeouts {
 }
 
 /// The implementation for a provider kind.
+#[derive(Clone)]
 pub enum Provider {
     OpenAiCompat(openai_compat::OpenAiCompat),
     Anthropic(anthropic::Anthropic),

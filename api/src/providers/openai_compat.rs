@@ -8,6 +8,7 @@ use super::wire::openai::{UpstreamResponse, upstream_body};
 use super::{EventStream, Target, Timeouts};
 use futures_util::StreamExt;
 
+#[derive(Clone)]
 pub struct OpenAiCompat {
     pub provider: &'static str,
 }

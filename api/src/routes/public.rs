@@ -21,6 +21,7 @@ fn public_type(rate_type: &str) -> &'static str {
         "embedding" => "embedding",
         "imageGeneration" => "image",
         "video" => "video",
+        "audio" => "audio",
         _ => "chat",
     }
 }
@@ -31,9 +32,10 @@ fn rate_type(public: &str) -> Result<&'static str, ApiError> {
         "embedding" => Ok("embedding"),
         "image" | "imageGeneration" => Ok("imageGeneration"),
         "video" => Ok("video"),
+        "audio" => Ok("audio"),
         other => Err(ApiError::invalid(
             "type",
-            format!("'{other}' is not one of chat, image, video, embedding"),
+            format!("'{other}' is not one of chat, image, video, embedding, audio"),
         )),
     }
 }

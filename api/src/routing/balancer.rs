@@ -156,6 +156,7 @@ mod tests {
             kind: ProviderKind::OpenAi,
             id: "p".into(),
             base_url: "http://x".into(),
+            region: None,
             credentials: weights
                 .iter()
                 .enumerate()

@@ -30,6 +30,8 @@ pub struct ProviderEntry {
     /// Database id, or `env:<provider>`.
     pub id: String,
     pub base_url: String,
+    /// The provider's region (Bedrock): the row's, else `AWS_REGION`.
+    pub region: Option<String>,
     pub credentials: Vec<CredentialEntry>,
     /// Rates of this provider's models, by (model, type).
     pub rates: HashMap<(String, String), Rate>,
@@ -116,6 +118,7 @@ pub fn load(
             kind,
             id: row.id.clone(),
             base_url,
+            region: row.region.clone().or_else(|| default_region(kind, env)),
             credentials,
             rates: rates.remove(&row.id).unwrap_or_default(),
         });
@@ -140,12 +143,20 @@ pub fn load(
             kind: e.kind,
             id: format!("env:{}", e.kind.name()),
             base_url: default_base_url(e.kind, env),
+            region: default_region(e.kind, env),
             credentials,
             // Rates belong to provider rows: a provider known only from the env has none.
             rates: HashMap::new(),
         });
     }
     Ok(Catalog { providers })
+}
+
+/// `AWS_REGION` for Bedrock.
+pub fn default_region(kind: ProviderKind, env: &[ProviderEnv]) -> Option<String> {
+    env.iter()
+        .find(|e| e.kind == kind)
+        .and_then(|e| e.region.clone())
 }
 
 /// `<PROVIDER>_BASE_URL` if set, else the provider's public API.

@@ -13,7 +13,7 @@ pub use model_name::{ModelRef, parse as parse_model};
 use crate::config::ProviderEnv;
 use crate::db::{Db, DbError};
 use crate::error::ApiError;
-use crate::providers::{FailureClass, Provider, ProviderKind};
+use crate::providers::{FailureClass, Modality, Provider, ProviderKind};
 use crate::secrets::Cipher;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
@@ -110,6 +110,12 @@ impl Router {
     /// Plans the attempts for `model`. Errors: 404 when no provider serves an unprefixed model,
     /// 503 when the named provider is not configured, has no usable key or no adapter yet.
     pub fn plan(&self, model: &ModelRef) -> Result<Plan, ApiError> {
+        self.plan_for(model, Modality::Chat)
+    }
+
+    /// Plans the attempts of a call of `modality`: providers that cannot serve it for this model
+    /// are left out, and a prefixed model whose provider cannot is a 400 naming `model`.
+    pub fn plan_for(&self, model: &ModelRef, modality: Modality) -> Result<Plan, ApiError> {
         let catalog = self.catalog.load();
         let arc = |p: &ProviderEntry| Arc::new(p.clone());
         let (candidates, prefixed) = match model.provider {
@@ -119,10 +125,21 @@ impl Router {
                         "provider '{kind}' is not configured on this hub"
                     ))
                 })?;
-                if Provider::for_kind(kind).is_none() {
+                let Some(implementation) = Provider::for_kind(kind) else {
                     return Err(ApiError::Unavailable(format!(
-                        "provider '{kind}' cannot serve chat on this hub yet"
+                        "provider '{kind}' cannot serve {} on this hub yet",
+                        modality.verb()
                     )));
+                };
+                if !implementation.supports(modality, &model.model) {
+                    return Err(ApiError::invalid(
+                        "model",
+                        format!(
+                            "'{kind}/{}' cannot {}: choose a model that can",
+                            model.model,
+                            modality.verb()
+                        ),
+                    ));
                 }
                 if !provider.usable()
                     || (self.balancer.available(provider) == 0 && kind != ProviderKind::Ollama)
@@ -138,7 +155,11 @@ impl Router {
                     model_name::candidates_by_pattern(&model.model)
                         .iter()
                         .filter_map(|k| catalog.get(*k))
-                        .filter(|p| p.usable() && Provider::for_kind(p.kind).is_some())
+                        .filter(|p| {
+                            p.usable()
+                                && Provider::for_kind(p.kind)
+                                    .is_some_and(|i| i.supports(modality, &model.model))
+                        })
                         .map(arc)
                         .collect();
                 if found.is_empty() {
@@ -255,9 +276,14 @@ impl Router {
             .base_url
             .clone()
             .unwrap_or_else(|| catalog::default_base_url(kind, &self.env));
+        let region = row
+            .region
+            .clone()
+            .or_else(|| catalog::default_region(kind, &self.env));
         let target = crate::providers::Target {
             base_url: &base_url,
             api_key: secrecy::ExposeSecret::expose_secret(&secret),
+            region: region.as_deref(),
         };
         let started = std::time::Instant::now();
         let outcome = provider
@@ -301,6 +327,7 @@ impl Router {
             return;
         };
         let base_url = attempt.provider.base_url.clone();
+        let region = attempt.provider.region.clone();
         let secret = credential.secret.clone();
         tokio::spawn(async move {
             use crate::db::schema::ai_credentials::dsl;
@@ -330,6 +357,7 @@ impl Router {
                         credential_id: id,
                         provider,
                         base_url,
+                        region,
                         secret,
                         stored_value,
                     };

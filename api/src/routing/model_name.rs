@@ -14,12 +14,20 @@ pub const DEFAULT_CHAT_MODEL: &str = "openai/gpt-5-mini";
 
 /// The model a client asked for, trimmed, or the default chat model when it named none.
 pub fn requested_or_default(model: Option<&str>) -> String {
+    requested_or(model, DEFAULT_CHAT_MODEL)
+}
+
+/// The model a client asked for, trimmed, or `default` when it named none.
+pub fn requested_or(model: Option<&str>, default: &str) -> String {
     model
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .unwrap_or(DEFAULT_CHAT_MODEL)
+        .unwrap_or(default)
         .to_owned()
 }
+
+pub const DEFAULT_IMAGE_MODEL: &str = "openai/dall-e-2";
+pub const DEFAULT_VIDEO_MODEL: &str = "openai/sora-2";
 
 pub fn parse(name: &str) -> ModelRef {
     let name = name.trim();
@@ -44,6 +52,28 @@ pub fn candidates_by_pattern(model: &str) -> &'static [ProviderKind] {
     let m = model.to_ascii_lowercase();
     let starts = |p: &[&str]| p.iter().any(|p| m.starts_with(p));
     if starts(&[
+        "amazon.",
+        "anthropic.",
+        "meta.",
+        "cohere.",
+        "ai21.",
+        "mistral.",
+        "us.",
+        "eu.",
+        "apac.",
+    ]) {
+        // Bedrock's model ids: `<vendor>.<model>` (or a cross-region `us.<vendor>.<model>`).
+        &[Bedrock]
+    } else if m.starts_with("ideogram") {
+        &[Ideogram]
+    } else if starts(&[
+        "nomic-embed",
+        "mxbai-embed",
+        "all-minilm",
+        "snowflake-arctic-embed",
+    ]) {
+        &[Ollama]
+    } else if starts(&[
         "gpt-",
         "o1",
         "o3",
@@ -133,5 +163,25 @@ mod tests {
         );
         assert_eq!(candidates_by_pattern("meta-llama/llama-3").len(), 3);
         assert!(candidates_by_pattern("mystery-model").is_empty());
+        assert_eq!(
+            candidates_by_pattern("anthropic.claude-3-5-haiku-20241022-v1:0"),
+            &[ProviderKind::Bedrock]
+        );
+        assert_eq!(
+            candidates_by_pattern("us.amazon.nova-lite-v1:0"),
+            &[ProviderKind::Bedrock]
+        );
+        assert_eq!(
+            candidates_by_pattern("ideogram-v3"),
+            &[ProviderKind::Ideogram]
+        );
+        assert_eq!(
+            candidates_by_pattern("nomic-embed-text"),
+            &[ProviderKind::Ollama]
+        );
+        assert_eq!(
+            candidates_by_pattern("imagen-4.0-generate-001"),
+            &[ProviderKind::Google]
+        );
     }
 }

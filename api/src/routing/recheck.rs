@@ -18,6 +18,7 @@ pub struct Disabled {
     pub credential_id: String,
     pub provider: Provider,
     pub base_url: String,
+    pub region: Option<String>,
     pub secret: SecretString,
     /// The stored (encrypted) value when it was disabled: a different value means it was replaced.
     pub stored_value: Option<String>,
@@ -70,6 +71,7 @@ pub fn spawn(router: Arc<Router>, http: reqwest::Client, disabled: Disabled) {
             let target = Target {
                 base_url: &disabled.base_url,
                 api_key: disabled.secret.expose_secret(),
+                region: disabled.region.as_deref(),
             };
             match disabled.provider.check(&http, &target, &timeouts).await {
                 Ok(()) => {

@@ -94,6 +94,9 @@ pub struct CallRow {
     pub ttfb_ms: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub request_id: Option<String>,
+    /// `model_calls.type`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub call_type: String,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -150,7 +153,7 @@ impl TestDatabase {
 
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
-        self.rows("SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id FROM model_calls ORDER BY created_at, id")
+        self.rows("SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id, type AS call_type FROM model_calls ORDER BY created_at, id")
     }
 
     /// The Payment Kit outbox, oldest first.

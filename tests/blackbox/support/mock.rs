@@ -13,11 +13,20 @@ use std::time::Duration;
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
 
 #[derive(Clone, Default)]
-struct Seen {
+pub struct Seen {
     calls: Arc<Mutex<HashMap<String, usize>>>,
     bodies: Arc<Mutex<Vec<Value>>>,
     /// `mock-flaky` answers 401 until healed.
     healed: Arc<std::sync::atomic::AtomicBool>,
+    /// Video jobs: id → (job, polls so far).
+    pub jobs: Arc<Mutex<HashMap<String, (Value, u32)>>>,
+    ids: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Seen {
+    pub fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 pub struct MockUpstream {
@@ -27,7 +36,7 @@ pub struct MockUpstream {
 }
 
 /// Records a call and returns the key it used (Bearer, or Anthropic's `x-api-key`).
-fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
+pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
     let key = req
         .headers()
         .get("authorization")
@@ -52,7 +61,7 @@ fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
 }
 
 /// Fails the way `key` asks, if it asks.
-async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpResponse> {
+pub async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpResponse> {
     if key == "mock-flaky" && !seen.healed.load(std::sync::atomic::Ordering::SeqCst) {
         return Some(error(401, &format!("{family}/error-401.json")));
     }
@@ -132,7 +141,7 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
     sse(&key, frames)
 }
 
-fn fixture(name: &str) -> String {
+pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}"))
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
@@ -215,7 +224,7 @@ async fn models(req: HttpRequest, seen: web::Data<Seen>) -> HttpResponse {
         .body(r#"{"object":"list","data":[{"id":"gpt-5-mini","object":"model","created":1,"owned_by":"openai"}]}"#)
 }
 
-fn error(status: u16, file: &str) -> HttpResponse {
+pub fn error(status: u16, file: &str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
         .content_type("application/json")
         .body(fixture(file))
@@ -237,6 +246,7 @@ impl MockUpstream {
                         .route("/v1/messages", web::post().to(messages))
                         .route("/v1/models", web::get().to(models))
                         .route("/v1beta/models/{action}", web::post().to(gemini))
+                        .configure(super::mock_media::register)
                         .default_service(web::to(|req: HttpRequest| async move {
                             eprintln!("mock: no route for {} {}", req.method(), req.uri());
                             HttpResponse::NotFound().finish()

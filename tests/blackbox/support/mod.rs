@@ -4,6 +4,7 @@
 pub mod blocklet_server;
 pub mod db;
 pub mod mock;
+pub mod mock_media;
 pub mod payment_kit;
 
 pub use db::Backend;

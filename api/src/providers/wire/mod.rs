@@ -4,6 +4,7 @@
 pub mod aigne;
 pub mod anthropic;
 pub mod gemini;
+pub mod media;
 pub mod openai;
 
 use serde_json::Value;

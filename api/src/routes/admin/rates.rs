@@ -17,7 +17,13 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub const TYPES: [&str; 4] = ["chatCompletion", "embedding", "imageGeneration", "video"];
+pub const TYPES: [&str; 5] = [
+    "chatCompletion",
+    "embedding",
+    "imageGeneration",
+    "video",
+    "audio",
+];
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -3,6 +3,7 @@
 
 mod apps;
 mod chat;
+mod media;
 
 use crate::auth::V1Caller;
 use crate::routing::model_name;
@@ -17,7 +18,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 &format!("{base}/chat/completions"),
                 web::post().to(chat::handle),
             )
-            .route(&format!("{base}/completions"), web::post().to(chat::handle));
+            .route(&format!("{base}/completions"), web::post().to(chat::handle))
+            .route(
+                &format!("{base}/embeddings"),
+                web::post().to(media::embeddings),
+            )
+            .route(
+                &format!("{base}/image/generations"),
+                web::post().to(media::images),
+            )
+            .route(
+                &format!("{base}/audio/speech"),
+                web::post().to(media::speech),
+            )
+            .route(
+                &format!("{base}/audio/transcriptions"),
+                web::post().to(media::transcriptions),
+            );
     }
     cfg.route("/app/register", web::post().to(apps::register))
         .route("/app/status", web::get().to(apps::status));

@@ -31,6 +31,8 @@ pub struct CallContext {
     pub requested_model: String,
     pub stream: bool,
     pub instance_id: String,
+    /// `model_calls.type` of this call's rows.
+    pub kind: &'static str,
 }
 
 impl CallContext {
@@ -69,7 +71,14 @@ impl CallContext {
             requested_model,
             stream,
             instance_id: instance_id.to_owned(),
+            kind: CHAT_KIND,
         }
+    }
+
+    /// The same context for a call of another type (embedding, image, video, audio).
+    pub fn of(mut self, modality: crate::providers::Modality) -> Self {
+        self.kind = modality.call_type();
+        self
     }
 
     pub fn elapsed_ms(&self) -> i64 {
@@ -84,7 +93,7 @@ impl CallContext {
             provider_id: Some(attempt.provider.id.clone()),
             model: format!("{}/{}", attempt.provider.kind.name(), upstream_model),
             credential_id: attempt.credential.as_ref().map(|c| c.id.clone()),
-            kind: CHAT_KIND.into(),
+            kind: self.kind.into(),
             status: "processing".into(),
             total_usage: 0,
             usage_metrics: None,
@@ -130,6 +139,13 @@ pub struct UsageMetrics {
     pub cache_write_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<u64>,
+    /// Seconds of video made or audio transcribed (exact decimal text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub characters: Option<u64>,
 }
 
 /// JSON text of a plain struct (cannot fail: string keys, no maps of other keys).
@@ -165,6 +181,7 @@ pub fn finish(
         cache_read_tokens: usage.cache_read_tokens,
         cache_write_tokens: usage.cache_write_tokens,
         estimated: estimated.then_some(true),
+        ..UsageMetrics::default()
     };
     CallFinish {
         status: status.into(),
@@ -174,6 +191,60 @@ pub fn finish(
         duration_ms: Some(ctx.elapsed_ms()),
         ttfb_ms,
         provider_ttfb_ms,
+        error_reason: None,
+    }
+}
+
+/// The credits of a non-chat call (SPEC §9): embeddings like chat; images n × output + prompt ×
+/// input; video seconds × output; audio: tokens like chat, plus characters of speech and seconds
+/// of transcribed audio at the input rate.
+pub fn measured_credits(
+    modality: crate::providers::Modality,
+    m: &crate::providers::media::Measure,
+    rate: &Rate,
+) -> rust_decimal::Decimal {
+    use crate::providers::Modality;
+    let zero = rust_decimal::Decimal::ZERO;
+    match modality {
+        Modality::Chat | Modality::Embedding => credits::chat(&m.usage, rate),
+        Modality::Image => credits::images(m.images, m.usage.prompt_tokens, rate),
+        Modality::Video => credits::video(m.seconds.unwrap_or(zero), rate),
+        Modality::Speech | Modality::Transcription => {
+            credits::audio(&m.usage, m.characters, m.seconds.unwrap_or(zero), rate)
+        }
+    }
+}
+
+/// The end of a successful non-chat attempt.
+pub fn finish_measured(
+    modality: crate::providers::Modality,
+    m: &crate::providers::media::Measure,
+    ctx: &CallContext,
+    upstream_ms: i64,
+    rate: Option<&Rate>,
+) -> CallFinish {
+    let metrics = UsageMetrics {
+        prompt_tokens: m.usage.prompt_tokens,
+        completion_tokens: m.usage.completion_tokens,
+        cache_read_tokens: m.usage.cache_read_tokens,
+        cache_write_tokens: m.usage.cache_write_tokens,
+        estimated: None,
+        images: (m.images > 0).then_some(m.images),
+        seconds: m.seconds.map(|s| s.normalize().to_string()),
+        characters: (m.characters > 0).then_some(m.characters),
+    };
+    let total = m.usage.total() + m.images + m.characters;
+    CallFinish {
+        status: "success".into(),
+        total_usage: total as i64,
+        usage_metrics: Some(json_text(&metrics)),
+        credits: rate.map_or_else(
+            || "0".to_owned(),
+            |r| credits::text(measured_credits(modality, m, r)),
+        ),
+        duration_ms: Some(ctx.elapsed_ms()),
+        ttfb_ms: Some(ctx.elapsed_ms()),
+        provider_ttfb_ms: Some(upstream_ms),
         error_reason: None,
     }
 }

@@ -25,6 +25,7 @@ fn target(attempt: &Attempt) -> Target<'_> {
             .credential
             .as_ref()
             .map_or("", |c| c.secret.expose_secret()),
+        region: attempt.provider.region.as_deref(),
     }
 }
 
@@ -41,7 +42,7 @@ pub struct Completed {
     pub model_with_provider: String,
 }
 
-fn on_failure(
+pub(crate) fn on_failure(
     state: &AppState,
     ctx: &CallContext,
     attempt: &Attempt,
@@ -58,8 +59,13 @@ fn on_failure(
 
 /// The attempt's rate. With billing on, an attempt whose model has no rate on its provider is
 /// not sent: it would be billed as 0.
-fn rate_of(state: &AppState, attempt: &Attempt, model: &str) -> Result<Option<Rate>, ApiError> {
-    let rate = attempt.provider.rate(model, call::CHAT_KIND).cloned();
+pub(crate) fn rate_of(
+    state: &AppState,
+    attempt: &Attempt,
+    model: &str,
+    kind: &str,
+) -> Result<Option<Rate>, ApiError> {
+    let rate = attempt.provider.rate(model, kind).cloned();
     if rate.is_none() && state.settings.billing.enabled {
         return Err(ApiError::invalid(
             "model",
@@ -67,7 +73,7 @@ fn rate_of(state: &AppState, attempt: &Attempt, model: &str) -> Result<Option<Ra
                 "'{}/{model}' has no rate, and billing is on: an administrator must set its \
                  {} rate (POST /api/ai-providers/{}/model-rates) before it can be used",
                 attempt.provider.kind.name(),
-                call::CHAT_KIND,
+                kind,
                 attempt.provider.id
             ),
         ));
@@ -75,7 +81,7 @@ fn rate_of(state: &AppState, attempt: &Attempt, model: &str) -> Result<Option<Ra
     Ok(rate)
 }
 
-fn on_success(state: &AppState, attempt: &Attempt) {
+pub(crate) fn on_success(state: &AppState, attempt: &Attempt) {
     state.router.succeeded(attempt);
     if let Some(c) = attempt.credential.as_ref().filter(|c| c.from_db) {
         state.recorder.credential_used(c.id.clone());
@@ -94,14 +100,18 @@ pub async fn complete(
     let mut unpriced: Option<ApiError> = None;
     let mut payer = Payer::new(state, ctx);
     while let Some(attempt) = state.router.next(plan) {
-        let rate = match rate_of(state, &attempt, &chat.model) {
+        let rate = match rate_of(state, &attempt, &chat.model, call::CHAT_KIND) {
             Ok(rate) => rate,
             Err(e) => {
                 unpriced = Some(e);
                 continue;
             }
         };
-        payer.admit(state, chat, rate.as_ref()).await?;
+        payer
+            .admit(state, rate.as_ref(), |r, d| {
+                crate::billing::credits::estimate(chat, r, d)
+            })
+            .await?;
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder
@@ -149,7 +159,7 @@ pub async fn complete(
 }
 
 /// Why no attempt answered: the last upstream failure, else a missing rate, else no credential.
-fn not_answered(last: Option<UpstreamError>, unpriced: Option<ApiError>) -> ApiError {
+pub(crate) fn not_answered(last: Option<UpstreamError>, unpriced: Option<ApiError>) -> ApiError {
     match (last, unpriced) {
         (Some(e), _) => call::client_error(&e),
         (None, Some(e)) => e,
@@ -180,14 +190,18 @@ pub async fn open_stream(
     let mut unpriced: Option<ApiError> = None;
     let mut payer = Payer::new(state, ctx);
     while let Some(attempt) = state.router.next(plan) {
-        let rate = match rate_of(state, &attempt, &chat.model) {
+        let rate = match rate_of(state, &attempt, &chat.model, call::CHAT_KIND) {
             Ok(rate) => rate,
             Err(e) => {
                 unpriced = Some(e);
                 continue;
             }
         };
-        payer.admit(state, chat, rate.as_ref()).await?;
+        payer
+            .admit(state, rate.as_ref(), |r, d| {
+                crate::billing::credits::estimate(chat, r, d)
+            })
+            .await?;
         let id = uuid::Uuid::now_v7().to_string();
         state
             .recorder

@@ -5,7 +5,6 @@
 use super::call::CallContext;
 use crate::billing::{Rate, credits};
 use crate::error::{ApiError, ApiResult};
-use crate::providers::types::ChatRequest;
 use crate::state::AppState;
 use crate::usage::ledger_work::{AdmitRequest, Admitted, Bill, Hold};
 
@@ -33,8 +32,8 @@ impl Payer {
     pub async fn admit(
         &mut self,
         state: &AppState,
-        chat: &ChatRequest,
         rate: Option<&Rate>,
+        estimate: impl FnOnce(&Rate, u64) -> rust_decimal::Decimal,
     ) -> ApiResult<()> {
         let (Some(user_did), Some(rate)) = (&self.user_did, rate) else {
             return Ok(());
@@ -43,7 +42,7 @@ impl Payer {
             return Ok(());
         }
         let billing = &state.settings.billing;
-        let estimate = credits::estimate(chat, rate, billing.estimate_completion_tokens);
+        let estimate = estimate(rate, billing.estimate_completion_tokens);
         let admitted = match &state.payment_kit {
             Some(pk) => pk.admit(user_did, self.role, estimate).await?,
             None => {
