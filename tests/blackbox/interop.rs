@@ -127,6 +127,62 @@ fn aigne_hub_client() {
     );
 }
 
+#[test]
+fn media_clients() {
+    let python = require(".venv/bin/python");
+    require("node_modules/@aigne/aigne-hub/package.json");
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_UPSTREAM__JOB_POLL_MS", "50");
+    let hub = env.start();
+    for name in ["openai", "anthropic"] {
+        let (_, p) = json(hub.post(
+            "/api/ai-providers",
+            Some(ADMIN_KEY),
+            &json!({"name": name, "baseUrl": mock.base}),
+        ));
+        let id = p["id"].as_str().expect("id").to_owned();
+        let (status, _) = json(hub.post(
+            &format!("/api/ai-providers/{id}/credentials"),
+            Some(ADMIN_KEY),
+            &json!({"name": "k", "value": "mock-ok"}),
+        ));
+        assert_eq!(status, 201);
+        if name == "openai" {
+            for (model, kind, input, output) in [
+                ("gpt-image-1", "imageGeneration", "0.000005", "0.04"),
+                ("dall-e-3", "imageGeneration", "0", "0.08"),
+                ("sora-2", "video", "0", "0.1"),
+                ("text-embedding-3-small", "embedding", "0.00000002", "0"),
+            ] {
+                let (status, r) = json(hub.post(
+                    &format!("/api/ai-providers/{id}/model-rates"),
+                    Some(ADMIN_KEY),
+                    &json!({"model": model, "type": kind, "inputRate": input, "outputRate": output}),
+                ));
+                assert_eq!(status, 201, "{r}");
+            }
+        }
+    }
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "app", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key").to_owned();
+    run(&python, &["openai_python_media.py"], &hub, &key);
+    run("node", &["aigne_hub_media.mjs"], &hub, &key);
+    let rows = env.database.calls();
+    for kind in ["embedding", "imageGeneration", "video", "audio"] {
+        assert!(
+            rows.iter()
+                .any(|r| r.call_type == kind && r.status == "success"),
+            "a successful {kind} row: {rows:?}"
+        );
+    }
+    let video = rows.iter().find(|r| r.call_type == "video").expect("video");
+    assert_eq!(video.credits, "0.4", "4 s × 0.1");
+}
+
 /// Billing on, a user without credits: the 402 (`NOT_ENOUGH`, purchase link) reaches the
 /// official SDKs and `@aigne/aigne-hub` as errors carrying the link.
 #[test]
