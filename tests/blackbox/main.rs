@@ -27,6 +27,7 @@ mod ledger;
 mod media;
 mod migrations;
 mod payment_kit;
+mod providers;
 mod retention;
 mod scale_out;
 mod secrets;

@@ -3,12 +3,16 @@
 //! family, dispatched by an enum (no `dyn`).
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod error;
 pub mod gemini;
+mod google_media;
 pub mod http;
+pub mod ideogram;
 pub mod known_models;
 pub mod media;
 mod modalities;
+pub mod ollama;
 pub mod openai_compat;
 mod openai_media;
 pub mod seed;
@@ -59,6 +63,9 @@ pub enum Provider {
     OpenAiCompat(openai_compat::OpenAiCompat),
     Anthropic(anthropic::Anthropic),
     Gemini(gemini::Gemini),
+    Bedrock(bedrock::Bedrock),
+    Ollama(ollama::Ollama),
+    Ideogram(ideogram::Ideogram),
 }
 
 impl Provider {
@@ -70,13 +77,14 @@ impl Provider {
             | ProviderKind::Xai
             | ProviderKind::OpenRouter
             | ProviderKind::Doubao
-            | ProviderKind::Poe
-            | ProviderKind::Ollama => Some(Provider::OpenAiCompat(openai_compat::OpenAiCompat {
+            | ProviderKind::Poe => Some(Provider::OpenAiCompat(openai_compat::OpenAiCompat {
                 provider: kind.name(),
             })),
             ProviderKind::Anthropic => Some(Provider::Anthropic(anthropic::Anthropic)),
             ProviderKind::Google => Some(Provider::Gemini(gemini::Gemini)),
-            ProviderKind::Bedrock | ProviderKind::Ideogram => None,
+            ProviderKind::Bedrock => Some(Provider::Bedrock(bedrock::Bedrock)),
+            ProviderKind::Ollama => Some(Provider::Ollama(ollama::Ollama)),
+            ProviderKind::Ideogram => Some(Provider::Ideogram(ideogram::Ideogram)),
         }
     }
 
@@ -91,6 +99,9 @@ impl Provider {
             Provider::OpenAiCompat(p) => p.infer(http, target, req, timeouts).await,
             Provider::Anthropic(p) => p.infer(http, target, req, timeouts).await,
             Provider::Gemini(p) => p.infer(http, target, req, timeouts).await,
+            Provider::Bedrock(p) => p.infer(http, target, req, timeouts).await,
+            Provider::Ollama(p) => p.infer(http, target, req, timeouts).await,
+            Provider::Ideogram(_) => Err(UpstreamError::Unsupported("ideogram", "chat")),
         }
     }
 
@@ -105,6 +116,9 @@ impl Provider {
             Provider::OpenAiCompat(p) => p.infer_stream(http, target, req, timeouts).await,
             Provider::Anthropic(p) => p.infer_stream(http, target, req, timeouts).await,
             Provider::Gemini(p) => p.infer_stream(http, target, req, timeouts).await,
+            Provider::Bedrock(p) => p.infer_stream(http, target, req, timeouts).await,
+            Provider::Ollama(p) => p.infer_stream(http, target, req, timeouts).await,
+            Provider::Ideogram(_) => Err(UpstreamError::Unsupported("ideogram", "chat")),
         }
     }
 }
@@ -138,6 +152,15 @@ impl Provider {
                     .get(format!("{base}/models"))
                     .header("x-goog-api-key", target.api_key),
             ),
+            Provider::Bedrock(p) => return p.check(client, target, timeouts).await,
+            Provider::Ollama(p) => ("ollama", p.check_request(client, target)),
+            // Ideogram has no free authenticated call to probe a key with.
+            Provider::Ideogram(_) => {
+                return Err(UpstreamError::Unsupported(
+                    "ideogram",
+                    "check a key without spending credits",
+                ));
+            }
         };
         http::send(provider, builder, timeouts).await.map(drop)
     }
@@ -260,7 +283,7 @@ impl ProviderKind {
             ProviderKind::DeepSeek => "https://api.deepseek.com/v1",
             ProviderKind::Xai => "https://api.x.ai/v1",
             ProviderKind::OpenRouter => "https://openrouter.ai/api/v1",
-            ProviderKind::Ollama => "http://127.0.0.1:11434/v1",
+            ProviderKind::Ollama => "http://127.0.0.1:11434",
             ProviderKind::Doubao => "https://ark.cn-beijing.volces.com/api/v3",
             ProviderKind::Poe => "https://api.poe.com/v1",
             ProviderKind::Ideogram => "https://api.ideogram.ai",

@@ -6,7 +6,7 @@ use super::media::{
     AudioAnswer, EmbeddingRequest, EmbeddingResponse, ImageRequest, ImageResponse, SpeechRequest,
     TranscriptionAnswer, TranscriptionRequest, VideoRequest, VideoResponse,
 };
-use super::{Jobs, Provider, Target, Timeouts, openai_media};
+use super::{Jobs, Provider, Target, Timeouts, google_media, openai_media};
 
 /// The kinds of call, as `model_calls.type` and the rate type name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,13 @@ impl Provider {
                 Modality::Video => m.starts_with("veo"),
                 _ => false,
             },
+            Provider::Bedrock(_) => match modality {
+                Modality::Chat => !m.contains("embed"),
+                Modality::Embedding => m.contains("embed"),
+                _ => false,
+            },
+            Provider::Ollama(_) => matches!(modality, Modality::Chat | Modality::Embedding),
+            Provider::Ideogram(_) => modality == Modality::Image,
         }
     }
 
@@ -78,6 +85,9 @@ impl Provider {
             Provider::OpenAiCompat(p) => p.provider,
             Provider::Anthropic(_) => "anthropic",
             Provider::Gemini(_) => "google",
+            Provider::Bedrock(_) => "bedrock",
+            Provider::Ollama(_) => "ollama",
+            Provider::Ideogram(_) => "ideogram",
         }
     }
 
@@ -92,6 +102,9 @@ impl Provider {
             Provider::OpenAiCompat(p) => {
                 openai_media::embed(p.provider, http, target, req, timeouts).await
             }
+            Provider::Bedrock(p) => p.embed(http, target, req, timeouts).await,
+            Provider::Ollama(p) => p.embed(http, target, req, timeouts).await,
+            Provider::Gemini(_) => google_media::embed(http, target, req, timeouts).await,
             _ => Err(self.unsupported(Modality::Embedding)),
         }
     }
@@ -107,6 +120,8 @@ impl Provider {
             Provider::OpenAiCompat(p) => {
                 openai_media::images(p.provider, http, target, req, timeouts).await
             }
+            Provider::Gemini(_) => google_media::images(http, target, req, timeouts).await,
+            Provider::Ideogram(p) => p.images(http, target, req, timeouts).await,
             _ => Err(self.unsupported(Modality::Image)),
         }
     }
@@ -123,6 +138,7 @@ impl Provider {
             Provider::OpenAiCompat(p) if p.provider == "openai" => {
                 openai_media::video(p.provider, http, target, req, timeouts, jobs).await
             }
+            Provider::Gemini(_) => google_media::video(http, target, req, timeouts, jobs).await,
             _ => Err(self.unsupported(Modality::Video)),
         }
     }

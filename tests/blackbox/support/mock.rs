@@ -48,6 +48,15 @@ pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
                 .get("x-goog-api-key")
                 .and_then(|v| v.to_str().ok())
         })
+        .or_else(|| req.headers().get("api-key").and_then(|v| v.to_str().ok()))
+        .or_else(|| {
+            // SigV4: the access key id of `Credential=<id>/<date>/…`.
+            req.headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("AWS4-HMAC-SHA256 Credential="))
+                .and_then(|v| v.split('/').next())
+        })
         .unwrap_or("none")
         .to_owned();
     *seen
@@ -156,10 +165,13 @@ async fn gemini(
     if let Some(res) = failure(&key, "google", &seen).await {
         return res;
     }
-    let Some((_model, verb)) = action.split_once(':') else {
+    let Some((model, verb)) = action.split_once(':') else {
         return HttpResponse::NotFound().finish();
     };
     match verb {
+        "batchEmbedContents" | "predict" | "predictLongRunning" => {
+            super::mock_providers::gemini_media(&req, model, verb, &body, &seen).await
+        }
         "generateContent" => HttpResponse::Ok()
             .content_type("application/json")
             .body(fixture("google/generate.json")),
@@ -247,6 +259,7 @@ impl MockUpstream {
                         .route("/v1/models", web::get().to(models))
                         .route("/v1beta/models/{action}", web::post().to(gemini))
                         .configure(super::mock_media::register)
+                        .configure(super::mock_providers::register)
                         .default_service(web::to(|req: HttpRequest| async move {
                             eprintln!("mock: no route for {} {}", req.method(), req.uri());
                             HttpResponse::NotFound().finish()
@@ -268,6 +281,11 @@ impl MockUpstream {
             seen,
             handle,
         }
+    }
+
+    /// The server's root (Bedrock's and Ollama's base URL).
+    pub fn root(&self) -> String {
+        self.base.trim_end_matches("/v1").to_owned()
     }
 
     /// The base URL for Gemini (`…/v1beta`).

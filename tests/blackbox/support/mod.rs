@@ -5,6 +5,7 @@ pub mod blocklet_server;
 pub mod db;
 pub mod mock;
 pub mod mock_media;
+pub mod mock_providers;
 pub mod payment_kit;
 
 pub use db::Backend;

@@ -3,6 +3,7 @@
 
 pub mod aigne;
 pub mod anthropic;
+pub mod bedrock;
 pub mod gemini;
 pub mod media;
 pub mod openai;
