@@ -506,3 +506,60 @@ fn bad_input_names_the_field() {
     assert_eq!(mock.total_calls(), 0, "nothing was sent upstream");
     assert_eq!(env.database.calls().len(), 0);
 }
+
+/// A job longer than `upstream.early_headers_secs`: the 200 and its headers go out early, the
+/// body is spaces then the answer (valid JSON); a job that fails after the headers ends with the
+/// error shape carrying the status it would have had.
+#[test]
+fn long_jobs_send_headers_early() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_UPSTREAM__JOB_POLL_MS", "700")
+        .var("AIGNE_HUB_UPSTREAM__EARLY_HEADERS_SECS", "1");
+    let hub = env.start();
+    openai(&hub, &mock, &["mock-ok"]);
+    let client = reqwest::blocking::Client::new();
+    let started = std::time::Instant::now();
+    let res = client
+        .post(hub.url("/api/v2/video"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"input": {"prompt": "waves", "modelOptions": {"model": "openai/sora-2"}}}))
+        .send()
+        .expect("video");
+    let headers_at = started.elapsed();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let text = res.text().expect("body");
+    let body_at = started.elapsed();
+    // Three polls of 700 ms: the headers left after about 1 s, the body about 1 s later.
+    assert!(
+        body_at > headers_at + Duration::from_millis(500),
+        "{headers_at:?} {body_at:?}"
+    );
+    assert!(text.starts_with(' '), "padding first: {text:?}");
+    let body: Value = serde_json::from_str(&text).expect("JSON after the padding");
+    assert_eq!(body["model"], "openai/sora-2");
+    assert!(body["videos"][0]["url"].is_string(), "{body}");
+
+    let mock2 = MockUpstream::start();
+    let env2 = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_UPSTREAM__JOB_POLL_MS", "700")
+        .var("AIGNE_HUB_UPSTREAM__EARLY_HEADERS_SECS", "1");
+    let hub2 = env2.start();
+    openai(&hub2, &mock2, &["mock-video-fail"]);
+    let res = client
+        .post(hub2.url("/api/v2/video"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"input": {"prompt": "waves", "modelOptions": {"model": "openai/sora-2"}}}))
+        .send()
+        .expect("video");
+    assert_eq!(res.status(), 200, "headers were already sent");
+    let body: Value = serde_json::from_str(&res.text().expect("body")).expect("json");
+    assert_eq!(body["error"]["status"], 502, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("moderation")
+    );
+}

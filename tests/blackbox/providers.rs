@@ -112,8 +112,22 @@ fn every_provider_answers() {
     assert_eq!(sent["aspect_ratio"], "16x9");
     assert_eq!(sent["num_images"], "2");
 
-    let rows = env.database.calls();
-    assert_eq!(rows.len(), 11, "{rows:?}");
+    // Doubao's images speak OpenAI's images API.
+    let (status, seedream) = json(hub.post(
+        "/api/v2/images/generations",
+        K,
+        &json!({"model": "doubao/doubao-seedream-4-0-250828", "prompt": "a cat", "response_format": "url"}),
+    ));
+    assert_eq!(status, 200, "{seedream}");
+    assert!(seedream["data"][0]["url"].is_string(), "{seedream}");
+
+    let mut rows = env.database.calls();
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    let doubao_image = rows.pop().expect("doubao image row");
+    assert_eq!(
+        (doubao_image.model.as_str(), doubao_image.call_type.as_str()),
+        ("doubao/doubao-seedream-4-0-250828", "imageGeneration")
+    );
     for (row, name) in rows.iter().zip(ALL.iter().filter(|n| **n != "ideogram")) {
         assert_eq!(row.status, "success", "{row:?}");
         assert!(row.model.starts_with(&format!("{name}/")), "{row:?}");

@@ -361,3 +361,60 @@ fn billing_402_and_debit_on_v1() {
     assert_eq!(rows[0].credits, "0.01");
     assert_eq!(rows[0].user_did.as_deref(), Some(USER));
 }
+
+/// The v1 media routes for a signed remote app: embeddings and images (OpenAI bodies, under
+/// `/api/v1` and `/api/v1/sdk`), recorded with the app and user.
+#[test]
+fn v1_media_routes() {
+    let (mock, env, hub) = start();
+    let (status, _) = json(hub.post("/api/app/register", None, &json!({"publicKey": APP_PK})));
+    assert_eq!(status, 200);
+    let data = json!({"model": "openai/text-embedding-3-small", "input": ["a", "b"]});
+    let (status, body) = json(send(
+        &hub,
+        Method::POST,
+        "/api/v1/embeddings",
+        &remote_headers(&app_key(), APP_ID, now(), &data),
+        Some(&data),
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(2));
+    let data =
+        json!({"model": "openai/dall-e-3", "prompt": "an otter", "response_format": "b64_json"});
+    let (status, body) = json(send(
+        &hub,
+        Method::POST,
+        "/api/v1/sdk/image/generations",
+        &remote_headers(&app_key(), APP_ID, now(), &data),
+        Some(&data),
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"][0]["b64_json"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("iVBOR"))
+    );
+    // Unsigned: refused before anything is sent.
+    let calls = mock.total_calls();
+    error_of(
+        hub.post(
+            "/api/v1/embeddings",
+            None,
+            &json!({"model": "openai/text-embedding-3-small", "input": "x"}),
+        ),
+        400,
+    );
+    assert_eq!(mock.total_calls(), calls);
+    let rows = env.database.calls();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.call_type.as_str())
+            .collect::<Vec<_>>(),
+        ["embedding", "imageGeneration"]
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.app_did.as_deref() == Some(APP_ID) && r.user_did.as_deref() == Some(USER))
+    );
+}

@@ -52,6 +52,7 @@ struct RawUpstream {
     recheck_base_secs: u64,
     job_poll_ms: u64,
     job_timeout_secs: u64,
+    early_headers_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +110,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("upstream.recheck_base_secs", "5"),
     ("upstream.job_poll_ms", "2000"),
     ("upstream.job_timeout_secs", "900"),
+    ("upstream.early_headers_secs", "15"),
     ("files.ttl_secs", "86400"),
     ("retention.calls_days", "90"),
     ("retention.stats_days", "180"),
@@ -332,6 +334,14 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             return Err(bad("upstream.job_poll_ms", "must be between 50 and 60000"));
         },
         job_timeout: secs("upstream.job_timeout_secs", raw.upstream.job_timeout_secs)?,
+        early_headers: if (1..=55).contains(&raw.upstream.early_headers_secs) {
+            std::time::Duration::from_secs(raw.upstream.early_headers_secs)
+        } else {
+            return Err(bad(
+                "upstream.early_headers_secs",
+                "must be between 1 and 55 (clients give up after 60 s without headers)",
+            ));
+        },
     };
     let files = super::FileSettings {
         ttl: secs("files.ttl_secs", raw.files.ttl_secs)?,

@@ -135,6 +135,8 @@ pub struct UpstreamSettings {
     pub job_poll: std::time::Duration,
     /// The longest the Hub waits for such a job before failing the call.
     pub job_timeout: std::time::Duration,
+    /// When a long non-streaming answer (image, video) sends its headers early.
+    pub early_headers: std::time::Duration,
 }
 
 /// Files the Hub stores for generated media (served at unguessable, expiring URLs).

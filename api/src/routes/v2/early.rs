@@ -1,7 +1,7 @@
 //! Long non-streaming answers (videos, slow images). The real client gives up when response
 //! headers take longer than 60 s, and a video job takes minutes, so: the call runs as its own
 //! task (it finishes and is recorded even if the client leaves); if it ends within
-//! [`HEADERS_AFTER`] the answer is an ordinary response with its real status; otherwise a 200
+//! `upstream.early_headers_secs` (15 s) the answer is an ordinary response with its real status; otherwise a 200
 //! with a JSON content type goes out, then a space every [`PAD_EVERY`] (JSON allows leading
 //! whitespace) and finally the answer, or the error in the one error shape (`{"error":{…}}`).
 
@@ -13,7 +13,6 @@ use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
 
-pub const HEADERS_AFTER: Duration = Duration::from_secs(15);
 pub const PAD_EVERY: Duration = Duration::from_secs(10);
 
 /// The error shape with the status the error would have had, as a field (headers are gone).

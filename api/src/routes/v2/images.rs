@@ -132,6 +132,7 @@ pub async fn aigne(
         model_name::requested_or(body.model().as_deref(), model_name::DEFAULT_IMAGE_MODEL);
     let ctx = CallContext::new(&req, &me, requested, false, &state.instance_id).of(Modality::Image);
     let http = http.0.clone();
+    let headers_after = state.settings.upstream.early_headers;
     let work = async move {
         let delivery = request.delivery;
         let done = generate(&state, &http, &ctx, request).await?;
@@ -146,5 +147,5 @@ pub async fn aigne(
         });
         Ok((body, super::engine::server_timing(&ctx, done.upstream_ms)))
     };
-    super::early::respond(work, super::early::HEADERS_AFTER).await
+    super::early::respond(work, headers_after).await
 }

@@ -38,6 +38,7 @@ pub async fn handle(
     let mut plan = state.router.plan_for(&model, Modality::Video)?;
     request.model = model.model.clone();
     let http = http.0.clone();
+    let headers_after = state.settings.upstream.early_headers;
     let work = async move {
         let held = Decimal::from(request.seconds.unwrap_or(DEFAULT_SECONDS));
         let request = &request;
@@ -76,5 +77,5 @@ pub async fn handle(
         });
         Ok((body, super::engine::server_timing(&ctx, done.upstream_ms)))
     };
-    super::early::respond(work, super::early::HEADERS_AFTER).await
+    super::early::respond(work, headers_after).await
 }
