@@ -111,6 +111,25 @@ try {
   assert.match(await page.getByTestId('answer-meta').innerText(), /\d+ tokens/);
   await shot(page, 'playground');
 
+  step('generates an image in the playground, served from the hub');
+  await page.getByTestId('mode-image').click();
+  const imagePicker = page.getByTestId('image-model-picker');
+  await imagePicker.click();
+  await imagePicker.fill('openai/gpt-image-1');
+  await page.getByRole('option', { name: 'openai/gpt-image-1', exact: true }).click();
+  await page.getByTestId('image-prompt').fill('A lighthouse at dusk');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const picture = page.getByTestId('generated-image').first();
+  await picture.waitFor();
+  assert.match(await picture.getAttribute('src'), /\/api\/files\/\d+-[\w-]{32}\.png$/);
+  // The browser loaded it: a decoded 1×1 PNG.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid="generated-image"]');
+    return img && img.complete && img.naturalWidth === 1;
+  });
+  assert.match(await page.getByTestId('image-meta').first().innerText(), /1 image/);
+  await page.getByTestId('mode-chat').click();
+
   step('the call is in the log, with its details');
   await page.getByRole('button', { name: 'Call log' }).click();
   const row = page.getByTestId('call-log').getByRole('row').filter({ hasText: 'openai/gpt-4o-mini' }).first();
@@ -123,7 +142,7 @@ try {
   step('and in the usage charts');
   await page.getByRole('button', { name: 'Usage' }).click();
   await page.getByTestId('usage-charts').locator('svg.recharts-surface').first().waitFor();
-  assert.equal(await page.getByTestId('stat-Calls').innerText(), '1');
+  assert.equal(await page.getByTestId('stat-Calls').innerText(), '2', 'the chat and the image');
   await shot(page, 'usage');
 
   step('creates a member key (shown once) and revokes another');

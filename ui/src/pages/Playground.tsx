@@ -6,6 +6,8 @@ import {
   Button,
   Paper,
   Stack,
+  Tab,
+  Tabs,
   TextField,
   Typography,
 } from '@mui/material';
@@ -14,6 +16,7 @@ import { useRef, useState } from 'react';
 import { ApiError, authHeaders, get, query, type Call, type List } from '../api';
 import { ErrorAlert, PageTitle, fmt, useAsync } from '../components/common';
 import { feed, parseChunk } from '../sse';
+import ImagePlayground from './ImagePlayground';
 
 interface Message {
   role: 'user' | 'assistant';
@@ -21,8 +24,23 @@ interface Message {
   meta?: { tokens?: number; credits?: string; ttfb?: number; total?: number; model: string };
 }
 
-/** Chat with any routable model, streamed; each answer shows its tokens, credits and latency. */
+/** The playground: chat (streamed) or images, each answer with its credits and latency. */
 export default function Playground() {
+  const [mode, setMode] = useState<'chat' | 'image'>('chat');
+  return (
+    <Box>
+      <PageTitle title="Playground" />
+      <Tabs value={mode} onChange={(_, v) => setMode(v)} sx={{ mb: 2 }}>
+        <Tab value="chat" label="Chat" data-testid="mode-chat" />
+        <Tab value="image" label="Image" data-testid="mode-image" />
+      </Tabs>
+      {mode === 'chat' ? <ChatPlayground /> : <ImagePlayground />}
+    </Box>
+  );
+}
+
+/** Chat with any routable model, streamed; each answer shows its tokens, credits and latency. */
+function ChatPlayground() {
   const models = useAsync(() => get<{ data: { id: string }[] }>('/api/v2/models'), []);
   const [model, setModel] = useState<string | null>(null);
   const [system, setSystem] = useState('');
@@ -105,7 +123,6 @@ export default function Playground() {
 
   return (
     <Box>
-      <PageTitle title="Playground" />
       <Stack direction={{ xs: 'column', md: 'row' }} spacing={2} alignItems="stretch">
         <Paper variant="outlined" sx={{ p: 2, width: { md: 300 }, flexShrink: 0 }}>
           <Stack spacing={2}>
@@ -122,9 +139,6 @@ export default function Playground() {
             <Button onClick={() => setMessages([])} disabled={busy || messages.length === 0}>
               Clear chat
             </Button>
-            <Typography variant="caption" color="text.secondary">
-              Image generation arrives with the image models.
-            </Typography>
           </Stack>
         </Paper>
         <Paper variant="outlined" sx={{ p: 2, flexGrow: 1, display: 'flex', flexDirection: 'column', minHeight: 420 }}>
