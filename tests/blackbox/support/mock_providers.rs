@@ -53,24 +53,38 @@ fn unsigned(req: &HttpRequest) -> Option<HttpResponse> {
     (!signed).then(|| error(403, "bedrock/error-403.json"))
 }
 
+/// Records a Bedrock call (model id and the `Authorization` header with the body) and refuses
+/// it when unsigned or when its key asks to fail; else its key.
+async fn admit(
+    req: &HttpRequest,
+    id: &str,
+    body: &Value,
+    seen: &Seen,
+) -> Result<String, HttpResponse> {
+    let mut recorded = body.clone();
+    recorded["modelId"] = json!(id);
+    recorded["authorization"] = json!(
+        req.headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+    );
+    let key = record(req, &recorded, seen);
+    if let Some(res) = unsigned(req) {
+        return Err(res);
+    }
+    match failure(&key, "bedrock", seen).await {
+        Some(res) => Err(res),
+        None => Ok(key),
+    }
+}
+
 async fn converse(
     req: HttpRequest,
     id: web::Path<String>,
     body: web::Json<Value>,
     seen: web::Data<Seen>,
 ) -> HttpResponse {
-    let mut recorded = body.clone();
-    recorded["modelId"] = json!(id.as_str());
-    recorded["authorization"] = json!(
-        req.headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-    );
-    let key = record(&req, &recorded, &seen);
-    if let Some(res) = unsigned(&req) {
-        return res;
-    }
-    if let Some(res) = failure(&key, "bedrock", &seen).await {
+    if let Err(res) = admit(&req, &id, &body, &seen).await {
         return res;
     }
     HttpResponse::Ok()
@@ -103,15 +117,10 @@ async fn converse_stream(
     body: web::Json<Value>,
     seen: web::Data<Seen>,
 ) -> HttpResponse {
-    let mut recorded = body.clone();
-    recorded["modelId"] = json!(id.as_str());
-    let key = record(&req, &recorded, &seen);
-    if let Some(res) = unsigned(&req) {
-        return res;
-    }
-    if let Some(res) = failure(&key, "bedrock", &seen).await {
-        return res;
-    }
+    let key = match admit(&req, &id, &body, &seen).await {
+        Ok(key) => key,
+        Err(res) => return res,
+    };
     let frames: Vec<Bytes> = fixture("bedrock/converse.stream.jsonl")
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -155,13 +164,7 @@ async fn invoke(
     body: web::Json<Value>,
     seen: web::Data<Seen>,
 ) -> HttpResponse {
-    let mut recorded = body.clone();
-    recorded["modelId"] = json!(id.as_str());
-    let key = record(&req, &recorded, &seen);
-    if let Some(res) = unsigned(&req) {
-        return res;
-    }
-    if let Some(res) = failure(&key, "bedrock", &seen).await {
+    if let Err(res) = admit(&req, &id, &body, &seen).await {
         return res;
     }
     HttpResponse::Ok()

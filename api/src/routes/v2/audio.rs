@@ -99,13 +99,28 @@ pub async fn speech_answer(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(done.output.content_type)
+    Ok(passed_through(
+        &ctx,
+        done.upstream_ms,
+        done.output.content_type,
+        done.output.data,
+    ))
+}
+
+/// The provider's body as it came, with its content type.
+fn passed_through(
+    ctx: &CallContext,
+    upstream_ms: f64,
+    content_type: String,
+    body: bytes::Bytes,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header((
             "server-timing",
-            super::engine::server_timing(&ctx, done.upstream_ms),
+            super::engine::server_timing(ctx, upstream_ms),
         ))
-        .body(done.output.data))
+        .body(body)
 }
 
 /// The fields of a transcription upload: the file and the text fields, bounded by the request
@@ -242,11 +257,10 @@ pub async fn transcription_answer(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(done.output.content_type)
-        .insert_header((
-            "server-timing",
-            super::engine::server_timing(&ctx, done.upstream_ms),
-        ))
-        .body(done.output.data))
+    Ok(passed_through(
+        &ctx,
+        done.upstream_ms,
+        done.output.content_type,
+        done.output.data,
+    ))
 }
