@@ -48,7 +48,8 @@ impl Provider {
     /// Whether this provider serves `modality` for `model` (by the provider's API, and for
     /// providers whose model families use different endpoints, by the model's name).
     pub fn supports(&self, modality: Modality, model: &str) -> bool {
-        let m = model.to_ascii_lowercase();
+        // Lower-cased only where the model's name decides (not on the chat hot path).
+        let lower = || model.to_ascii_lowercase();
         match self {
             Provider::OpenAiCompat(p) => matches!(
                 (p.provider, modality),
@@ -58,18 +59,24 @@ impl Provider {
                     | ("xai", Modality::Image)
             ),
             Provider::Anthropic(_) => modality == Modality::Chat,
-            Provider::Gemini(_) => match modality {
-                Modality::Chat => !m.starts_with("imagen") && !m.starts_with("veo"),
-                Modality::Embedding => m.contains("embedding"),
-                Modality::Image => m.starts_with("imagen"),
-                Modality::Video => m.starts_with("veo"),
-                _ => false,
-            },
-            Provider::Bedrock(_) => match modality {
-                Modality::Chat => !m.contains("embed"),
-                Modality::Embedding => m.contains("embed"),
-                _ => false,
-            },
+            Provider::Gemini(_) => {
+                let m = lower();
+                match modality {
+                    Modality::Chat => !m.starts_with("imagen") && !m.starts_with("veo"),
+                    Modality::Embedding => m.contains("embedding"),
+                    Modality::Image => m.starts_with("imagen"),
+                    Modality::Video => m.starts_with("veo"),
+                    _ => false,
+                }
+            }
+            Provider::Bedrock(_) => {
+                let embeds = lower().contains("embed");
+                match modality {
+                    Modality::Chat => !embeds,
+                    Modality::Embedding => embeds,
+                    _ => false,
+                }
+            }
             Provider::Ollama(_) => matches!(modality, Modality::Chat | Modality::Embedding),
             Provider::Ideogram(_) => modality == Modality::Image,
         }
