@@ -73,16 +73,7 @@ pub async fn embed(
         &json!({"requests": requests}),
     );
     let answer: BatchEmbeddings = send_json(PROVIDER, builder, timeouts).await?;
-    if answer.embeddings.len() != req.input.len() {
-        return Err(UpstreamError::Protocol(
-            PROVIDER,
-            format!(
-                "{} embeddings for {} inputs",
-                answer.embeddings.len(),
-                req.input.len()
-            ),
-        ));
-    }
+    req.check_count(PROVIDER, answer.embeddings.len())?;
     let chars: usize = req.input.iter().map(String::len).sum();
     Ok(EmbeddingResponse {
         vectors: answer.embeddings.into_iter().map(|e| e.values).collect(),

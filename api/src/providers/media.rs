@@ -25,6 +25,24 @@ pub struct EmbeddingRequest {
     pub user: Option<String>,
 }
 
+impl EmbeddingRequest {
+    /// An answer must hold one vector per input.
+    pub fn check_count(
+        &self,
+        provider: &'static str,
+        got: usize,
+    ) -> Result<(), super::UpstreamError> {
+        if got == self.input.len() {
+            Ok(())
+        } else {
+            Err(super::UpstreamError::Protocol(
+                provider,
+                format!("{got} embeddings for {} inputs", self.input.len()),
+            ))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingResponse {
     /// One vector per input, in input order.

@@ -348,16 +348,7 @@ impl Ollama {
             target,
         );
         let answer: EmbedAnswer = send_json(PROVIDER, builder, timeouts).await?;
-        if answer.embeddings.len() != req.input.len() {
-            return Err(UpstreamError::Protocol(
-                PROVIDER,
-                format!(
-                    "{} embeddings for {} inputs",
-                    answer.embeddings.len(),
-                    req.input.len()
-                ),
-            ));
-        }
+        req.check_count(PROVIDER, answer.embeddings.len())?;
         Ok(EmbeddingResponse {
             vectors: answer.embeddings,
             model: req.model.clone(),

@@ -106,16 +106,7 @@ pub async fn embed(
     }
     let builder = auth(http.post(url(target, "embeddings")).json(&body), target);
     let mut list: EmbeddingList = send_json(provider, builder, timeouts).await?;
-    if list.data.len() != req.input.len() {
-        return Err(UpstreamError::Protocol(
-            provider,
-            format!(
-                "{} embeddings for {} inputs",
-                list.data.len(),
-                req.input.len()
-            ),
-        ));
-    }
+    req.check_count(provider, list.data.len())?;
     list.data.sort_by_key(|d| d.index);
     Ok(EmbeddingResponse {
         vectors: list.data.into_iter().map(|d| d.embedding).collect(),
