@@ -497,6 +497,7 @@ mod tests {
             base_url: super::super::ProviderKind::Bedrock.default_base_url(),
             api_key: "",
             region: Some("eu-west-1"),
+            chat_url: None,
         };
         assert_eq!(base(&t), "https://bedrock-runtime.eu-west-1.amazonaws.com");
     }

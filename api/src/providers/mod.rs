@@ -39,6 +39,8 @@ pub struct Target<'a> {
     pub api_key: &'a str,
     /// The provider's region (Bedrock).
     pub region: Option<&'a str>,
+    /// The chat endpoint parsed in advance (see [`chat_url`]); built from `base_url` when absent.
+    pub chat_url: Option<&'a reqwest::Url>,
 }
 
 /// How the Hub waits for a provider's asynchronous job (a video): poll interval and the longest
@@ -66,6 +68,18 @@ pub enum Provider {
     Bedrock(bedrock::Bedrock),
     Ollama(ollama::Ollama),
     Ideogram(ideogram::Ideogram),
+}
+
+/// The chat endpoint of an OpenAI-compatible provider at `base_url`, parsed once when the
+/// routing snapshot is built rather than on every call (`None` for other providers, or a base
+/// URL that does not parse: such a call then fails as it always did).
+pub fn chat_url(kind: ProviderKind, base_url: &str) -> Option<reqwest::Url> {
+    match Provider::for_kind(kind)? {
+        Provider::OpenAiCompat(_) => {
+            reqwest::Url::parse(&openai_compat::chat_endpoint(base_url)).ok()
+        }
+        _ => None,
+    }
 }
 
 impl Provider {
@@ -345,5 +359,18 @@ mod tests {
         assert_eq!("gemini".parse::<ProviderKind>(), Ok(ProviderKind::Google));
         assert!("openai2".parse::<ProviderKind>().is_err());
         assert_eq!(ProviderKind::names().split(", ").count(), 11);
+    }
+
+    #[test]
+    fn chat_url_is_parsed_for_openai_compatible_providers_only() {
+        let url = chat_url(ProviderKind::DeepSeek, "http://127.0.0.1:9/v1/");
+        assert_eq!(
+            url.as_ref().map(reqwest::Url::as_str),
+            Some("http://127.0.0.1:9/v1/chat/completions")
+        );
+        assert!(chat_url(ProviderKind::Anthropic, "https://api.anthropic.com").is_none());
+        assert!(chat_url(ProviderKind::Google, "https://example.com").is_none());
+        // Not a URL: the call builds it from the text and fails as before.
+        assert!(chat_url(ProviderKind::OpenAi, "not a url").is_none());
     }
 }

@@ -421,6 +421,7 @@ mod tests {
             base_url: "http://127.0.0.1:11434/v1/",
             api_key: "",
             region: None,
+            chat_url: None,
         };
         assert_eq!(root(&t), "http://127.0.0.1:11434");
     }

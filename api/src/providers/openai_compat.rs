@@ -13,6 +13,11 @@ pub struct OpenAiCompat {
     pub provider: &'static str,
 }
 
+/// `<base>/chat/completions`.
+pub fn chat_endpoint(base_url: &str) -> String {
+    format!("{}/chat/completions", base_url.trim_end_matches('/'))
+}
+
 impl OpenAiCompat {
     fn request(
         &self,
@@ -21,8 +26,11 @@ impl OpenAiCompat {
         req: &ChatRequest,
         stream: bool,
     ) -> reqwest::RequestBuilder {
-        let url = format!("{}/chat/completions", target.base_url.trim_end_matches('/'));
-        let mut builder = http.post(url).json(&upstream_body(req, stream));
+        let builder = match target.chat_url {
+            Some(url) => http.post(url.clone()),
+            None => http.post(chat_endpoint(target.base_url)),
+        };
+        let mut builder = builder.json(&upstream_body(req, stream));
         if !target.api_key.is_empty() {
             builder = builder.bearer_auth(target.api_key);
         }

@@ -157,6 +157,7 @@ mod tests {
             id: "p".into(),
             base_url: "http://x".into(),
             region: None,
+            chat_url: None,
             credentials: weights
                 .iter()
                 .enumerate()

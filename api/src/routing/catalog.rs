@@ -14,6 +14,7 @@ use crate::secrets::Cipher;
 use diesel::prelude::*;
 use secrecy::SecretString;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct CredentialEntry {
@@ -35,6 +36,8 @@ pub struct ProviderEntry {
     pub credentials: Vec<CredentialEntry>,
     /// Rates of this provider's models, by (model, type).
     pub rates: HashMap<(String, String), Rate>,
+    /// The chat endpoint, parsed once per snapshot (OpenAI-compatible providers).
+    pub chat_url: Option<reqwest::Url>,
 }
 
 impl ProviderEntry {
@@ -49,13 +52,14 @@ impl ProviderEntry {
     }
 }
 
+/// Entries are shared: a plan holds the snapshot's own entries, never copies of them.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    pub providers: Vec<ProviderEntry>,
+    pub providers: Vec<Arc<ProviderEntry>>,
 }
 
 impl Catalog {
-    pub fn get(&self, kind: ProviderKind) -> Option<&ProviderEntry> {
+    pub fn get(&self, kind: ProviderKind) -> Option<&Arc<ProviderEntry>> {
         self.providers.iter().find(|p| p.kind == kind)
     }
 }
@@ -114,14 +118,15 @@ pub fn load(
             .base_url
             .clone()
             .unwrap_or_else(|| default_base_url(kind, env));
-        providers.push(ProviderEntry {
+        providers.push(Arc::new(ProviderEntry {
             kind,
             id: row.id.clone(),
+            chat_url: crate::providers::chat_url(kind, &base_url),
             base_url,
             region: row.region.clone().or_else(|| default_region(kind, env)),
             credentials,
             rates: rates.remove(&row.id).unwrap_or_default(),
-        });
+        }));
     }
     // Env providers fill in for kinds without any database row (enabled or not).
     for e in env.iter().filter(|e| e.makes_provider()) {
@@ -139,15 +144,17 @@ pub fn load(
                 from_db: false,
             })
             .collect();
-        providers.push(ProviderEntry {
+        let base_url = default_base_url(e.kind, env);
+        providers.push(Arc::new(ProviderEntry {
             kind: e.kind,
             id: format!("env:{}", e.kind.name()),
-            base_url: default_base_url(e.kind, env),
+            chat_url: crate::providers::chat_url(e.kind, &base_url),
+            base_url,
             region: default_region(e.kind, env),
             credentials,
             // Rates belong to provider rows: a provider known only from the env has none.
             rates: HashMap::new(),
-        });
+        }));
     }
     Ok(Catalog { providers })
 }

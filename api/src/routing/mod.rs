@@ -117,7 +117,6 @@ impl Router {
     /// are left out, and a prefixed model whose provider cannot is a 400 naming `model`.
     pub fn plan_for(&self, model: &ModelRef, modality: Modality) -> Result<Plan, ApiError> {
         let catalog = self.catalog.load();
-        let arc = |p: &ProviderEntry| Arc::new(p.clone());
         let (candidates, prefixed) = match model.provider {
             Some(kind) => {
                 let provider = catalog.get(kind).ok_or_else(|| {
@@ -148,7 +147,7 @@ impl Router {
                         "provider '{kind}' has no active credential"
                     )));
                 }
-                (vec![arc(provider)], true)
+                (vec![provider.clone()], true)
             }
             None => {
                 let mut found: Vec<Arc<ProviderEntry>> =
@@ -160,7 +159,7 @@ impl Router {
                                 && Provider::for_kind(p.kind)
                                     .is_some_and(|i| i.supports(modality, &model.model))
                         })
-                        .map(arc)
+                        .cloned()
                         .collect();
                 if found.is_empty() {
                     return Err(ApiError::NotFound(format!(
@@ -284,6 +283,7 @@ impl Router {
             base_url: &base_url,
             api_key: secrecy::ExposeSecret::expose_secret(&secret),
             region: region.as_deref(),
+            chat_url: None,
         };
         let started = std::time::Instant::now();
         let outcome = provider

@@ -72,6 +72,7 @@ pub fn spawn(router: Arc<Router>, http: reqwest::Client, disabled: Disabled) {
                 base_url: &disabled.base_url,
                 api_key: disabled.secret.expose_secret(),
                 region: disabled.region.as_deref(),
+                chat_url: None,
             };
             match disabled.provider.check(&http, &target, &timeouts).await {
                 Ok(()) => {

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 /// The row of an attempt as it starts (`processing`).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = model_calls)]
-// None is NULL (no optional column has a default), which lets SQLite take many rows in one
-// multi-row INSERT.
+// None is NULL (no optional column has a default): every row has the same INSERT text, so
+// SQLite's one-row statement is prepared once and PostgreSQL can take many rows in one INSERT.
 #[diesel(treat_none_as_default_value = false)]
 pub struct CallStart {
     pub id: String,

@@ -26,6 +26,7 @@ fn target(attempt: &Attempt) -> Target<'_> {
             .as_ref()
             .map_or("", |c| c.secret.expose_secret()),
         region: attempt.provider.region.as_deref(),
+        chat_url: attempt.provider.chat_url.as_ref(),
     }
 }
 

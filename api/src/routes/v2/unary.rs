@@ -43,6 +43,7 @@ impl Upstream {
             base_url: &self.base_url,
             api_key: &self.api_key,
             region: self.region.as_deref(),
+            chat_url: None,
         }
     }
 }
