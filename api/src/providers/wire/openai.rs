@@ -690,39 +690,110 @@ impl UpstreamResponse {
 // ---------- answers to clients ----------
 
 fn usage_json(u: &Usage) -> Value {
-    let mut v = json!({
-        "prompt_tokens": u.prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "total_tokens": u.total(),
-    });
-    if u.cache_read_tokens > 0 {
-        v["prompt_tokens_details"] = json!({"cached_tokens": u.cache_read_tokens});
-    }
-    v
+    serde_json::to_value(UsageOut::of(u)).unwrap_or(Value::Null)
 }
 
-/// The `chat.completion` object for a client; `model` is what the client asked for.
-pub fn completion_json(res: &ChatResponse, model: &str) -> Value {
-    let mut message = json!({"role": "assistant", "content": res.content});
-    if let Some(r) = &res.reasoning {
-        message["reasoning_content"] = Value::String(r.clone());
+/// The `chat.completion` object for a client; `model` is what the client asked for. Serialized
+/// straight from the answer (no intermediate `Value` tree: this is on every non-streaming call).
+pub fn completion_json<'a>(res: &'a ChatResponse, model: &'a str) -> Completion<'a> {
+    Completion {
+        id: &res.id,
+        object: "chat.completion",
+        created: res.created,
+        model,
+        choices: [CompletionChoice {
+            index: 0,
+            message: CompletionMessage {
+                role: "assistant",
+                content: res.content.as_deref(),
+                reasoning_content: res.reasoning.as_deref(),
+                tool_calls: res
+                    .tool_calls
+                    .iter()
+                    .map(|c| WireToolCallOut {
+                        id: &c.id,
+                        kind: "function",
+                        function: WireFunctionOut {
+                            name: &c.name,
+                            arguments: &c.arguments,
+                        },
+                    })
+                    .collect(),
+            },
+            finish_reason: res.finish_reason.as_deref(),
+            logprobs: None,
+        }],
+        usage: UsageOut::of(&res.usage),
     }
-    if !res.tool_calls.is_empty() {
-        message["tool_calls"] = Value::Array(
-            res.tool_calls
-                .iter()
-                .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
-                .collect(),
-        );
+}
+
+#[derive(Serialize)]
+pub struct Completion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: i64,
+    model: &'a str,
+    choices: [CompletionChoice<'a>; 1],
+    usage: UsageOut,
+}
+
+#[derive(Serialize)]
+struct CompletionChoice<'a> {
+    index: u32,
+    message: CompletionMessage<'a>,
+    finish_reason: Option<&'a str>,
+    logprobs: Option<()>,
+}
+
+#[derive(Serialize)]
+struct CompletionMessage<'a> {
+    role: &'static str,
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<WireToolCallOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireToolCallOut<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: WireFunctionOut<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunctionOut<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+#[derive(Serialize)]
+struct UsageOut {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_tokens_details: Option<CachedTokens>,
+}
+
+#[derive(Serialize)]
+struct CachedTokens {
+    cached_tokens: u64,
+}
+
+impl UsageOut {
+    fn of(u: &Usage) -> UsageOut {
+        UsageOut {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            total_tokens: u.total(),
+            prompt_tokens_details: (u.cache_read_tokens > 0).then_some(CachedTokens {
+                cached_tokens: u.cache_read_tokens,
+            }),
+        }
     }
-    json!({
-        "id": res.id,
-        "object": "chat.completion",
-        "created": res.created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": res.finish_reason, "logprobs": null}],
-        "usage": usage_json(&res.usage),
-    })
 }
 
 /// Builds `chat.completion.chunk` frames for a client.
@@ -894,6 +965,59 @@ mod tests {
                 cache_read_tokens: 2,
                 cache_write_tokens: 0
             })]
+        );
+    }
+
+    /// The typed answer is the same JSON as one built by hand from the OpenAI reference.
+    #[test]
+    fn completion_json_matches_the_reference_shape() {
+        let mut res = ChatResponse {
+            id: "chatcmpl-1".into(),
+            model: "gpt-4o-mini-2024".into(),
+            created: 1_700_000_000,
+            content: Some("Hi \"there\"".into()),
+            reasoning: None,
+            tool_calls: Vec::new(),
+            finish_reason: Some("stop".into()),
+            usage: Usage {
+                prompt_tokens: 12,
+                completion_tokens: 7,
+                cache_read_tokens: 0,
+                cache_write_tokens: 0,
+            },
+        };
+        let plain =
+            serde_json::to_value(completion_json(&res, "openai/gpt-4o-mini")).unwrap_or_default();
+        assert_eq!(
+            plain,
+            json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000,
+                "model": "openai/gpt-4o-mini",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi \"there\""},
+                             "finish_reason": "stop", "logprobs": null}],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
+            })
+        );
+        res.content = None;
+        res.reasoning = Some("thought".into());
+        res.finish_reason = Some("tool_calls".into());
+        res.tool_calls = vec![crate::providers::types::ToolCall {
+            id: "call_1".into(),
+            name: "get_weather".into(),
+            arguments: "{\"city\":\"Paris\"}".into(),
+        }];
+        res.usage.cache_read_tokens = 5;
+        let tools = serde_json::to_value(completion_json(&res, "m")).unwrap_or_default();
+        assert_eq!(
+            tools["choices"][0]["message"],
+            json!({"role": "assistant", "content": null, "reasoning_content": "thought",
+                   "tool_calls": [{"id": "call_1", "type": "function",
+                                   "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]})
+        );
+        assert_eq!(tools["choices"][0]["finish_reason"], "tool_calls");
+        assert_eq!(
+            tools["usage"]["prompt_tokens_details"],
+            json!({"cached_tokens": 5})
         );
     }
 }
