@@ -710,10 +710,10 @@ pub fn completion_json<'a>(res: &'a ChatResponse, model: &'a str) -> Completion<
                 tool_calls: res
                     .tool_calls
                     .iter()
-                    .map(|c| WireToolCallOut {
+                    .map(|c| ToolCallOut {
                         id: &c.id,
                         kind: "function",
-                        function: WireFunctionOut {
+                        function: FunctionOut {
                             name: &c.name,
                             arguments: &c.arguments,
                         },
@@ -752,19 +752,19 @@ struct CompletionMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_calls: Vec<WireToolCallOut<'a>>,
+    tool_calls: Vec<ToolCallOut<'a>>,
 }
 
 #[derive(Serialize)]
-struct WireToolCallOut<'a> {
+struct ToolCallOut<'a> {
     id: &'a str,
     #[serde(rename = "type")]
     kind: &'static str,
-    function: WireFunctionOut<'a>,
+    function: FunctionOut<'a>,
 }
 
 #[derive(Serialize)]
-struct WireFunctionOut<'a> {
+struct FunctionOut<'a> {
     name: &'a str,
     arguments: &'a str,
 }
