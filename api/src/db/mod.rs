@@ -16,6 +16,7 @@ mod pool;
 pub mod providers;
 pub mod rates;
 pub mod schema;
+pub mod stamp;
 pub mod stats;
 pub mod users;
 pub mod wal;

@@ -1,7 +1,7 @@
 //! `model_calls` rows: what an attempt writes when it starts and when it ends.
 
 use crate::db::schema::model_calls;
-use chrono::NaiveDateTime;
+use crate::db::stamp::Stamp;
 use diesel::prelude::*;
 
 /// The row of an attempt as it starts (`processing`).
@@ -30,8 +30,8 @@ pub struct CallStart {
     pub request_id: Option<String>,
     pub trace_id: Option<String>,
     pub metadata: Option<String>,
-    pub call_time: NaiveDateTime,
-    pub created_at: NaiveDateTime,
+    pub call_time: Stamp,
+    pub created_at: Stamp,
     /// The Hub instance that made the call.
     pub instance_id: Option<String>,
 }
@@ -60,14 +60,14 @@ impl CallFinish {
     }
 
     /// Applies the end to a start row (when both are written in one batch).
-    pub fn apply(&self, row: &mut CallStart) {
-        row.status = self.status.clone();
+    pub fn apply(self, row: &mut CallStart) {
+        row.status = self.status;
         row.total_usage = self.total_usage;
-        row.usage_metrics = self.usage_metrics.clone();
-        row.credits = self.credits.clone();
+        row.usage_metrics = self.usage_metrics;
+        row.credits = self.credits;
         row.duration_ms = self.duration_ms;
         row.ttfb_ms = self.ttfb_ms;
         row.provider_ttfb_ms = self.provider_ttfb_ms;
-        row.error_reason = self.error_reason.clone();
+        row.error_reason = self.error_reason;
     }
 }

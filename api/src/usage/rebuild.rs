@@ -73,10 +73,10 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
             let mut pending = Pending::default();
             for r in &rows {
                 pending.add(&CallFacts {
-                    user_did: r.user_did.clone().unwrap_or_default(),
-                    app_did: r.app_did.clone().unwrap_or_default(),
-                    model: r.model.clone(),
-                    kind: r.kind.clone(),
+                    user_did: r.user_did.as_deref().unwrap_or_default(),
+                    app_did: r.app_did.as_deref().unwrap_or_default(),
+                    model: &r.model,
+                    kind: &r.kind,
                     success: r.status == "success",
                     call_time: r.call_time,
                     usage: r.total_usage,

@@ -82,7 +82,11 @@ pub struct Histogram(pub BTreeMap<u16, u64>);
 
 impl Histogram {
     pub fn add(&mut self, ms: i64) {
-        *self.0.entry(slot(ms)).or_default() += 1;
+        self.add_slot(slot(ms));
+    }
+
+    fn add_slot(&mut self, slot: u16) {
+        *self.0.entry(slot).or_default() += 1;
     }
 
     pub fn merge(&mut self, other: &Histogram) {
@@ -128,6 +132,10 @@ pub struct Totals {
 
 impl Totals {
     pub fn add(&mut self, c: &CallFacts) {
+        self.add_slots(c, &Slots::of(c));
+    }
+
+    fn add_slots(&mut self, c: &CallFacts, slots: &Slots) {
         self.calls += 1;
         if c.success {
             self.success += 1;
@@ -138,10 +146,12 @@ impl Totals {
         self.credits += c.credits;
         if let Some(ms) = c.duration_ms {
             self.duration_ms += ms;
-            self.duration.add(ms);
         }
-        if let Some(ms) = c.ttfb_ms {
-            self.ttfb.add(ms);
+        if let Some(slot) = slots.duration {
+            self.duration.add_slot(slot);
+        }
+        if let Some(slot) = slots.ttfb {
+            self.ttfb.add_slot(slot);
         }
     }
 
@@ -175,9 +185,18 @@ pub struct Rollup {
 
 impl Rollup {
     pub fn add(&mut self, c: &CallFacts) {
-        self.totals.add(c);
-        self.by_type.entry(c.kind.clone()).or_default().add(c);
-        self.by_model.entry(c.model.clone()).or_default().add(c);
+        self.add_slots(c, &Slots::of(c));
+    }
+
+    fn add_slots(&mut self, c: &CallFacts, slots: &Slots) {
+        self.totals.add_slots(c, slots);
+        // Looked up before a key is copied: nearly every call's type and model are known.
+        for (map, key) in [(&mut self.by_type, c.kind), (&mut self.by_model, c.model)] {
+            match map.get_mut(key) {
+                Some(totals) => totals.add_slots(c, slots),
+                None => map.entry(key.to_owned()).or_default().add_slots(c, slots),
+            }
+        }
     }
 
     pub fn merge(&mut self, o: &Rollup) {
@@ -202,13 +221,28 @@ impl Rollup {
     }
 }
 
+/// A call's histogram buckets, worked out once for all the rollups it counts in.
+struct Slots {
+    duration: Option<u16>,
+    ttfb: Option<u16>,
+}
+
+impl Slots {
+    fn of(c: &CallFacts) -> Slots {
+        Slots {
+            duration: c.duration_ms.map(slot),
+            ttfb: c.ttfb_ms.map(slot),
+        }
+    }
+}
+
 /// What a finished call contributes.
 #[derive(Debug, Clone)]
-pub struct CallFacts {
-    pub user_did: String,
-    pub app_did: String,
-    pub model: String,
-    pub kind: String,
+pub struct CallFacts<'a> {
+    pub user_did: &'a str,
+    pub app_did: &'a str,
+    pub model: &'a str,
+    pub kind: &'a str,
     pub success: bool,
     pub call_time: NaiveDateTime,
     pub usage: i64,
@@ -230,20 +264,40 @@ pub struct RollupKey {
 /// The rollups one batch of finished calls adds to: each call counts in its (user, app) rows
 /// and in the everyone rows, for each time type.
 #[derive(Debug, Default)]
-pub struct Pending(pub BTreeMap<RollupKey, Rollup>);
+pub struct Pending(pub BTreeMap<RollupKey, Rollup>, Recent);
+
+/// The keys the last call counted in, so the next call of the same user, app and hour (most of
+/// them, under load) finds its rows without building six keys.
+#[derive(Debug, Default)]
+pub struct Recent([Option<RollupKey>; 6]);
 
 impl Pending {
     pub fn add(&mut self, c: &CallFacts) {
+        let slots = Slots::of(c);
+        let mut n = 0;
         for tt in TimeType::ALL {
             let timestamp = tt.bucket(c.call_time).and_utc().timestamp();
-            for (user, app) in [(c.user_did.as_str(), c.app_did.as_str()), (ALL, ALL)] {
+            for (user, app) in [(c.user_did, c.app_did), (ALL, ALL)] {
+                let recent = &mut self.1.0[n];
+                n += 1;
+                let known = recent.as_ref().filter(|k| {
+                    k.timestamp == timestamp
+                        && k.time_type == tt
+                        && k.user_did == user
+                        && k.app_did == app
+                });
+                if let Some(rollup) = known.and_then(|k| self.0.get_mut(k)) {
+                    rollup.add_slots(c, &slots);
+                    continue;
+                }
                 let key = RollupKey {
                     user_did: user.to_owned(),
                     app_did: app.to_owned(),
                     time_type: tt,
                     timestamp,
                 };
-                self.0.entry(key).or_default().add(c);
+                self.0.entry(key.clone()).or_default().add_slots(c, &slots);
+                *recent = Some(key);
             }
         }
     }
@@ -273,12 +327,12 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("time")
     }
 
-    fn call(time: &str, model: &str, ok: bool, credits: &str, ms: i64) -> CallFacts {
+    fn call<'a>(time: &str, model: &'a str, ok: bool, credits: &str, ms: i64) -> CallFacts<'a> {
         CallFacts {
-            user_did: "u".into(),
-            app_did: "".into(),
-            model: model.into(),
-            kind: "chatCompletion".into(),
+            user_did: "u",
+            app_did: "",
+            model,
+            kind: "chatCompletion",
             success: ok,
             call_time: t(time),
             usage: 10,
@@ -286,6 +340,43 @@ mod tests {
             duration_ms: Some(ms),
             ttfb_ms: None,
         }
+    }
+
+    /// The remembered keys never send a call to another user's, app's or hour's rows.
+    #[test]
+    fn pending_matches_rows_built_from_scratch() {
+        let users = ["u1", "u2", "u1"];
+        let apps = ["", "app", "app", ""];
+        let models = ["openai/a", "openai/b"];
+        let mut p = Pending::default();
+        let mut expected: BTreeMap<RollupKey, Rollup> = BTreeMap::new();
+        for n in 0..200usize {
+            let time = format!("2026-11-{:02} {:02}:30:00", 1 + (n / 37) % 28, (n / 5) % 24);
+            let mut c = call(
+                &time,
+                models[n % 2],
+                n % 3 != 0,
+                "0.01",
+                (n * 13 % 700) as i64,
+            );
+            c.user_did = users[n % 3];
+            c.app_did = apps[n % 4];
+            c.ttfb_ms = (n % 2 == 0).then_some((n % 90) as i64);
+            p.add(&c);
+            for tt in TimeType::ALL {
+                let timestamp = tt.bucket(c.call_time).and_utc().timestamp();
+                for (user, app) in [(c.user_did, c.app_did), (ALL, ALL)] {
+                    let key = RollupKey {
+                        user_did: user.into(),
+                        app_did: app.into(),
+                        time_type: tt,
+                        timestamp,
+                    };
+                    expected.entry(key).or_default().add(&c);
+                }
+            }
+        }
+        assert_eq!(p.0, expected);
     }
 
     #[test]

@@ -475,16 +475,16 @@ impl CallMeta {
             app_did: row.app_did.clone().unwrap_or_default(),
             model: row.model.clone(),
             kind: row.kind.clone(),
-            call_time: row.call_time,
+            call_time: row.call_time.0,
         }
     }
 
-    fn facts(self, end: &CallFinish) -> CallFacts {
+    fn facts<'a>(&'a self, end: &CallFinish) -> CallFacts<'a> {
         CallFacts {
-            user_did: self.user_did,
-            app_did: self.app_did,
-            model: self.model,
-            kind: self.kind,
+            user_did: &self.user_did,
+            app_did: &self.app_did,
+            model: &self.model,
+            kind: &self.kind,
             success: end.status == "success",
             call_time: self.call_time,
             usage: end.total_usage,
@@ -496,17 +496,19 @@ impl CallMeta {
 }
 
 /// What a finished row adds to its rollups.
-fn facts_of(row: &CallStart) -> CallFacts {
-    CallMeta::of(row).facts(&CallFinish {
-        status: row.status.clone(),
-        total_usage: row.total_usage,
-        usage_metrics: None,
-        credits: row.credits.clone(),
+fn facts_of(row: &CallStart) -> CallFacts<'_> {
+    CallFacts {
+        user_did: row.user_did.as_deref().unwrap_or_default(),
+        app_did: row.app_did.as_deref().unwrap_or_default(),
+        model: &row.model,
+        kind: &row.kind,
+        success: row.status == "success",
+        call_time: row.call_time.0,
+        usage: row.total_usage,
+        credits: ledger::amount(&row.credits),
         duration_ms: row.duration_ms,
         ttfb_ms: row.ttfb_ms,
-        provider_ttfb_ms: None,
-        error_reason: None,
-    })
+    }
 }
 
 /// Answers owed once the batch's transaction has ended.

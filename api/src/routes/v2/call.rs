@@ -112,8 +112,8 @@ impl CallContext {
                 attempt: attempt.number,
                 stream: self.stream,
             })),
-            call_time: now,
-            created_at: now,
+            call_time: now.into(),
+            created_at: now.into(),
             instance_id: Some(self.instance_id.clone()),
         }
     }
