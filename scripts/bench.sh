@@ -23,13 +23,14 @@ need oha || cargo install oha --locked
 
 cleanup() {
   [ -n "${HUB_PID:-}" ] && kill "$HUB_PID" 2>/dev/null || true
+  [ -n "${FLOOR_PID:-}" ] && kill "$FLOOR_PID" 2>/dev/null || true
   [ -f /tmp/mockllm-nginx.pid ] && kill "$(cat /tmp/mockllm-nginx.pid)" 2>/dev/null || true
   [ -f /tmp/purepx-nginx.pid ] && kill "$(cat /tmp/purepx-nginx.pid)" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-cargo build --release -p aigne-hub >/dev/null 2>&1
+cargo build --release -p aigne-hub --bin aigne-hub --example forward_floor >/dev/null 2>&1
 nginx -c "$BENCH/mock-upstream.nginx.conf" -p "$WORK" &
 nginx -c "$BENCH/pure-proxy.nginx.conf" -p "$WORK" &
 sleep 0.5
@@ -77,6 +78,14 @@ read -r proxy_rps _ _ < <(wrk_rps http://127.0.0.1:18081/v1/chat/completions gpt
 read -r hub_rps hub_total hub_non2xx < <(wrk_rps http://127.0.0.1:18090/api/v2/chat/completions openai/gpt-4o-mini $KEY)
 answered=$((answered + hub_total - hub_non2xx))
 echo "pure proxy: $proxy_rps req/s   hub: $hub_rps req/s   ratio: $(python3 -c "print(f'{$hub_rps/$proxy_rps:.2f}')")  (hub non-2xx: $hub_non2xx)"
+# The stack's own floor (actix-web in, reqwest out, nothing else): how much of the distance to
+# nginx is the framework's and how much the Hub's.
+FLOOR_LISTEN=127.0.0.1:18095 ./target/release/examples/forward_floor > "$WORK/floor.log" 2>&1 &
+FLOOR_PID=$!
+sleep 0.5
+read -r floor_rps _ _ < <(wrk_rps http://127.0.0.1:18095/v1/chat/completions gpt-4o-mini "")
+kill "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=
+echo "stack floor (actix-web + reqwest forwarding only): $floor_rps req/s   ratio to the proxy: $(python3 -c "print(f'{$floor_rps/$proxy_rps:.2f}')")   hub/floor: $(python3 -c "print(f'{$hub_rps/$floor_rps:.2f}')")"
 
 echo "== added latency at $RATE req/s, non-stream"
 read -r m50 m99 _ < <(oha_latency http://127.0.0.1:18080/v1/chat/completions "$JSON_BODY" "")
