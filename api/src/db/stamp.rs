@@ -7,7 +7,6 @@
 //! against chrono in the tests below). PostgreSQL gets the binary value as before.
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
@@ -15,7 +14,7 @@ use diesel::sql_types::Timestamp;
 use diesel::sqlite::Sqlite;
 
 /// A UTC time written to a `TIMESTAMP` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression)]
 #[diesel(sql_type = Timestamp)]
 pub struct Stamp(pub NaiveDateTime);
 
@@ -26,7 +25,7 @@ impl From<NaiveDateTime> for Stamp {
 }
 
 /// `t` as chrono's `%F %T%.f` writes it.
-pub fn sqlite_text(t: NaiveDateTime) -> String {
+fn sqlite_text(t: NaiveDateTime) -> String {
     let year = t.year();
     let nanos = t.nanosecond();
     // Outside four-digit years, and for leap seconds, chrono's own rules apply.

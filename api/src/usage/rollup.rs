@@ -131,10 +131,6 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub fn add(&mut self, c: &CallFacts) {
-        self.add_slots(c, &Slots::of(c));
-    }
-
     fn add_slots(&mut self, c: &CallFacts, slots: &Slots) {
         self.calls += 1;
         if c.success {
@@ -269,7 +265,7 @@ pub struct Pending(pub BTreeMap<RollupKey, Rollup>, Recent);
 /// The keys the last call counted in, so the next call of the same user, app and hour (most of
 /// them, under load) finds its rows without building six keys.
 #[derive(Debug, Default)]
-pub struct Recent([Option<RollupKey>; 6]);
+struct Recent([Option<RollupKey>; 6]);
 
 impl Pending {
     pub fn add(&mut self, c: &CallFacts) {
