@@ -10,7 +10,7 @@ use super::role::Role;
 use crate::config::ServerAccess;
 use crate::error::ApiError;
 use base64::Engine;
-use moka::sync::Cache;
+use moka::future::Cache;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -108,13 +108,17 @@ impl BlockletKeys {
             ));
         };
         let cache_key = super::access_key::hash(token);
-        let verdict = match self.cache.get(&cache_key) {
+        // Concurrent misses for one key share one question to Blocklet Server.
+        let verdict = match self.cache.get(&cache_key).await {
             Some(v) => v,
-            None => {
-                let v = self.ask(server, token).await?;
-                self.cache.insert(cache_key, v.clone());
-                v
-            }
+            None => self
+                .cache
+                .try_get_with(cache_key, self.ask(server, token))
+                .await
+                .map_err(|e| {
+                    Arc::try_unwrap(e)
+                        .unwrap_or_else(|shared| ApiError::Unavailable(shared.to_string()))
+                })?,
         };
         match verdict {
             Verdict::Valid { did, role, id } => Ok(Identity {

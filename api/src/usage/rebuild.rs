@@ -2,7 +2,7 @@
 //! (after importing calls, or to repair rollups). Run it with the Hub stopped: calls finishing
 //! meanwhile would be counted twice.
 
-use super::rollup::{CallFacts, Pending};
+use super::rollup::{CallFacts, CallGroups, Pending};
 use crate::billing::ledger::amount;
 use crate::db::schema::{model_call_stats, model_calls};
 use crate::db::stats;
@@ -70,9 +70,9 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
             let rows = page(conn, after.as_ref())?;
             let Some(last) = rows.last() else { break };
             after = Some((last.call_time, last.id.clone()));
-            let mut pending = Pending::default();
+            let mut groups = CallGroups::default();
             for r in &rows {
-                pending.add(&CallFacts {
+                groups.add(&CallFacts {
                     user_did: r.user_did.as_deref().unwrap_or_default(),
                     app_did: r.app_did.as_deref().unwrap_or_default(),
                     model: &r.model,
@@ -86,6 +86,8 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
                 });
             }
             calls += rows.len() as u64;
+            let mut pending = Pending::default();
+            pending.add_groups(groups);
             stats::merge_all(conn, &pending)?;
             tracing::info!(calls, "rollups rebuilt so far");
         }

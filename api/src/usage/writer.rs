@@ -18,7 +18,7 @@ use super::ledger_work::{
     AdmitRequest, Admitted, Bill, Decided, DecidedReply, GrantReply, Hold, LedgerReplies,
     LedgerWork, StarterCache,
 };
-use super::rollup::{CallFacts, Pending};
+use super::rollup::{CallFacts, CallGroups, Pending};
 use crate::billing::funds::{Decision, Funds, LEASE_IDLE};
 use crate::billing::ledger::{self, NewGrant};
 use crate::db::ledger::GrantRow;
@@ -426,12 +426,12 @@ struct Rollups {
 }
 
 impl Rollups {
-    fn add(&mut self, batch: Pending) {
+    fn add(&mut self, batch: CallGroups) {
         if batch.is_empty() {
             return;
         }
         self.since.get_or_insert_with(Instant::now);
-        self.pending.absorb(batch);
+        self.pending.add_groups(batch);
     }
 
     fn due(&self) -> bool {
@@ -601,7 +601,7 @@ fn write_batch(
         return Ok(());
     }
     // Rollups of the calls this batch ends.
-    let mut rollups = Pending::default();
+    let mut rollups = CallGroups::default();
     for row in &finished {
         rollups.add(&facts_of(row));
     }

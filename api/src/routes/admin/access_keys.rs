@@ -162,6 +162,6 @@ pub async fn revoke(
             repo::get(conn, &id)?.ok_or_else(missing)
         })
         .await?;
-    state.keys.forget(&row.key_hash);
+    state.keys.forget(&row.key_hash).await;
     Ok(HttpResponse::Ok().json(view(row, None)))
 }
