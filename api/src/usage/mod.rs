@@ -2,6 +2,7 @@
 //! group-commit writer.
 
 pub mod calls;
+mod insert_sqlite;
 pub mod ledger_work;
 pub mod meter_reports;
 pub mod rebuild;
