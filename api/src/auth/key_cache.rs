@@ -88,26 +88,13 @@ mod tests {
     use super::*;
     use crate::auth::keys::{KeySpec, create};
     use crate::auth::role::Role;
-    use crate::config::{DatabaseSettings, DatabaseUrl};
-    use crate::db::run_migrations;
+    use crate::db::migrated_sqlite;
     use std::sync::atomic::Ordering;
-
-    fn db(dir: &std::path::Path) -> Db {
-        let db = Db::connect(&DatabaseSettings {
-            url: DatabaseUrl::Sqlite(dir.join("hub.db")),
-            pool_size: 4,
-            busy_timeout_ms: 5000,
-        })
-        .expect("connect");
-        db.run_sync(|c| run_migrations(c).map_err(|e| DbError::Unavailable(e.to_string())))
-            .expect("migrate");
-        db
-    }
 
     #[tokio::test]
     async fn concurrent_misses_share_one_lookup() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = db(dir.path());
+        let db = migrated_sqlite(dir.path());
         let spec = KeySpec {
             name: "k".into(),
             role: Role::Member,

@@ -102,3 +102,18 @@ impl Db {
         f(&mut conn)
     }
 }
+
+/// Tests: a migrated SQLite database in `dir`.
+#[cfg(test)]
+pub fn migrated_sqlite(dir: &std::path::Path) -> Db {
+    use crate::config::DatabaseUrl;
+    let db = Db::connect(&DatabaseSettings {
+        url: DatabaseUrl::Sqlite(dir.join("hub.db")),
+        pool_size: 4,
+        busy_timeout_ms: 5000,
+    })
+    .expect("connect");
+    db.run_sync(|c| run_migrations(c).map_err(|e| DbError::Unavailable(e.to_string())))
+        .expect("migrate");
+    db
+}

@@ -206,20 +206,7 @@ pub fn delete_sent_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> Que
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{DatabaseSettings, DatabaseUrl};
-    use crate::db::{Db, DbError, run_migrations};
-
-    fn db(dir: &std::path::Path) -> Db {
-        let db = Db::connect(&DatabaseSettings {
-            url: DatabaseUrl::Sqlite(dir.join("hub.db")),
-            pool_size: 2,
-            busy_timeout_ms: 5000,
-        })
-        .expect("connect");
-        db.run_sync(|c| run_migrations(c).map_err(|e| DbError::Unavailable(e.to_string())))
-            .expect("migrate");
-        db
-    }
+    use crate::db::{DbError, migrated_sqlite};
 
     fn at(min: u32) -> NaiveDateTime {
         chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
@@ -255,7 +242,7 @@ mod tests {
     #[test]
     fn identifiers_are_given_once_per_user_and_app_and_kept_through_retries() {
         let dir = tempfile::tempdir().expect("dir");
-        let db = db(dir.path());
+        let db = migrated_sqlite(dir.path());
         db.run_sync(|c| -> Result<(), DbError> {
             add(c, "01", "u1", Some("a"), "0.1", "me", at(10));
             add(c, "02", "u1", Some("a"), "0.2", "me", at(11));

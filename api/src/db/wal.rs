@@ -94,8 +94,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::RESET_FRAMES;
-    use crate::config::{DatabaseSettings, DatabaseUrl};
-    use crate::db::{Db, DbError, run_migrations};
+    use crate::db::{DbError, migrated_sqlite};
     use diesel::connection::SimpleConnection;
     use std::sync::atomic::Ordering;
 
@@ -104,16 +103,8 @@ mod tests {
     /// WAL file's size at the end.
     async fn steady_writes(finish: bool) -> u64 {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("hub.db");
-        let db = Db::connect(&DatabaseSettings {
-            url: DatabaseUrl::Sqlite(path.clone()),
-            pool_size: 4,
-            busy_timeout_ms: 5000,
-        })
-        .expect("connect");
+        let db = migrated_sqlite(dir.path());
         db.wal.reset_frames.store(16, Ordering::Relaxed);
-        db.run_sync(|c| run_migrations(c).map_err(|e| DbError::Unavailable(e.to_string())))
-            .expect("migrate");
         let mut reader = db.pool.get().expect("reader");
         for round in 0..40 {
             reader

@@ -240,11 +240,8 @@ impl Pending {
     /// by-model entries) once, however many calls the group holds.
     pub fn add_groups(&mut self, groups: CallGroups) {
         for (g, totals) in groups.0 {
-            let Some(hour) = chrono::DateTime::from_timestamp(g.hour, 0) else {
-                continue;
-            };
             for tt in TimeType::ALL {
-                let timestamp = tt.bucket(hour.naive_utc()).and_utc().timestamp();
+                let timestamp = tt.bucket(g.hour).and_utc().timestamp();
                 for (user, app) in [(g.user_did.as_str(), g.app_did.as_str()), (ALL, ALL)] {
                     let key = RollupKey {
                         user_did: user.to_owned(),
@@ -258,12 +255,7 @@ impl Pending {
                         (&mut rollup.by_type, &g.kind),
                         (&mut rollup.by_model, &g.model),
                     ] {
-                        match map.get_mut(name) {
-                            Some(t) => t.merge(&totals),
-                            None => {
-                                map.insert(name.clone(), totals.clone());
-                            }
-                        }
+                        map.entry(name.clone()).or_default().merge(&totals);
                     }
                 }
             }
@@ -282,12 +274,12 @@ struct GroupKey {
     app_did: String,
     kind: String,
     model: String,
-    /// Unix seconds of the hour the calls started in (the finest bucket).
-    hour: i64,
+    /// The start of the hour the calls started in (the finest bucket).
+    hour: NaiveDateTime,
 }
 
 impl GroupKey {
-    fn matches(&self, c: &CallFacts, hour: i64) -> bool {
+    fn matches(&self, c: &CallFacts, hour: NaiveDateTime) -> bool {
         self.hour == hour
             && self.user_did == c.user_did
             && self.app_did == c.app_did
@@ -305,11 +297,9 @@ pub struct CallGroups(Vec<(GroupKey, Totals)>);
 
 impl CallGroups {
     pub fn add(&mut self, c: &CallFacts) {
-        let hour = c.call_time.and_utc().timestamp().div_euclid(3600) * 3600;
-        let found = match self.0.last() {
-            Some((last, _)) if last.matches(c, hour) => Some(self.0.len() - 1),
-            _ => self.0.iter().position(|(g, _)| g.matches(c, hour)),
-        };
+        let hour = TimeType::Hour.bucket(c.call_time);
+        // From the end: under load, nearly always the last group.
+        let found = self.0.iter().rposition(|(g, _)| g.matches(c, hour));
         let index = found.unwrap_or_else(|| {
             let key = GroupKey {
                 user_did: c.user_did.to_owned(),
