@@ -82,12 +82,13 @@ impl Db {
         .await
     }
 
-    /// Step 2, on the usage writer's thread between batches, when step 1 asked for it.
-    pub fn finish_checkpoint_if_wanted(&self) -> Result<(), DbError> {
+    /// Step 2, on the usage writer's thread (with its connection) between batches, when step 1
+    /// asked for it.
+    pub fn finish_checkpoint_if_wanted(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         if !self.wal.finish_wanted.swap(false, Ordering::Relaxed) {
             return Ok(());
         }
-        self.run_sync(|conn| passive(conn).map(drop))
+        passive(conn).map(drop)
     }
 }
 
@@ -126,7 +127,8 @@ mod tests {
             db.checkpoint().await.expect("checkpoint");
             reader.batch_execute("COMMIT;").expect("end read");
             if finish {
-                db.finish_checkpoint_if_wanted().expect("finish");
+                db.run_sync(|c| db.finish_checkpoint_if_wanted(c))
+                    .expect("finish");
             }
         }
         std::fs::metadata(dir.path().join("hub.db-wal")).map_or(0, |m| m.len())

@@ -25,7 +25,7 @@ use crate::billing::ledger::{self, NewGrant};
 use crate::db::ledger::GrantRow;
 use crate::db::ledger::LedgerStore;
 use crate::db::schema::{ai_credentials, model_calls};
-use crate::db::{Backend, Db, DbConnection, DbError};
+use crate::db::{Backend, Db, DbConnection, DbError, HeldConnection};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
@@ -308,21 +308,22 @@ fn run(db: Db, inbox: &Inbox, funds: &Funds, metered: Option<String>) {
     let mut starters = StarterCache::default();
     let mut written = Written::default();
     let mut rollups = Rollups::default();
+    let mut conn = db.held();
     loop {
         // Between batches: finish a WAL checkpoint when the background one asked (db::wal).
-        if let Err(e) = db.finish_checkpoint_if_wanted() {
+        if let Err(e) = conn.run(|c| db.finish_checkpoint_if_wanted(c)) {
             tracing::warn!("WAL checkpoint failed: {e}");
         }
         // No waiting for more than what is there: under a closed-loop load every wait is lost
         // throughput (measured), and the inbox fills by itself while a commit runs.
         let closed = inbox.take(TICK, &mut ops);
         if ops.is_empty() && rollups.due() {
-            rollups.write(&db);
+            rollups.write(&mut conn);
         }
         if ops.is_empty() || closed {
             // Leases nobody uses go back, so other instances can have them (PostgreSQL).
             let idle = if closed { Duration::ZERO } else { LEASE_IDLE };
-            shrink_leases(&db, funds, idle);
+            shrink_leases(&mut conn, funds, idle);
         }
         if closed {
             let mut replies = Replies::default();
@@ -334,9 +335,8 @@ fn run(db: Db, inbox: &Inbox, funds: &Funds, metered: Option<String>) {
                 rollups: &mut rollups,
                 metered: &metered,
             };
-            let result =
-                db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, true, &mut replies));
-            rollups.write(&db);
+            let result = conn.run(|c| write_batch(c, &mut ops, &mut state, true, &mut replies));
+            rollups.write(&mut conn);
             replies.send(result.as_ref().err().map(ToString::to_string));
             return;
         }
@@ -364,26 +364,25 @@ fn run(db: Db, inbox: &Inbox, funds: &Funds, metered: Option<String>) {
             rollups: &mut rollups,
             metered: &metered,
         };
-        let result =
-            db.run_sync(|conn| write_batch(conn, &mut ops, &mut state, false, &mut replies));
+        let result = conn.run(|c| write_batch(c, &mut ops, &mut state, false, &mut replies));
         if let Err(e) = &result {
             tracing::error!("usage batch failed: {e}");
         }
         ops.clear();
         next_due = held.values().map(|(_, at)| *at + START_DELAY).min();
         if flush {
-            rollups.write(&db);
+            rollups.write(&mut conn);
         }
         replies.send(result.err().map(|e| e.to_string()));
         if rollups.due() {
-            rollups.write(&db);
+            rollups.write(&mut conn);
         }
     }
 }
 
 /// Writes the leases [`Funds::shrink_idle`] returned (already shrunk in memory, so a failure
 /// only leaves a larger row than needed until the next write).
-fn shrink_leases(db: &Db, funds: &Funds, idle: Duration) {
+fn shrink_leases(conn: &mut HeldConnection, funds: &Funds, idle: Duration) {
     let Some(instance) = funds.instance_id() else {
         return;
     };
@@ -392,7 +391,7 @@ fn shrink_leases(db: &Db, funds: &Funds, idle: Duration) {
         return;
     }
     let now = Utc::now().naive_utc();
-    let result = db.run_sync(|conn| -> Result<(), DbError> {
+    let result = conn.run(|conn| -> Result<(), DbError> {
         if let DbConnection::Postgres(c) = conn {
             c.transaction(|c| {
                 for (user, lease) in &shrunk {
@@ -442,11 +441,11 @@ impl Rollups {
 
     /// Merges them, in key order (two instances' writers lock rows in the same order). On
     /// failure they stay for the next try.
-    fn write(&mut self, db: &Db) {
+    fn write(&mut self, conn: &mut HeldConnection) {
         if self.pending.is_empty() {
             return;
         }
-        let result = db.run_sync(|conn| crate::db::stats::merge_all(conn, &self.pending));
+        let result = conn.run(|c| crate::db::stats::merge_all(c, &self.pending));
         match result {
             Ok(()) => {
                 self.pending = Pending::default();
