@@ -75,9 +75,13 @@ pub(super) enum Op {
 /// The writer's inbox. Unlike a channel, it wakes the writer only for work someone waits on (an
 /// awaited finish, a flush): a `processing` row is only held in memory at first, so waking the
 /// writer for it (a futex wake and a context switch on every call) bought nothing.
+#[derive(Default)]
 pub(super) struct Inbox {
     state: Mutex<InboxState>,
     ready: Condvar,
+    /// Tests: how many times a push woke the writer.
+    #[cfg(test)]
+    wakes: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -101,8 +105,13 @@ impl Inbox {
         }
         state.ops.push(op);
         let wake = urgent && state.writer_waiting;
+        // One wake is enough: the pushes that follow before the writer runs find it awake.
+        state.writer_waiting &= !wake;
         drop(state);
         if wake {
+            #[cfg(test)]
+            self.wakes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.ready.notify_one();
         }
         true
@@ -143,10 +152,7 @@ impl Recorder {
     /// and outbox rows. `metered`: billing through Payment Kit (debits become outbox reports,
     /// balances are Payment Kit's, cached in memory on every backend).
     pub fn start(db: Db, instance_id: &str, metered: bool) -> std::io::Result<Recorder> {
-        let inbox = Arc::new(Inbox {
-            state: Mutex::new(InboxState::default()),
-            ready: Condvar::new(),
-        });
+        let inbox = Arc::new(Inbox::default());
         let writer_inbox = inbox.clone();
         let funds = Arc::new(match db.backend() {
             Backend::Postgres if !metered => Funds::leased(instance_id),
@@ -723,4 +729,60 @@ pub fn fail_interrupted(
             model_calls::error_reason.eq("interrupted"),
         ))
         .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Inbox, Op};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    use tokio::sync::oneshot;
+
+    fn flush() -> Op {
+        Op::Flush(oneshot::channel().0)
+    }
+
+    /// A sleeping writer is woken once, by the first urgent push; the pushes that follow before
+    /// it runs (and the non-urgent ones) make no futex call.
+    #[test]
+    fn one_wake_per_sleep() {
+        let inbox = Inbox::default();
+        inbox.lock().writer_waiting = true;
+        assert!(inbox.push(flush(), false));
+        assert_eq!(
+            inbox.wakes.load(Ordering::Relaxed),
+            0,
+            "non-urgent work woke it"
+        );
+        for _ in 0..3 {
+            assert!(inbox.push(flush(), true));
+        }
+        assert_eq!(inbox.wakes.load(Ordering::Relaxed), 1);
+        assert_eq!(inbox.lock().ops.len(), 4);
+    }
+
+    /// The writer asleep in `take` wakes at an urgent push, long before its tick.
+    #[test]
+    fn urgent_push_wakes_a_sleeping_writer() {
+        let inbox = Arc::new(Inbox::default());
+        let writer = {
+            let inbox = inbox.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let mut ops = Vec::new();
+                while ops.is_empty() {
+                    inbox.take(Duration::from_secs(30), &mut ops);
+                }
+                (started.elapsed(), ops.len())
+            })
+        };
+        while !inbox.lock().writer_waiting {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(inbox.push(flush(), true));
+        let (waited, taken) = writer.join().expect("writer");
+        assert_eq!(taken, 1);
+        assert!(waited < Duration::from_secs(25), "woken only by the tick");
+    }
 }
