@@ -20,7 +20,8 @@
 //! - `workers` / `AIGNE_HUB_WORKERS`: HTTP worker threads, default = CPU cores.
 //! - `log.level` / `AIGNE_HUB_LOG__LEVEL` (`info`; `RUST_LOG` wins when set),
 //!   `log.format` / `AIGNE_HUB_LOG__FORMAT` (`text` | `json`).
-//! - `database.pool_size` / `AIGNE_HUB_DATABASE__POOL_SIZE`: `8`;
+//! - `database.pool_size` / `AIGNE_HUB_DATABASE__POOL_SIZE`: `8` (plus one connection the usage
+//!   writer keeps);
 //!   `database.busy_timeout_ms` / `AIGNE_HUB_DATABASE__BUSY_TIMEOUT_MS`: `5000` (SQLite).
 //! - `billing.enabled` / `AIGNE_HUB_BILLING__ENABLED`: `false`;
 //!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`;

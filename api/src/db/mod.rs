@@ -115,7 +115,8 @@ impl Db {
 /// keeps a page cache per connection and drops all of it when it finds that another connection
 /// has written since; a writer taking whichever pooled connection was free found its cache
 /// dropped on most batches and re-read the b-tree pages it appends to from the WAL (measured:
-/// ~2 reads per row). A connection found broken is given up and the next call takes a new one.
+/// ~2 reads per row). A connection found broken, or not answering after a failed call, is given
+/// up and the next call takes a new one.
 pub struct HeldConnection {
     db: Db,
     conn: Option<PooledConnection<pool::Manager>>,
@@ -138,7 +139,8 @@ impl HeldConnection {
             ),
         };
         let result = f(conn);
-        if conn.is_broken() {
+        // After a failure, one that no longer answers (a restarted server) is given up too.
+        if conn.is_broken() || (result.is_err() && conn.ping().is_err()) {
             self.conn = None;
         }
         result

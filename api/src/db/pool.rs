@@ -78,7 +78,8 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<(Pool<Manager>, Backend
         busy_timeout_ms: settings.busy_timeout_ms,
     };
     let pool = Pool::builder()
-        .max_size(settings.pool_size)
+        // One more than asked: the usage writer keeps one for itself (`db::HeldConnection`).
+        .max_size(settings.pool_size.saturating_add(1))
         // No idle floor: r2d2 would otherwise reopen connections on a background thread after
         // every checkout, and a libpq/OpenSSL handshake still running when the process exits
         // crashes it (seen as a segfault at the end of `aigne-hub migrate` on PostgreSQL).
