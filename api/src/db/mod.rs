@@ -78,11 +78,9 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let mut conn = db.checkout()?;
             f(&mut conn)
         })
         .await
@@ -103,11 +101,15 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<DbError>,
     {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn = self.checkout()?;
         f(&mut conn)
+    }
+
+    /// A connection from the pool, waiting up to the pool's timeout.
+    fn checkout(&self) -> Result<PooledConnection<pool::Manager>, DbError> {
+        self.pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 }
 
@@ -131,12 +133,7 @@ impl HeldConnection {
     {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(
-                self.db
-                    .pool
-                    .get()
-                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
-            ),
+            None => self.conn.insert(self.db.checkout()?),
         };
         let result = f(conn);
         // After a failure, one that no longer answers (a restarted server) is given up too.
