@@ -4,7 +4,8 @@
 use super::error::UpstreamError;
 use super::http::{send_json, send_sse};
 use super::types::{ChatRequest, ChatResponse, StreamEvent};
-use super::wire::openai::{UpstreamResponse, upstream_body};
+use super::wire::openai::UpstreamResponse;
+use super::wire::openai_body::upstream_body;
 use super::{EventStream, Target, Timeouts};
 use futures_util::StreamExt;
 

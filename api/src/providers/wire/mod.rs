@@ -7,6 +7,7 @@ pub mod bedrock;
 pub mod gemini;
 pub mod media;
 pub mod openai;
+pub mod openai_body;
 
 use serde_json::Value;
 

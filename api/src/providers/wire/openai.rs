@@ -389,153 +389,6 @@ impl ChatCompletionRequest {
     }
 }
 
-// ---------- request to an OpenAI-compatible upstream ----------
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        Role::Tool => "tool",
-    }
-}
-
-fn content_json(parts: &[Part]) -> Value {
-    if let [Part::Text(t)] = parts {
-        return Value::String(t.clone());
-    }
-    if parts.is_empty() {
-        return Value::Null;
-    }
-    Value::Array(
-        parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(t) => json!({"type": "text", "text": t}),
-                Part::Image { url, detail } => {
-                    let mut image = json!({"url": url});
-                    if let Some(d) = detail {
-                        image["detail"] = Value::String(d.clone());
-                    }
-                    json!({"type": "image_url", "image_url": image})
-                }
-                Part::File {
-                    data,
-                    mime_type,
-                    filename,
-                } => {
-                    let mut file = json!({"file_data": format!("data:{mime_type};base64,{data}")});
-                    if let Some(f) = filename {
-                        file["filename"] = Value::String(f.clone());
-                    }
-                    json!({"type": "file", "file": file})
-                }
-            })
-            .collect(),
-    )
-}
-
-/// The upstream body. `stream` adds `stream_options.include_usage` so usage is always known.
-pub fn upstream_body(req: &ChatRequest, stream: bool) -> Value {
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| {
-            let mut msg = json!({"role": role_name(m.role), "content": content_json(&m.content)});
-            if !m.tool_calls.is_empty() {
-                msg["tool_calls"] = Value::Array(
-                    m.tool_calls
-                        .iter()
-                        .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
-                        .collect(),
-                );
-            }
-            if let Some(id) = &m.tool_call_id {
-                msg["tool_call_id"] = Value::String(id.clone());
-            }
-            if let Some(name) = &m.name {
-                msg["name"] = Value::String(name.clone());
-            }
-            msg
-        })
-        .collect();
-    let mut body = req.extra.clone();
-    body.insert("model".into(), Value::String(req.model.clone()));
-    body.insert("messages".into(), Value::Array(messages));
-    if !req.tools.is_empty() {
-        let tools = req
-            .tools
-            .iter()
-            .map(|t| {
-                let mut function = json!({"name": t.name});
-                if let Some(d) = &t.description {
-                    function["description"] = Value::String(d.clone());
-                }
-                if let Some(p) = &t.parameters {
-                    function["parameters"] = p.clone();
-                }
-                if let Some(s) = t.strict {
-                    function["strict"] = Value::Bool(s);
-                }
-                json!({"type": "function", "function": function})
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-    }
-    if let Some(choice) = &req.tool_choice {
-        let v = match choice {
-            ToolChoice::Auto => json!("auto"),
-            ToolChoice::None => json!("none"),
-            ToolChoice::Required => json!("required"),
-            ToolChoice::Function(name) => json!({"type": "function", "function": {"name": name}}),
-        };
-        body.insert("tool_choice".into(), v);
-    }
-    if let Some(format) = &req.response_format {
-        let v = match format {
-            ResponseFormat::Text => json!({"type": "text"}),
-            ResponseFormat::JsonObject => json!({"type": "json_object"}),
-            ResponseFormat::JsonSchema {
-                name,
-                schema,
-                strict,
-            } => {
-                let mut js = json!({"name": name, "schema": schema});
-                if let Some(s) = strict {
-                    js["strict"] = Value::Bool(*s);
-                }
-                json!({"type": "json_schema", "json_schema": js})
-            }
-        };
-        body.insert("response_format".into(), v);
-    }
-    let s = &req.sampling;
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            body.insert(k.into(), v);
-        }
-    };
-    put("temperature", s.temperature.map(Value::from));
-    put("top_p", s.top_p.map(Value::from));
-    put("max_tokens", s.max_tokens.map(Value::from));
-    put("presence_penalty", s.presence_penalty.map(Value::from));
-    put("frequency_penalty", s.frequency_penalty.map(Value::from));
-    put("seed", s.seed.map(Value::from));
-    put(
-        "reasoning_effort",
-        s.reasoning_effort.clone().map(Value::from),
-    );
-    put("user", s.user.clone().map(Value::from));
-    if !s.stop.is_empty() {
-        body.insert("stop".into(), json!(s.stop));
-    }
-    if stream {
-        body.insert("stream".into(), Value::Bool(true));
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    Value::Object(body)
-}
-
 // ---------- response ----------
 
 #[derive(Debug, Deserialize)]
@@ -871,6 +724,7 @@ pub const DONE: &str = "data: [DONE]\n\n";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::wire::openai_body::upstream_body;
 
     fn request(body: Value) -> Result<ChatRequest, ApiError> {
         let wire: ChatCompletionRequest = serde_json::from_value(body).expect("wire");
@@ -899,7 +753,7 @@ mod tests {
         assert_eq!(req.sampling.max_tokens, Some(100));
         assert_eq!(req.sampling.top_p, Some(0.5));
         assert_eq!(req.tool_choice, Some(ToolChoice::Auto));
-        let body = upstream_body(&req, true);
+        let body = serde_json::to_value(upstream_body(&req, true)).expect("body");
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["logit_bias"], json!({"1": 2}));
         assert_eq!(body["max_tokens"], 100);
