@@ -64,15 +64,27 @@ pub async fn capture_json_body(
             .app_data::<web::Data<crate::state::AppState>>()
             .map_or(usize::MAX, |s| s.settings.request_entity_size_limit);
         let mut payload = req.take_payload();
-        let mut body = web::BytesMut::new();
+        // Most bodies arrive as one chunk: that chunk is kept as it is (no copy); only a body
+        // in several chunks is joined.
+        let mut first: Option<web::Bytes> = None;
+        let mut joined = web::BytesMut::new();
+        let mut len = 0;
         let mut failed = None;
         while let Some(chunk) = payload.next().await {
             match chunk {
                 Ok(chunk) => {
-                    body.extend_from_slice(&chunk);
-                    if body.len() > limit {
+                    len += chunk.len();
+                    if len > limit {
                         failed = Some(ApiError::PayloadTooLarge { limit });
                         break;
+                    }
+                    match first.take() {
+                        None if joined.is_empty() => first = Some(chunk),
+                        Some(earlier) => {
+                            joined.extend_from_slice(&earlier);
+                            joined.extend_from_slice(&chunk);
+                        }
+                        None => joined.extend_from_slice(&chunk),
                     }
                 }
                 Err(e) => {
@@ -87,7 +99,7 @@ pub async fn capture_json_body(
         if let Some(err) = failed {
             return Err(err.into());
         }
-        let body = body.freeze();
+        let body = first.unwrap_or_else(|| joined.freeze());
         req.extensions_mut().insert(JsonBody(body.clone()));
         req.set_payload(actix_web::dev::Payload::from(body));
     }
@@ -192,6 +204,48 @@ mod tests {
             locate(&TestRequest::default().to_http_request()).expect("ok"),
             None
         );
+    }
+
+    /// The body reaches the handler and [`JsonBody`] whole, whether it came in one chunk (kept
+    /// as it is) or in several (joined in order).
+    #[actix_web::test]
+    async fn captured_body_is_whole_in_one_or_several_chunks() {
+        use actix_web::dev::Payload;
+        use actix_web::{App, middleware::from_fn, test};
+        let app = test::init_service(App::new().wrap(from_fn(capture_json_body)).route(
+            "/",
+            web::post().to(|req: HttpRequest, body: web::Bytes| async move {
+                let captured = req.extensions().get::<JsonBody>().map(|b| b.0.clone());
+                format!(
+                    "{}|{}",
+                    String::from_utf8_lossy(&body),
+                    String::from_utf8_lossy(&captured.unwrap_or_default())
+                )
+            }),
+        ))
+        .await;
+        let whole = r#"{"model":"m","messages":[]}"#;
+        for pieces in [
+            vec![whole],
+            vec!["{\"model\":", "\"m\",\"messages\"", ":[]}"],
+            vec!["", whole],
+        ] {
+            let chunks: Vec<Result<web::Bytes, actix_web::error::PayloadError>> = pieces
+                .iter()
+                .map(|p| Ok(web::Bytes::from(p.to_string())))
+                .collect();
+            let req = TestRequest::post()
+                .uri("/")
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .to_request();
+            let (req, _) = req.replace_payload(Payload::Stream {
+                payload: Box::pin(futures_util::stream::iter(chunks))
+                    as std::pin::Pin<Box<dyn futures_util::Stream<Item = _>>>,
+            });
+            let res = test::call_service(&app, req).await;
+            let text = test::read_body(res).await;
+            assert_eq!(text, format!("{whole}|{whole}").as_bytes(), "{pieces:?}");
+        }
     }
 
     #[test]
