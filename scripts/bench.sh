@@ -5,6 +5,8 @@
 #
 #   scripts/bench.sh              # default: 15 s per step
 #   BENCH_SECS=60 scripts/bench.sh
+#   BENCH_ROUNDS=3                # the throughput step alternates proxy, Hub and floor this
+#                                 # many times, BENCH_SECS / BENCH_ROUNDS each (at least 5 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -48,11 +50,11 @@ STREAM_BODY='{"model":"deepseek/gpt-4o-mini","stream":true,"messages":[{"role":"
 MOCK_STREAM_BODY='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello."}]}'
 answered=0
 
-# wrk: requests/s at $CONNS connections. Prints "rps non2xx".
+# wrk: $STEP seconds at $CONNS connections. Prints "rps total non2xx".
 wrk_rps() {
   local url=$1 model=$2 key=$3
   local out
-  out=$(MODEL=$model KEY=$key wrk -t2 -c$CONNS -d${SECS}s -s "$BENCH/chat.lua" "$url")
+  out=$(MODEL=$model KEY=$key wrk -t2 -c$CONNS -d${STEP}s -s "$BENCH/chat.lua" "$url")
   local rps non2xx total
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   total=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -73,19 +75,31 @@ ok = d["statusCodeDistribution"].get("200", 0)
 print("%.3f %.3f %d" % (p["p50"] * 1000, p["p99"] * 1000, ok))'
 }
 
-echo "== throughput, non-stream, $CONNS connections, ${SECS}s each"
-read -r proxy_rps _ _ < <(wrk_rps http://127.0.0.1:18081/v1/chat/completions gpt-4o-mini "")
-read -r hub_rps hub_total hub_non2xx < <(wrk_rps http://127.0.0.1:18090/api/v2/chat/completions openai/gpt-4o-mini $KEY)
-answered=$((answered + hub_total - hub_non2xx))
-echo "pure proxy: $proxy_rps req/s   hub: $hub_rps req/s   ratio: $(python3 -c "print(f'{$hub_rps/$proxy_rps:.2f}')")  (hub non-2xx: $hub_non2xx)"
-# The stack's own floor (actix-web in, reqwest out, nothing else): how much of the distance to
-# nginx is the framework's and how much the Hub's.
+# Throughput: the proxy, the Hub and the stack's floor (actix-web in, reqwest out, nothing else:
+# how much of the distance to nginx is the framework's and how much the Hub's) take turns in
+# $ROUNDS rounds of SECS/ROUNDS each, so a drift of the shared machine during the step weighs on
+# all three alike. Each ratio is total requests over the same total time.
+ROUNDS=${BENCH_ROUNDS:-3}
+STEP=$(( SECS / ROUNDS > 5 ? SECS / ROUNDS : 5 ))
+echo "== throughput, non-stream, $CONNS connections, $ROUNDS alternating rounds of ${STEP}s each"
 FLOOR_LISTEN=127.0.0.1:18095 ./target/release/examples/forward_floor > "$WORK/floor.log" 2>&1 &
 FLOOR_PID=$!
 sleep 0.5
-read -r floor_rps _ _ < <(wrk_rps http://127.0.0.1:18095/v1/chat/completions gpt-4o-mini "")
+proxy_n=0; hub_n=0; floor_n=0; hub_non2xx=0
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+for round in $(seq 1 "$ROUNDS"); do
+  read -r p_rps p_total _ < <(wrk_rps http://127.0.0.1:18081/v1/chat/completions gpt-4o-mini "")
+  read -r h_rps h_total h_non2xx < <(wrk_rps http://127.0.0.1:18090/api/v2/chat/completions openai/gpt-4o-mini $KEY)
+  read -r f_rps f_total _ < <(wrk_rps http://127.0.0.1:18095/v1/chat/completions gpt-4o-mini "")
+  proxy_n=$((proxy_n + p_total)); hub_n=$((hub_n + h_total)); floor_n=$((floor_n + f_total))
+  hub_non2xx=$((hub_non2xx + h_non2xx))
+  echo "  round $round: proxy $p_rps req/s  hub $h_rps  floor $f_rps   hub/proxy $(ratio "$h_rps" "$p_rps")"
+done
 kill "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=
-echo "stack floor (actix-web + reqwest forwarding only): $floor_rps req/s   ratio to the proxy: $(python3 -c "print(f'{$floor_rps/$proxy_rps:.2f}')")   hub/floor: $(python3 -c "print(f'{$hub_rps/$floor_rps:.2f}')")"
+answered=$((answered + hub_n - hub_non2xx))
+t=$((STEP * ROUNDS))
+echo "pure proxy: $((proxy_n / t)) req/s   hub: $((hub_n / t)) req/s   ratio: $(ratio "$hub_n" "$proxy_n")  (hub non-2xx: $hub_non2xx)"
+echo "stack floor (actix-web + reqwest forwarding only): $((floor_n / t)) req/s   ratio to the proxy: $(ratio "$floor_n" "$proxy_n")   hub/floor: $(ratio "$hub_n" "$floor_n")"
 
 echo "== added latency at $RATE req/s, non-stream"
 read -r m50 m99 _ < <(oha_latency http://127.0.0.1:18080/v1/chat/completions "$JSON_BODY" "")
