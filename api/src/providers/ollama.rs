@@ -9,6 +9,7 @@ use super::media::{EmbeddingRequest, EmbeddingResponse};
 use super::types::{
     ChatRequest, ChatResponse, Part, ResponseFormat, Role, StreamEvent, ToolCall, Usage,
 };
+use super::wire::openai_body::role_name;
 use super::{EventStream, Target, Timeouts};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -55,12 +56,7 @@ pub fn request_body(req: &ChatRequest, stream: bool) -> Value {
         .messages
         .iter()
         .map(|m| {
-            let role = match m.role {
-                Role::System => "system",
-                Role::User => "user",
-                Role::Assistant => "assistant",
-                Role::Tool => "tool",
-            };
+            let role = role_name(m.role);
             let mut msg = json!({"role": role, "content": m.text()});
             let images: Vec<String> = m.content.iter().filter_map(image_data).collect();
             if !images.is_empty() {

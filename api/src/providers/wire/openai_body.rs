@@ -113,7 +113,8 @@ impl<'a, T, W: Serialize, F: Fn(&'a T) -> W> Serialize for Each<'a, T, F> {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
+/// The role as OpenAI-style APIs name it (Ollama's native API uses the same names).
+pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::System => "system",
         Role::User => "user",
