@@ -62,6 +62,52 @@ wrk_rps() {
   echo "$rps $total $non2xx"
 }
 
+# CPU time of a process so far, by thread name, in clock ticks: prints one JSON object
+# {"thread name": [user, system], ...} (threads of one name are summed).
+cpu_snapshot() {
+  python3 - "$1" <<'PY'
+import json, os, sys
+pid = sys.argv[1]
+out = {}
+for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+    except FileNotFoundError:
+        continue
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    user, system = out.get(name, (0, 0))
+    out[name] = (user + int(fields[11]), system + int(fields[12]))
+print(json.dumps(out))
+PY
+}
+
+# CPU per request over the rounds: the snapshot pairs in $1 (before/after lines), $2 requests.
+cpu_per_request() {
+  python3 - "$1" "$2" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+requests, tck = int(sys.argv[2]), int(sys.argv[3])
+spent = {}
+for before, after in zip(lines[0::2], lines[1::2]):
+    b, a = json.loads(before), json.loads(after)
+    for name, (u, s) in a.items():
+        u0, s0 = b.get(name, (0, 0))
+        pu, ps = spent.get(name, (0, 0))
+        spent[name] = (pu + u - u0, ps + s - s0)
+us = lambda ticks: ticks * 1e6 / tck / max(requests, 1)
+labels = {"actix-rt|system": "HTTP workers", "usage-writer": "usage writer",
+          "tokio-rt-worker": "blocking pool (WAL checkpoint)"}
+total = 0.0
+parts = []
+for name, (u, s) in sorted(spent.items(), key=lambda kv: -sum(kv[1])):
+    total += us(u + s)
+    if us(u + s) >= 0.05:
+        parts.append(f"{labels.get(name, name)} {us(u + s):.1f} (user {us(u):.1f}, sys {us(s):.1f})")
+print(f"{total:.1f} µs per request: " + "; ".join(parts))
+PY
+}
+
 # oha at a fixed rate: prints "p50_ms p99_ms ok_count".
 oha_latency() {
   local url=$1 body=$2 key=$3
@@ -89,8 +135,12 @@ proxy_n=0; hub_n=0; floor_n=0; hub_non2xx=0
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 for round in $(seq 1 "$ROUNDS"); do
   read -r p_rps p_total _ < <(wrk_rps http://127.0.0.1:18081/v1/chat/completions gpt-4o-mini "")
+  cpu_snapshot "$HUB_PID" >> "$WORK/hub.cpu"
   read -r h_rps h_total h_non2xx < <(wrk_rps http://127.0.0.1:18090/api/v2/chat/completions openai/gpt-4o-mini $KEY)
+  cpu_snapshot "$HUB_PID" >> "$WORK/hub.cpu"
+  cpu_snapshot "$FLOOR_PID" >> "$WORK/floor.cpu"
   read -r f_rps f_total _ < <(wrk_rps http://127.0.0.1:18095/v1/chat/completions gpt-4o-mini "")
+  cpu_snapshot "$FLOOR_PID" >> "$WORK/floor.cpu"
   proxy_n=$((proxy_n + p_total)); hub_n=$((hub_n + h_total)); floor_n=$((floor_n + f_total))
   hub_non2xx=$((hub_non2xx + h_non2xx))
   echo "  round $round: proxy $p_rps req/s  hub $h_rps  floor $f_rps   hub/proxy $(ratio "$h_rps" "$p_rps")"
@@ -100,6 +150,9 @@ answered=$((answered + hub_n - hub_non2xx))
 t=$((STEP * ROUNDS))
 echo "pure proxy: $((proxy_n / t)) req/s   hub: $((hub_n / t)) req/s   ratio: $(ratio "$hub_n" "$proxy_n")  (hub non-2xx: $hub_non2xx)"
 echo "stack floor (actix-web + reqwest forwarding only): $((floor_n / t)) req/s   ratio to the proxy: $(ratio "$floor_n" "$proxy_n")   hub/floor: $(ratio "$hub_n" "$floor_n")"
+# CPU per request moves less with the shared machine's drift than req/s does: what each costs.
+echo "hub CPU: $(cpu_per_request "$WORK/hub.cpu" "$hub_n")"
+echo "floor CPU: $(cpu_per_request "$WORK/floor.cpu" "$floor_n")"
 
 echo "== added latency at $RATE req/s, non-stream"
 read -r m50 m99 _ < <(oha_latency http://127.0.0.1:18080/v1/chat/completions "$JSON_BODY" "")
