@@ -90,7 +90,22 @@ pub(crate) fn on_success(state: &AppState, attempt: &Attempt) {
 }
 
 /// Runs attempts until one answers; its row is committed before this returns.
+///
+/// The attempt loop's state is ~5 KB (the provider's request future alone ~1.8 KB) and lives in
+/// a box: a future is copied whole each time it moves (into its caller's state, into actix's
+/// boxed handler future), and unboxed it made every handler future that awaits it as large.
+/// Measured: 2–5% more requests per second (A/B, 64 connections; README, Benchmark).
 pub async fn complete(
+    state: &AppState,
+    http: &reqwest::Client,
+    ctx: &CallContext,
+    chat: &ChatRequest,
+    plan: &mut Plan,
+) -> ApiResult<Completed> {
+    Box::pin(attempts(state, http, ctx, chat, plan)).await
+}
+
+async fn attempts(
     state: &AppState,
     http: &reqwest::Client,
     ctx: &CallContext,
@@ -118,11 +133,13 @@ pub async fn complete(
             .recorder
             .start_call(ctx.start_row(&id, &attempt, &chat.model));
         let sent = Instant::now();
-        match attempt
-            .implementation
-            .infer(http, &target(&attempt), chat, &state.timeouts)
-            .await
-        {
+        let target = target(&attempt);
+        let infer = Box::pin(
+            attempt
+                .implementation
+                .infer(http, &target, chat, &state.timeouts),
+        );
+        match infer.await {
             Ok(response) => {
                 let upstream_ms = sent.elapsed().as_secs_f64() * 1000.0;
                 on_success(state, &attempt);
