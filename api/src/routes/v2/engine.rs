@@ -196,8 +196,18 @@ pub struct Opened {
     pub payer: Payer,
 }
 
-/// Runs attempts until one stream yields its first event.
+/// Runs attempts until one stream yields its first event (boxed, as [`complete`]).
 pub async fn open_stream(
+    state: &AppState,
+    http: &reqwest::Client,
+    ctx: &CallContext,
+    chat: &ChatRequest,
+    plan: &mut Plan,
+) -> ApiResult<Opened> {
+    Box::pin(stream_attempts(state, http, ctx, chat, plan)).await
+}
+
+async fn stream_attempts(
     state: &AppState,
     http: &reqwest::Client,
     ctx: &CallContext,
@@ -225,10 +235,14 @@ pub async fn open_stream(
             .recorder
             .start_call(ctx.start_row(&id, &attempt, &chat.model));
         let sent = Instant::now();
-        let opened = attempt
-            .implementation
-            .infer_stream(http, &target(&attempt), chat, &state.timeouts)
-            .await;
+        let target = target(&attempt);
+        let opened = Box::pin(attempt.implementation.infer_stream(
+            http,
+            &target,
+            chat,
+            &state.timeouts,
+        ))
+        .await;
         let first = match opened {
             Ok(mut events) => match events.next().await {
                 Some(Ok(event)) => Ok((event, events)),
