@@ -13,7 +13,7 @@ use crate::blocklet::ComponentClient;
 use crate::blocklet::mount_points::{self, PAYMENT_KIT_DID};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
-use crate::http::{console, fallback, request_id};
+use crate::http::{console, draining, fallback, request_id};
 use crate::providers::Timeouts;
 use crate::routes;
 use crate::routing::Router;
@@ -170,6 +170,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         files: Arc::new(crate::files::FileStore::new(&files_dir, files_ttl)),
         app_did,
         instance_id,
+        lifecycle: crate::lifecycle::Lifecycle::default(),
     });
     Ok(Prepared { state, listener })
 }
@@ -259,24 +260,30 @@ fn cors() -> Cors {
         .max_age(3600)
 }
 
-/// Serves until SIGTERM/SIGINT, then stops accepting and lets in-flight requests finish (bounded
-/// by `shutdown_timeout_secs`).
+/// Serves until SIGTERM, SIGINT or SIGHUP, then stops as `lifecycle` describes: no new requests,
+/// requests in flight get `shutdown_timeout_secs`, what is left is cut off and recorded, the
+/// usage writer and the Payment Kit outbox are flushed.
 pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     let Prepared { state, listener } = prepared;
     let settings = state.settings.clone();
     let limit = settings.request_entity_size_limit;
     let addr = listener.local_addr()?;
     let app_state = state.clone();
+    let lifecycle = state.lifecycle.clone();
     let mut server = HttpServer::new(move || {
         // Each worker gets its own upstream client, built once as the worker starts: a pooled
         // connection's task runs on the runtime that opened it, so a client shared by all workers
         // hands requests to another thread and back (measured: ~10% more throughput without).
         let http = upstream_client(&app_state.settings).unwrap_or_else(|_| app_state.http.clone());
+        let lifecycle = lifecycle.clone();
         App::new()
             .app_data(app_state.clone())
             .app_data(web::Data::new(WorkerHttp(http)))
             .app_data(web::PayloadConfig::new(limit))
             .wrap(fallback::json_errors())
+            .wrap(from_fn(move |req, next| {
+                draining::middleware(lifecycle.clone(), req, next)
+            }))
             .wrap(from_fn(request_id::middleware))
             .configure(routes::configure_root)
             .service(
@@ -287,7 +294,10 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             )
             .default_service(web::to(console::serve))
     })
-    .shutdown_timeout(settings.shutdown_timeout_secs)
+    // The stop is ours (`stop_on_signal`): actix would treat SIGINT, what Blocklet Server sends,
+    // as a forced stop, and checks its workers only once a second.
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_timeout.as_secs() + 5)
     // actix keeps the OS default (Nagle on) unless told: with a response written in several
     // pieces (every stream), Nagle against the client's delayed ACK stalls ~40 ms.
     .tcp_nodelay(true)
@@ -314,7 +324,13 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             state.instance_id.clone(),
         ))
     });
-    server.run().await?;
+    let server = server.run();
+    let handle = server.handle();
+    tokio::select! {
+        // Ends on its own only if it fails.
+        ended = server => ended?,
+        stop = stop_on_signal(&state, handle) => stop?,
+    }
     refresher.abort();
     checkpointer.abort();
     retention.abort();
@@ -324,6 +340,60 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     // Every usage row queued by the requests that just finished is committed before exit.
     state.recorder.flush().await;
+    if let Some(pk) = &state.payment_kit {
+        report_outbox(&state, pk).await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long calls cut off by a stop get to write their ends (their error frame, their row).
+const CUT_WAIT: Duration = Duration::from_millis(250);
+/// The last Payment Kit report round of a stop; what it does not send stays in the outbox for
+/// the next start.
+const OUTBOX_FLUSH: Duration = Duration::from_millis(200);
+
+async fn stop_on_signal(
+    state: &AppState,
+    handle: actix_web::dev::ServerHandle,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+        _ = hup.recv() => "SIGHUP",
+    };
+    let grace = state.settings.shutdown_timeout;
+    let lifecycle = &state.lifecycle;
+    tracing::info!(
+        signal = name,
+        in_flight = lifecycle.in_flight(),
+        grace_ms = grace.as_millis() as u64,
+        "stopping: no new requests; those in flight may finish within the grace"
+    );
+    // Closes the listener at once; its own wait for the connections is not ours to take.
+    let _closing = actix_web::rt::spawn(handle.stop(true));
+    let drained = lifecycle.drain(grace, CUT_WAIT).await;
+    if drained.cut > 0 {
+        tracing::warn!(
+            cut = drained.cut,
+            abandoned = drained.abandoned,
+            "requests still running after the grace were cut off (recorded as failed)"
+        );
+    }
+    Ok(())
+}
+
+async fn report_outbox(state: &AppState, pk: &PaymentKitFunds) {
+    let client = pk.client_arc();
+    let round = crate::usage::meter_reports::round(&state.db, &client, &state.instance_id);
+    match tokio::time::timeout(OUTBOX_FLUSH, round).await {
+        Ok(Ok(r)) if r.sent > 0 => tracing::info!(sent = r.sent, "usage reported to Payment Kit"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("usage left in the outbox for the next start: {e}"),
+        Err(_) => tracing::warn!("Payment Kit did not answer in time; usage left in the outbox"),
+    }
 }

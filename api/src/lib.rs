@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod lifecycle;
 pub mod providers;
 pub mod routes;
 pub mod routing;

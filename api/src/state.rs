@@ -38,6 +38,8 @@ pub struct AppState {
     pub app_did: String,
     /// This instance's id (`<data dir>/instance.id`), stamped on the rows it writes.
     pub instance_id: String,
+    /// Requests in flight and the stop's phases.
+    pub lifecycle: crate::lifecycle::Lifecycle,
 }
 
 /// One HTTP worker's upstream client (pooled, TCP_NODELAY), built when the worker starts and

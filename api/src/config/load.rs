@@ -31,7 +31,7 @@ struct Raw {
     admin_key: Option<String>,
     secret: Option<String>,
     request_entity_size_limit: String,
-    shutdown_timeout_secs: u64,
+    shutdown_timeout_secs: Option<f64>,
     workers: Option<usize>,
     log: RawLog,
     database: RawDatabase,
@@ -95,7 +95,6 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("listen", "127.0.0.1:8090"),
     ("data_dir", "./data"),
     ("request_entity_size_limit", "30mb"),
-    ("shutdown_timeout_secs", "30"),
     ("log.level", "info"),
     ("log.format", "text"),
     ("database.pool_size", "8"),
@@ -115,6 +114,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("retention.calls_days", "90"),
     ("retention.stats_days", "180"),
 ];
+
+/// How long a stop waits for requests in flight, standalone.
+const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// On Blocklet Server: its process manager kills a component 1.6 s after SIGINT; the grace, the
+/// cut and the flushes (`app::serve`) end well before that.
+const BLOCKLET_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// Loads the settings. `file` is the `--config` path (falls back to `AIGNE_HUB_CONFIG`).
 pub fn load(file: Option<&Path>, env: &EnvSource) -> Result<Settings, ConfigError> {
@@ -313,6 +318,20 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         ));
     }
 
+    let shutdown_timeout = match raw.shutdown_timeout_secs {
+        None if mode == Mode::Blocklet => BLOCKLET_SHUTDOWN_TIMEOUT,
+        None => DEFAULT_SHUTDOWN_TIMEOUT,
+        Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
+            std::time::Duration::from_secs_f64(s)
+        }
+        Some(s) => {
+            return Err(bad(
+                "shutdown_timeout_secs",
+                format!("{s} is not between 0 and 3600 seconds"),
+            ));
+        }
+    };
+
     let secs = |key: &str, v: u64| {
         if v == 0 {
             Err(bad(key, "must be at least 1 second"))
@@ -370,7 +389,7 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         admin_key,
         secret,
         request_entity_size_limit,
-        shutdown_timeout_secs: raw.shutdown_timeout_secs,
+        shutdown_timeout,
         workers: raw.workers,
         log: LogSettings {
             level: raw.log.level,
@@ -624,6 +643,34 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("/srv/data"));
         let secret = s.secret.expect("secret");
         assert_eq!(secret.expose_secret(), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn the_stop_grace_fits_the_platform() {
+        use std::time::Duration;
+        let blocklet = [
+            ("BLOCKLET_PORT", "7001"),
+            ("BLOCKLET_DID", "z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ"),
+            ("BLOCKLET_DATA_DIR", "/srv/data"),
+            ("BLOCKLET_APP_EK", "0123456789abcdef0123456789abcdef"),
+        ];
+        let s = load(None, &env(&blocklet)).expect("load");
+        assert!(s.shutdown_timeout < Duration::from_millis(1600));
+        let s = load(None, &env(&[])).expect("load");
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
+        let mut set = blocklet.to_vec();
+        set.push(("AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS", "1.25"));
+        let s = load(None, &env(&set)).expect("load");
+        assert_eq!(s.shutdown_timeout, Duration::from_millis(1250));
+        for wrong in ["-1", "soon", "7200"] {
+            let err = load(None, &env(&[("AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS", wrong)]))
+                .expect_err(wrong)
+                .to_string();
+            assert!(
+                err.to_lowercase().contains("shutdown_timeout_secs"),
+                "{wrong}: {err}"
+            );
+        }
     }
 
     const VECTOR_SK: &str = "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";

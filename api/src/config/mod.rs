@@ -16,7 +16,8 @@
 //!   else generated into `<data dir>/secret.key`).
 //! - `request_entity_size_limit` / `AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT` (also the real Hub's
 //!   `REQUEST_ENTITY_SIZE_LIMIT`): `30mb`.
-//! - `shutdown_timeout_secs` / `AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS`: `30`.
+//! - `shutdown_timeout_secs` / `AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS`: `30` (Blocklet: `0.8`, so the
+//!   whole stop ends before Blocklet Server's kill 1.6 s after its SIGINT); decimals allowed.
 //! - `workers` / `AIGNE_HUB_WORKERS`: HTTP worker threads, default = CPU cores.
 //! - `log.level` / `AIGNE_HUB_LOG__LEVEL` (`info`; `RUST_LOG` wins when set),
 //!   `log.format` / `AIGNE_HUB_LOG__FORMAT` (`text` | `json`).
@@ -186,7 +187,8 @@ pub struct Settings {
     pub admin_key: Option<SecretString>,
     pub secret: Option<SecretString>,
     pub request_entity_size_limit: usize,
-    pub shutdown_timeout_secs: u64,
+    /// How long a stop lets requests in flight run before cutting them off.
+    pub shutdown_timeout: std::time::Duration,
     pub workers: Option<usize>,
     pub log: LogSettings,
     pub billing: BillingSettings,

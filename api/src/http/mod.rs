@@ -2,6 +2,7 @@
 //! and the conversion of actix's own errors into the one JSON error shape.
 
 pub mod console;
+pub mod draining;
 pub mod fallback;
 pub mod json;
 pub mod params;

@@ -26,6 +26,9 @@ pub enum UpstreamError {
     /// An asynchronous job (a video) failed or took too long at the provider.
     #[error("{0} job failed: {1}")]
     Job(&'static str, String),
+    /// The Hub itself is stopping and cut the call off (not the provider's fault: no penalty).
+    #[error("the call was cut off because the Hub is stopping; send it again")]
+    Stopped,
 }
 
 /// How routing treats a failure.
@@ -54,7 +57,9 @@ impl UpstreamError {
             UpstreamError::Timeout(..)
             | UpstreamError::Connect(..)
             | UpstreamError::Protocol(..) => FailureClass::Transient,
-            UpstreamError::Unsupported(..) | UpstreamError::Job(..) => FailureClass::Request,
+            UpstreamError::Unsupported(..) | UpstreamError::Job(..) | UpstreamError::Stopped => {
+                FailureClass::Request
+            }
         }
     }
 
@@ -76,6 +81,7 @@ impl UpstreamError {
             UpstreamError::Protocol(..) => 502,
             UpstreamError::Unsupported(..) => 400,
             UpstreamError::Job(..) => 502,
+            UpstreamError::Stopped => 503,
         }
     }
 }

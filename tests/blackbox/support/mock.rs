@@ -1,11 +1,11 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
 //! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
-//! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
+//! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-long` (400 words, one every 25 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,10 +91,14 @@ fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
     let cut = key == "mock-cut";
     let slow = key == "mock-slow";
     let stall = key == "mock-stall";
+    let long = key == "mock-long";
     let body = async_stream::stream! {
         for (i, frame) in frames.iter().enumerate() {
             if slow && i > 0 {
                 actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            }
+            if long && i > 0 {
+                actix_web::rt::time::sleep(LONG_PACE).await;
             }
             if cut && i > 0 {
                 // Paced, so the first chunks are on the wire before the cut.
@@ -149,6 +153,10 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
         .collect();
     sse(&key, frames)
 }
+
+/// `mock-long`: an OpenAI stream of this many words, one every [`LONG_PACE`] (10 s in all).
+pub const LONG_WORDS: usize = 400;
+pub const LONG_PACE: Duration = Duration::from_millis(25);
 
 pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}"))
@@ -221,6 +229,16 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .filter(|l| include_usage || !l.contains("\"usage\""))
         .map(|l| format!("data: {l}\n\n"))
         .collect();
+    if key == "mock-long" {
+        // 400 words after the first chunk, in place of the fixture's few.
+        let words = (0..LONG_WORDS).map(|i| {
+            let chunk = json!({"id": "chatcmpl-long", "object": "chat.completion.chunk",
+                "created": 1, "model": model,
+                "choices": [{"index": 0, "delta": {"content": format!("word{i} ")}, "finish_reason": null}]});
+            format!("data: {chunk}\n\n")
+        });
+        frames.splice(1..frames.len() - 1, words);
+    }
     frames.push("data: [DONE]\n\n".to_owned());
     sse(&key, frames)
 }

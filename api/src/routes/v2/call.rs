@@ -277,6 +277,9 @@ pub fn reason(err: &UpstreamError, attempt: &crate::routing::Attempt) -> String 
 /// keys, whose messages may quote part of the key.
 pub fn client_error(err: &UpstreamError) -> crate::error::ApiError {
     use crate::providers::FailureClass;
+    if matches!(err, UpstreamError::Stopped) {
+        return crate::error::ApiError::Unavailable(err.to_string());
+    }
     let message = match (err, err.class()) {
         (
             UpstreamError::Status {

@@ -55,7 +55,22 @@ pub(crate) fn on_failure(
     state
         .recorder
         .finish_call(id, call::failed(&reason, ctx, None), bill);
-    state.router.failed(attempt, err.class(), &reason);
+    // A call the Hub cut off while stopping says nothing about the route.
+    if !matches!(err, UpstreamError::Stopped) {
+        state.router.failed(attempt, err.class(), &reason);
+    }
+}
+
+/// Runs an upstream call unless the Hub's stop cuts it off first.
+pub(crate) async fn unless_cut<T>(
+    state: &AppState,
+    call: impl std::future::Future<Output = Result<T, UpstreamError>>,
+) -> Result<T, UpstreamError> {
+    tokio::select! {
+        biased;
+        result = call => result,
+        () = state.lifecycle.cut() => Err(UpstreamError::Stopped),
+    }
 }
 
 /// The attempt's rate. With billing on, an attempt whose model has no rate on its provider is
@@ -139,7 +154,7 @@ async fn attempts(
                 .implementation
                 .infer(http, &target, chat, &state.timeouts),
         );
-        match infer.await {
+        match unless_cut(state, infer).await {
             Ok(response) => {
                 let upstream_ms = sent.elapsed().as_secs_f64() * 1000.0;
                 on_success(state, &attempt);
@@ -241,19 +256,19 @@ async fn stream_attempts(
             &target,
             chat,
             &state.timeouts,
-        ))
-        .await;
-        let first = match opened {
-            Ok(mut events) => match events.next().await {
+        ));
+        let first = unless_cut(state, async {
+            let mut events = opened.await?;
+            match events.next().await {
                 Some(Ok(event)) => Ok((event, events)),
                 Some(Err(e)) => Err(e),
                 None => Err(UpstreamError::Protocol(
                     attempt.provider.kind.name(),
                     "empty stream".into(),
                 )),
-            },
-            Err(e) => Err(e),
-        };
+            }
+        })
+        .await;
         match first {
             Ok((first, events)) => {
                 on_success(state, &attempt);
@@ -386,10 +401,19 @@ pub fn relay<E: Encoder>(
         }
         let ttfb = ctx.elapsed_ms();
         let mut failure: Option<UpstreamError> = None;
+        // The Hub's stop ends the stream like an upstream failure: error frame, `failed` row.
+        let lifecycle = state.lifecycle.clone();
+        let cut = lifecycle.cut();
+        tokio::pin!(cut);
         loop {
             // A comment keeps proxies and clients from timing out while the upstream is silent
             // (the provider's own idle deadline still applies).
-            let item = match tokio::time::timeout(KEEP_ALIVE, events.next()).await {
+            let next = tokio::select! {
+                biased;
+                next = tokio::time::timeout(KEEP_ALIVE, events.next()) => next,
+                () = &mut cut => Ok(Some(Err(UpstreamError::Stopped))),
+            };
+            let item = match next {
                 Err(_) => {
                     yield Ok(Bytes::from_static(b": keep-alive\n\n"));
                     continue;

@@ -4,7 +4,7 @@
 //! the answer is returned.
 
 use super::call::{self, CallContext};
-use super::engine::{not_answered, on_failure, on_success, rate_of};
+use super::engine::{not_answered, on_failure, on_success, rate_of, unless_cut};
 use super::payer::Payer;
 use crate::billing::Rate;
 use crate::error::ApiResult;
@@ -94,7 +94,7 @@ where
             .recorder
             .start_call(ctx.start_row(&id, &attempt, model));
         let sent = Instant::now();
-        match op(Upstream::of(&attempt)).await {
+        match unless_cut(state, op(Upstream::of(&attempt))).await {
             Ok((output, measure)) => {
                 let upstream_ms = sent.elapsed().as_secs_f64() * 1000.0;
                 on_success(state, &attempt);
