@@ -19,10 +19,24 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/api/shim" "$OUT/hooks" "$OUT/screenshots"
 cp "$BIN" "$OUT/bin/aigne-hub"
-# Debug info is for developers; the installed binary does not need it.
-if [ -z "${BUNDLE_BIN:-}" ] && command -v strip >/dev/null; then strip "$OUT/bin/aigne-hub"; fi
+# Debug info is for developers; the installed binary does not need it (the copy is stripped).
+if command -v strip >/dev/null; then strip "$OUT/bin/aigne-hub"; fi
 chmod 755 "$OUT/bin/aigne-hub"
+# Self-contained: the host needs the C library and nothing else (libpq and OpenSSL are built in;
+# libgcc_s comes with every glibc, which loads it itself).
+for lib in $(ldd "$OUT/bin/aigne-hub" | awk '{print $1}'); do
+  case "$lib" in
+    linux-vdso.so.*|libc.so.*|libm.so.*|libgcc_s.so.*|libpthread.so.*|libdl.so.*|librt.so.*|/lib*/ld-linux*) ;;
+    *) echo "bundle: bin/aigne-hub needs $lib, which a Blocklet Server host need not have" >&2; exit 1 ;;
+  esac
+done
+glibc=$(objdump -T "$OUT/bin/aigne-hub" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)
 cp api/shim/index.js "$OUT/api/shim/"
+# Blocklet Server starts a `dapp` without an `engine` by running blocklet.js at the bundle root.
+cat > "$OUT/blocklet.js" <<'JS'
+// The entry Blocklet Server runs (a dapp's blocklet.js): the Node shim that runs the Hub binary.
+require('./api/shim/index.js');
+JS
 cp hooks/*.sh "$OUT/hooks/"
 cp screenshots/*.png "$OUT/screenshots/"
 cp blocklet.yml README.md CHANGELOG.md "$OUT/"
@@ -41,4 +55,4 @@ if [ -d tests/interop/node_modules/@blocklet/meta ]; then
 else
   echo "bundle: @blocklet/meta is not installed (scripts/install-interop.sh); the bundle was not validated" >&2
 fi
-echo "bundle: $OUT ($(du -sh "$OUT" | cut -f1))"
+echo "bundle: $OUT ($(du -sh "$OUT" | cut -f1)); bin/aigne-hub needs glibc ${glibc#GLIBC_} or newer and no other shared library"

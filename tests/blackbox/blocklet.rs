@@ -96,6 +96,26 @@ fn blocklet_yml_passes_blocklet_meta_in_the_repository_and_the_bundle() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The check is the server's own: a bundle without the entry it runs is refused.
+    std::fs::remove_file(dir.path().join("blocklet.js")).expect("rm blocklet.js");
+    let out = validate(dir.path(), true);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing blocklet.js"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Self-contained: no libpq (nor libssl) to find on the server.
+    let ldd = Command::new("ldd")
+        .arg(dir.path().join("bin/aigne-hub"))
+        .output()
+        .expect("ldd");
+    let libs = String::from_utf8_lossy(&ldd.stdout);
+    assert!(ldd.status.success(), "{libs}");
+    assert!(
+        !libs.contains("libpq") && !libs.contains("libssl"),
+        "{libs}"
+    );
 }
 
 fn free_port() -> u16 {
@@ -128,6 +148,8 @@ fn bundle_runs_through_the_shim_and_stops_cleanly_on_sigterm() {
         .env("BLOCKLET_DID", "z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ")
         .env("BLOCKLET_MOUNT_POINTS", "[]")
         .env("AIGNE_HUB_ADMIN_KEY", ADMIN_KEY)
+        // Longer than the Blocklet default (0.8 s): here the calls in flight fit in the grace.
+        .env("AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS", "10")
         // Every answer takes ~300 ms (JSON) or a chunk every 300 ms (streams).
         .env("OPENAI_API_KEY", "mock-slow")
         .env("OPENAI_BASE_URL", &mock.base)
@@ -158,7 +180,7 @@ fn bundle_runs_through_the_shim_and_stops_cleanly_on_sigterm() {
         .send()
         .expect("chat");
     assert_eq!(res.status(), 200);
-    // Requests in flight when the stop comes all finish.
+    // Requests in flight when the stop comes all finish within the grace.
     let inflight: Vec<_> = [false, true, true]
         .into_iter()
         .map(|stream| {
@@ -312,4 +334,39 @@ fn pre_start_hook_upgrades_a_first_release_database_and_restores_a_failed_one() 
         count(&db, "SELECT COUNT(*) AS n FROM __diesel_schema_migrations"),
         1
     );
+}
+
+/// Building the console again without a change rewrites nothing, so the release binary (whose
+/// build script watches ui/dist) is not rebuilt by every bundle; nor is the lockfile rewritten.
+/// scripts/test.sh has built the console before the tests run.
+#[test]
+fn console_build_without_changes_rewrites_nothing() {
+    let stamp = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    let ui = repo().join("ui");
+    let watched: Vec<PathBuf> = std::fs::read_dir(ui.join("dist/assets"))
+        .expect("ui/dist/assets (scripts/build-ui.sh)")
+        .map(|e| e.expect("entry").path())
+        .chain([ui.join("dist/index.html"), ui.join("package-lock.json")])
+        .collect();
+    let before: Vec<_> = watched.iter().map(|p| stamp(p)).collect();
+    let out = Command::new("scripts/build-ui.sh")
+        .current_dir(repo())
+        .output()
+        .expect("build-ui.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("up to date"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let after: Vec<_> = watched.iter().map(|p| stamp(p)).collect();
+    assert_eq!(before, after, "rewritten: {watched:?}");
 }

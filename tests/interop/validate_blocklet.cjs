@@ -1,6 +1,7 @@
 // Validates a blocklet directory's blocklet.yml with @blocklet/meta's own parser and schema (as
 // Blocklet Server and the Store do): `node validate_blocklet.cjs <dir> [--bundle]`. --bundle also
-// requires the logo, every listed file and the main entry to exist (the repository's file lists
+// requires the logo, every listed file, the main entry and the entry the server runs (blocklet.js
+// for a dapp without an engine) to exist (the repository's file lists
 // what scripts/bundle.sh builds, so only the bundle has them). Prints the parsed name and version, or
 // the errors on stderr with exit code 1.
 process.env.NODE_ENV = 'test';
@@ -17,6 +18,8 @@ try {
     const fs = require('fs');
     const missing = [meta.main, ...(meta.files || [])].filter((f) => !fs.existsSync(path.join(dir, f)));
     if (missing.length) throw new Error(`bundle lacks: ${missing.join(', ')}`);
+    // What `blocklet deploy` and the server check before they run anything: the entry it starts.
+    require('@blocklet/meta/lib/entry').validateBlockletEntry(dir, meta);
   }
   console.log(JSON.stringify({ ok: true, name: meta.name, did: meta.did, version: meta.version, main: meta.main }));
   process.exit(0);
