@@ -46,11 +46,34 @@ fn console_is_served_with_client_routes_and_cached_assets() {
         assert!(res.text().expect("body").contains("<div id=\"root\">"));
     }
     let index = html("/").text().expect("index");
+    assert!(index.contains(r#"<base href="/">"#), "{index}");
+    // Relative to the base: the same build works under an app's mount point.
     let asset = index
         .split('"')
-        .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
-        .expect("a hashed script in index.html")
+        .find(|s| s.starts_with("./assets/") && s.ends_with(".js"))
+        .expect("a relative hashed script in index.html")
+        .trim_start_matches('.')
         .to_owned();
+    // Behind Blocklet Server's router at /aigne-hub: the base is the mount point; a header that
+    // is not a plain path is ignored (it is written into the page).
+    for (prefix, base) in [
+        ("/aigne-hub", "/aigne-hub/"),
+        ("/aigne-hub/", "/aigne-hub/"),
+        ("/x\"><script>alert(1)</script>", "/"),
+    ] {
+        let page = client
+            .get(hub.url("/config/usage"))
+            .header("accept", "text/html")
+            .header("x-path-prefix", prefix)
+            .send()
+            .expect("get")
+            .text()
+            .expect("page");
+        assert!(
+            page.contains(&format!(r#"<base href="{base}">"#)),
+            "{prefix}: {page}"
+        );
+    }
     let res = client.get(hub.url(&asset)).send().expect("asset");
     assert_eq!(res.status(), 200);
     assert!(

@@ -117,6 +117,25 @@ fn grants_debits_and_402(backend: Backend) {
         402,
     );
     assert_eq!(e["type"], "NOT_ENOUGH", "{e}");
+    // Under an app's mount point (Blocklet Server's router says which), the link goes with it.
+    let e = error_of(
+        hub.request(reqwest::Method::POST, "/api/v2/chat/completions")
+            .bearer_auth(&key)
+            .header("x-path-prefix", "/aigne-hub")
+            .json(&chat(false))
+            .send()
+            .expect("chat"),
+        402,
+    );
+    assert_eq!(e["link"], "/aigne-hub/credits", "{e}");
+    let (_, info) = json(
+        hub.request(reqwest::Method::GET, "/api/user/info")
+            .bearer_auth(&key)
+            .header("x-path-prefix", "/aigne-hub/")
+            .send()
+            .expect("info"),
+    );
+    assert_eq!(info["paymentLink"], "/aigne-hub/credits", "{info}");
     assert_eq!(mock.total_calls(), 0);
     assert!(env.database.calls().is_empty());
     // The status route says so too (signed in); anonymous callers only learn about the model.

@@ -2,6 +2,8 @@
 // Blocklet `login_token` cookie), the Hub's one error shape turned into ApiError, and the
 // shapes of the answers the pages read.
 
+import { under } from './base';
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -35,7 +37,7 @@ export function authHeaders(): Record<string, string> {
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { ...authHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, {
+  const res = await fetch(under(path), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

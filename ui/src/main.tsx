@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 
 import App from './App';
+import { BASE } from './base';
 import { ColorModeProvider } from './theme';
 
 const root = document.getElementById('root');
@@ -10,7 +11,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <ColorModeProvider>
-        <BrowserRouter>
+        <BrowserRouter basename={BASE || undefined}>
           <App />
         </BrowserRouter>
       </ColorModeProvider>

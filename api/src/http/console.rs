@@ -2,10 +2,12 @@
 //! read from disk by debug builds. Served for every GET outside `/api` that a browser navigates
 //! to: files by path (hashed `assets/*` cached for a year), and `index.html` for the console's
 //! own routes. Requests that do not ask for HTML still get the JSON 404. Without a build, `/`
-//! says how to make one.
+//! says how to make one. `index.html` gets a `<base href>` of the Hub's mount point
+//! (`http::mount`): the build's asset URLs are relative, so the same build works at `/` and under
+//! an app's prefix such as `/aigne-hub`.
 
 use crate::error::ApiError;
-use actix_web::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, VARY};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::Embed;
@@ -36,6 +38,23 @@ fn file(path: &str) -> Option<HttpResponse> {
     )
 }
 
+/// `index.html` with the mount point as its base.
+fn index(prefix: &str) -> Option<HttpResponse> {
+    let found = Console::get("index.html")?;
+    let html = String::from_utf8_lossy(&found.data).replacen(
+        "<head>",
+        &format!("<head><base href=\"{prefix}/\">"),
+        1,
+    );
+    Some(
+        HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((CACHE_CONTROL, "no-cache"))
+            .insert_header((VARY, "x-path-prefix"))
+            .body(html),
+    )
+}
+
 fn wants_html(req: &HttpRequest) -> bool {
     req.headers()
         .get(ACCEPT)
@@ -49,6 +68,11 @@ pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let readable = req.method() == Method::GET || req.method() == Method::HEAD;
     if readable && !path.starts_with("/api/") {
         let relative = path.trim_start_matches('/');
+        if relative == "index.html"
+            && let Some(res) = index(super::mount::prefix(&req))
+        {
+            return Ok(res);
+        }
         if !relative.is_empty()
             && !relative.ends_with('/')
             && let Some(res) = file(relative)
@@ -58,7 +82,7 @@ pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         // A console route (no file extension) that a browser opens, or the root.
         let is_route = !relative.rsplit('/').next().unwrap_or("").contains('.');
         if is_route && (relative.is_empty() || wants_html(&req)) {
-            return Ok(file("index.html").unwrap_or_else(|| {
+            return Ok(index(super::mount::prefix(&req)).unwrap_or_else(|| {
                 HttpResponse::build(StatusCode::OK)
                     .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
                     .insert_header((CACHE_CONTROL, "no-cache"))

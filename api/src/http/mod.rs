@@ -5,6 +5,7 @@ pub mod console;
 pub mod draining;
 pub mod fallback;
 pub mod json;
+pub mod mount;
 pub mod params;
 pub mod request_id;
 

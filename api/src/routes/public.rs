@@ -159,6 +159,7 @@ pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResul
 /// has no credits left sees `available: false` with `type: "NOT_ENOUGH"` and the purchase `link`
 /// (what a call would answer with 402).
 pub async fn v2_status(
+    req: HttpRequest,
     me: Option<Authenticated>,
     state: web::Data<AppState>,
     params: Params,
@@ -180,7 +181,10 @@ pub async fn v2_status(
                 Ok(p) if p.balance() <= rust_decimal::Decimal::ZERO => {
                     Err(crate::routes::v2::payer::not_enough(
                         &crate::billing::credits::text(p.balance()),
-                        &state.settings.billing.payment_link,
+                        &crate::http::mount::under(
+                            crate::http::mount::prefix(&req),
+                            &state.settings.billing.payment_link,
+                        ),
                     ))
                 }
                 Ok(_) => Ok(()),
@@ -214,6 +218,7 @@ pub async fn blocklet_js(
         return Err(ApiError::NotFound("served by Blocklet Server".into()));
     }
     let info = req.connection_info();
+    let prefix = crate::http::mount::prefix(&req);
     let meta = json!({
         "appId": state.app_did,
         "appPid": state.app_did,
@@ -223,7 +228,7 @@ pub async fn blocklet_js(
             "did": HUB_DID,
             "name": "ai-kit",
             "title": "AIGNE Hub",
-            "mountPoint": "/",
+            "mountPoint": if prefix.is_empty() { "/" } else { prefix },
             "status": "running",
         }],
     });

@@ -20,6 +20,7 @@ import {
 import { useState } from 'react';
 
 import { authHeaders, get, query, type Call, type List } from '../api';
+import { under } from '../base';
 import { useAuth } from '../auth';
 import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync } from '../components/common';
 
@@ -73,7 +74,7 @@ function Details({ call, onClose }: { call: Call | null; onClose: () => void }) 
 }
 
 async function exportCsv(path: string) {
-  const res = await fetch(path, { headers: authHeaders(), credentials: 'same-origin' });
+  const res = await fetch(under(path), { headers: authHeaders(), credentials: 'same-origin' });
   if (!res.ok) throw new Error(`export failed: ${res.status}`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');

@@ -14,6 +14,7 @@ import {
 import { useRef, useState } from 'react';
 
 import { ApiError, authHeaders, get, query, type Call, type List } from '../api';
+import { under } from '../base';
 import { ErrorAlert, PageTitle, fmt, useAsync } from '../components/common';
 import { feed, parseChunk } from '../sse';
 import ImagePlayground from './ImagePlayground';
@@ -78,7 +79,7 @@ function ChatPlayground() {
         ...(temperature ? { temperature: Number(temperature) } : {}),
         ...(maxTokens ? { max_tokens: Number(maxTokens) } : {}),
       };
-      const res = await fetch('/api/v2/chat/completions', {
+      const res = await fetch(under('/api/v2/chat/completions'), {
         method: 'POST',
         headers: { ...authHeaders(), 'content-type': 'application/json' },
         body: JSON.stringify(body),

@@ -2,6 +2,7 @@ import { Box, Button, Chip, Table, TableBody, TableCell, TableHead, TableRow, Te
 import { useState } from 'react';
 
 import { get, type PublicModel } from '../api';
+import { under } from '../base';
 import { Empty, ErrorAlert, Loading, PageTitle, useAsync } from '../components/common';
 
 const perMillion = (v?: string | null) => (v == null ? '—' : (Number(v) * 1_000_000).toLocaleString(undefined, { maximumFractionDigits: 6 }));
@@ -13,7 +14,7 @@ export default function Pricing({ standalone = false }: { standalone?: boolean }
   const rows = (models.data ?? []).filter((m) => !q || m.key.toLowerCase().includes(q.toLowerCase()));
   return (
     <Box sx={standalone ? { p: { xs: 2, md: 4 } } : undefined}>
-      <PageTitle title="Pricing" action={standalone ? <Button href="/">Sign in</Button> : null} />
+      <PageTitle title="Pricing" action={standalone ? <Button href={under('/')}>Sign in</Button> : null} />
       <TextField size="small" label="Search models" value={q} onChange={(e) => setQ(e.target.value)} sx={{ mb: 2 }} />
       <ErrorAlert error={models.error} />
       {models.loading && !models.data ? <Loading /> : null}

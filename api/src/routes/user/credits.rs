@@ -101,6 +101,7 @@ pub async fn transactions(
 }
 
 pub async fn info(
+    req: actix_web::HttpRequest,
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
@@ -121,7 +122,7 @@ pub async fn info(
         "creditBalance": credit_balance,
         "enableCredit": billing.enabled,
         "currency": {"name": "Credits", "symbol": "credits", "decimal": credits::SCALE},
-        "paymentLink": billing.payment_link,
+        "paymentLink": crate::http::mount::under(crate::http::mount::prefix(&req), &billing.payment_link),
         "creditPrefix": "",
     })))
 }

@@ -75,7 +75,7 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     let body = to_openai(body)?;
-    super::require_subscription(&state, &caller).await?;
+    super::require_subscription(&req, &state, &caller).await?;
     let requested = model_name::requested_or_default(body.model.as_deref());
     let model = model_name::parse(&requested);
     let stream = wants_sse || body.wants_stream();

@@ -23,7 +23,7 @@ async fn context(
     requested: String,
     modality: Modality,
 ) -> ApiResult<CallContext> {
-    super::require_subscription(state, caller).await?;
+    super::require_subscription(req, state, caller).await?;
     let mut ctx =
         CallContext::new(req, &caller.identity, requested, false, &state.instance_id).of(modality);
     if let crate::auth::v1::Via::RemoteApp { app_id } = &caller.via {

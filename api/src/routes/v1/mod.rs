@@ -60,6 +60,7 @@ pub(crate) async fn subscription(
 /// SPEC §9: with billing through Payment Kit, an app calling with its own signature needs a
 /// subscription, else 402 `UNSUBSCRIBED`.
 pub(crate) async fn require_subscription(
+    req: &actix_web::HttpRequest,
     state: &AppState,
     caller: &V1Caller,
 ) -> crate::error::ApiResult<()> {
@@ -70,7 +71,10 @@ pub(crate) async fn require_subscription(
     if subscription(state, caller).await?.is_some() {
         return Ok(());
     }
-    let link = &state.settings.billing.payment_link;
+    let link = &crate::http::mount::under(
+        crate::http::mount::prefix(req),
+        &state.settings.billing.payment_link,
+    );
     Err(crate::error::ApiError::PaymentRequired {
         kind: "UNSUBSCRIBED",
         message: format!("app {app_id} has no active AIGNE Hub subscription: subscribe at {link}"),

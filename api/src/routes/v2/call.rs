@@ -33,6 +33,8 @@ pub struct CallContext {
     pub instance_id: String,
     /// `model_calls.type` of this call's rows.
     pub kind: &'static str,
+    /// Where the app mounts the Hub (`http::mount`), for links the answer carries.
+    pub mount: String,
 }
 
 impl CallContext {
@@ -72,6 +74,7 @@ impl CallContext {
             stream,
             instance_id: instance_id.to_owned(),
             kind: CHAT_KIND,
+            mount: crate::http::mount::prefix(req).to_owned(),
         }
     }
 

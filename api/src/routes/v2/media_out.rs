@@ -28,13 +28,7 @@ pub enum Delivered {
 /// `Forwarded`/`X-Forwarded-*`, and Blocklet Server's `X-Path-Prefix` mount point).
 pub fn public_base(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    let prefix = req
-        .headers()
-        .get("x-path-prefix")
-        .and_then(|v| v.to_str().ok())
-        .map(|p| p.trim().trim_end_matches('/'))
-        .filter(|p| p.starts_with('/') && !p.contains("..") && !p.contains("//"))
-        .unwrap_or("");
+    let prefix = crate::http::mount::prefix(req);
     format!("{}://{}{prefix}", info.scheme(), info.host())
 }
 

@@ -14,6 +14,8 @@ pub struct Payer {
     role: &'static str,
     hold: Option<Hold>,
     admitted: bool,
+    /// Where a 402 sends the user (under the Hub's mount point).
+    payment_link: String,
 }
 
 impl Payer {
@@ -24,6 +26,10 @@ impl Payer {
             role: ctx.role,
             hold: None,
             admitted: false,
+            payment_link: crate::http::mount::under(
+                &ctx.mount,
+                &state.settings.billing.payment_link,
+            ),
         }
     }
 
@@ -57,7 +63,7 @@ impl Payer {
                 Ok(())
             }
             Admitted::No { balance } => {
-                Err(not_enough(&credits::text(balance), &billing.payment_link))
+                Err(not_enough(&credits::text(balance), &self.payment_link))
             }
         }
     }
