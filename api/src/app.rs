@@ -152,7 +152,11 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let files_ttl = settings.files.ttl;
     let state = web::Data::new(AppState {
         keys: KeyCache::new(db.clone()),
-        blocklet_keys: BlockletKeys::new(settings.identity.server.clone(), http.clone()),
+        blocklet_keys: BlockletKeys::new(
+            settings.identity.server.clone(),
+            http.clone(),
+            settings.blocklet_key_cache,
+        ),
         app_keys: AppKeys::default(),
         components,
         payment_kit,

@@ -1,6 +1,6 @@
 //! Blocklet access keys (`blocklet-…`, SPEC §7.1): Blocklet Server owns them, so the Hub asks its
-//! GraphQL API (`verifyAccessKey`) and caches the answer for 60 s, so a revoked key stops working
-//! within a minute. The request is authenticated the way `@blocklet/sdk`'s `BlockletClient` does
+//! GraphQL API (`verifyAccessKey`) and caches the answer (`blocklet_key_cache_secs`, 60 s), so a
+//! revoked key stops working within that time. The request is authenticated the way `@blocklet/sdk`'s `BlockletClient` does
 //! it (`@blocklet/server-js` "sha256" access key): `x-access-key-id` = the app DID,
 //! `x-access-signature` = base64(sha256(secret key as text ‖ ⌊now / 30⌋)), `x-access-alg`,
 //! `x-access-blocklet` = the app's PID, `x-component-did`.
@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const PREFIX: &str = "blocklet-";
-const TTL: Duration = Duration::from_secs(60);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `@blocklet/server-js` `signer.sha256.sign(key, counter)`: the key is the secret key's bytes
@@ -87,13 +86,13 @@ pub fn passport_role(passport: &str) -> Role {
 }
 
 impl BlockletKeys {
-    pub fn new(server: Option<ServerAccess>, http: reqwest::Client) -> Self {
+    pub fn new(server: Option<ServerAccess>, http: reqwest::Client, ttl: Duration) -> Self {
         BlockletKeys {
             server: server.map(Arc::new),
             http,
             cache: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(TTL)
+                .max_capacity(if ttl.is_zero() { 0 } else { 10_000 })
+                .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
         }
     }

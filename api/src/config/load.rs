@@ -32,6 +32,7 @@ struct Raw {
     secret: Option<String>,
     request_entity_size_limit: String,
     shutdown_timeout_secs: Option<f64>,
+    blocklet_key_cache_secs: u64,
     workers: Option<usize>,
     log: RawLog,
     database: RawDatabase,
@@ -95,6 +96,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("listen", "127.0.0.1:8090"),
     ("data_dir", "./data"),
     ("request_entity_size_limit", "30mb"),
+    ("blocklet_key_cache_secs", "60"),
     ("log.level", "info"),
     ("log.format", "text"),
     ("database.pool_size", "8"),
@@ -390,6 +392,11 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         secret,
         request_entity_size_limit,
         shutdown_timeout,
+        blocklet_key_cache: if raw.blocklet_key_cache_secs <= 3600 {
+            std::time::Duration::from_secs(raw.blocklet_key_cache_secs)
+        } else {
+            return Err(bad("blocklet_key_cache_secs", "must be at most 3600"));
+        },
         workers: raw.workers,
         log: LogSettings {
             level: raw.log.level,

@@ -18,6 +18,7 @@
 //!   `REQUEST_ENTITY_SIZE_LIMIT`): `30mb`.
 //! - `shutdown_timeout_secs` / `AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS`: `30` (Blocklet: `0.8`, so the
 //!   whole stop ends before Blocklet Server's kill 1.6 s after its SIGINT); decimals allowed.
+//! - `blocklet_key_cache_secs` / `AIGNE_HUB_BLOCKLET_KEY_CACHE_SECS`: `60` (0: no cache).
 //! - `workers` / `AIGNE_HUB_WORKERS`: HTTP worker threads, default = CPU cores.
 //! - `log.level` / `AIGNE_HUB_LOG__LEVEL` (`info`; `RUST_LOG` wins when set),
 //!   `log.format` / `AIGNE_HUB_LOG__FORMAT` (`text` | `json`).
@@ -189,6 +190,9 @@ pub struct Settings {
     pub request_entity_size_limit: usize,
     /// How long a stop lets requests in flight run before cutting them off.
     pub shutdown_timeout: std::time::Duration,
+    /// How long Blocklet Server's verdict on a `blocklet-…` access key is kept (a key revoked on
+    /// the server still works this long); 0 asks every time.
+    pub blocklet_key_cache: std::time::Duration,
     pub workers: Option<usize>,
     pub log: LogSettings,
     pub billing: BillingSettings,
