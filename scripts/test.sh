@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, schema drift, unit tests, and the black-box tests
-# (the real binary against SQLite and PostgreSQL). `.ci/run` calls this.
+# The whole test suite: formatting, lints, schema drift, unit tests, the black-box tests (the
+# real binary against SQLite and PostgreSQL) and the Blocklet Server stage (the bundle on a real
+# server). `.ci/run` calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -34,3 +35,6 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 cargo nextest run --workspace --no-fail-fast
+
+step "Blocklet Server stage (the real @blocklet/cli 1.17.12: deploy, router, console, stop, keys)"
+scripts/test-blocklet-server.sh

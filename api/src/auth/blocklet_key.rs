@@ -32,7 +32,14 @@ pub fn access_signature(secret_text: &str, counter: u64) -> String {
 /// What Blocklet Server said about a key.
 #[derive(Debug, Clone)]
 enum Verdict {
-    Valid { did: String, role: Role, id: String },
+    Valid {
+        did: String,
+        role: Role,
+        id: String,
+        /// The key's own end: Blocklet Server's `verifyAccessKey` does not check it, so the Hub
+        /// does (a cached verdict included).
+        expires: Option<chrono::DateTime<chrono::Utc>>,
+    },
     Refused(String),
 }
 
@@ -67,6 +74,39 @@ struct KeyData {
     access_key_id: Option<String>,
     created_by: Option<String>,
     passport: Option<String>,
+    /// A time (ISO text, or epoch milliseconds) or null.
+    #[serde(default)]
+    expire_at: Option<serde_json::Value>,
+}
+
+/// `expireAt` as Blocklet Server answers it: null, an ISO time, or epoch milliseconds (seconds
+/// when small enough to be seconds).
+fn expiry(
+    value: Option<&serde_json::Value>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    use serde_json::Value;
+    let bad = || format!("an expiry Blocklet Server sent cannot be read: {value:?}");
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .or_else(|_| {
+                s.parse::<i64>()
+                    .map_err(|_| bad())
+                    .and_then(|n| from_epoch(n).ok_or_else(bad).map(Some))
+            }),
+        Some(Value::Number(n)) => n.as_i64().and_then(from_epoch).map(Some).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn from_epoch(n: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    if n.abs() < 100_000_000_000 {
+        chrono::DateTime::from_timestamp(n, 0)
+    } else {
+        chrono::DateTime::from_timestamp_millis(n)
+    }
 }
 
 #[derive(Deserialize)]
@@ -120,7 +160,13 @@ impl BlockletKeys {
                 })?,
         };
         match verdict {
-            Verdict::Valid { did, role, id } => Ok(Identity {
+            Verdict::Valid {
+                expires: Some(at), ..
+            } if at <= chrono::Utc::now() => Err(ApiError::Unauthorized(format!(
+                "Blocklet access key refused: it expired at {}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))),
+            Verdict::Valid { did, role, id, .. } => Ok(Identity {
                 user_did: did,
                 role,
                 key_id: Some(id),
@@ -193,11 +239,16 @@ impl BlockletKeys {
                 access_key_id,
                 created_by: Some(did),
                 passport,
-            }) if !did.is_empty() => Ok(Verdict::Valid {
-                did,
-                role: passport_role(passport.as_deref().unwrap_or("guest")),
-                id: access_key_id.unwrap_or_else(|| token.to_owned()),
-            }),
+                expire_at,
+            }) if !did.is_empty() => match expiry(expire_at.as_ref()) {
+                Ok(expires) => Ok(Verdict::Valid {
+                    did,
+                    role: passport_role(passport.as_deref().unwrap_or("guest")),
+                    id: access_key_id.unwrap_or_else(|| token.to_owned()),
+                    expires,
+                }),
+                Err(why) => Ok(Verdict::Refused(why)),
+            },
             _ => Ok(Verdict::Refused("unknown access key".into())),
         }
     }
@@ -221,6 +272,21 @@ mod tests {
             access_signature(&text, 56_666_666),
             "9vizyQ2kgJUrz9vs+isw/HJtg6nQAY67fL0FBzT4q88="
         );
+    }
+
+    #[test]
+    fn expiries_in_every_form_blocklet_server_sends() {
+        use serde_json::json;
+        let t = |v: serde_json::Value| expiry(Some(&v));
+        assert_eq!(t(json!(null)), Ok(None));
+        assert_eq!(expiry(None), Ok(None));
+        let at = chrono::DateTime::from_timestamp(1_796_000_000, 0);
+        assert_eq!(t(json!("2026-11-30T00:53:20.000Z")), Ok(at));
+        assert_eq!(t(json!(1_796_000_000_000_i64)), Ok(at));
+        assert_eq!(t(json!(1_796_000_000)), Ok(at));
+        assert_eq!(t(json!("1796000000000")), Ok(at));
+        assert!(t(json!("next week")).is_err());
+        assert!(t(json!({"at": 1})).is_err());
     }
 
     #[test]

@@ -1,0 +1,271 @@
+// The Hub on a real Blocklet Server (`@blocklet/cli` 1.17.12, offline): the bundle that
+// scripts/bundle.sh makes from the test binary is deployed with `blocklet deploy` into two apps —
+// mounted at /aigne-hub in one, at / in the other — and reached through the server's router.
+// Run by scripts/test-blocklet-server.sh (node's test runner) with BS_DIR, HUB_BIN and REPO set.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { describe, test, before, after } = require('node:test');
+
+const { Server, HUB_DID, takenPorts, FIXED_PORTS, until, sleep, openStream, need } = require('./harness.cjs');
+const mockUpstream = require('./mock-upstream.cjs');
+
+const REPO = process.env.REPO || path.resolve(__dirname, '..', '..');
+const HUB_BIN = process.env.HUB_BIN || path.join(REPO, 'target', 'debug', 'aigne-hub');
+
+const server = new Server();
+let mock;
+let bundle;
+/** App with the Hub at /aigne-hub, and app with the Hub at /. */
+let sub;
+let root;
+
+function bundleHub(out) {
+  const res = spawnSync(path.join(REPO, 'scripts', 'bundle.sh'), {
+    cwd: REPO,
+    env: { ...process.env, BUNDLE_OUT: out, BUNDLE_BIN: HUB_BIN },
+    encoding: 'utf8',
+  });
+  assert.equal(res.status, 0, `bundle.sh: ${res.stdout}${res.stderr}`);
+  return out;
+}
+
+/** The owner key the Hub wrote into its data directory at its first start. */
+function adminKey(app) {
+  const file = path.join(server.dataDir(app, 'ai-kit'), 'admin.key');
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+async function hub(app, method, p, { key, body, headers = {} } = {}) {
+  const prefix = app.mount === '/' ? '' : app.mount;
+  return server.request(app, method, `${prefix}${p}`, {
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    body,
+  });
+}
+
+async function deployHub(app, mount) {
+  server.deploy(app, bundle, mount);
+  await server.waitRunning(app, HUB_DID);
+  app.mount = mount;
+  await until(`the Hub answering at ${mount}`, async () => (await hub(app, 'GET', '/healthz')).status === 200, { timeout: 30000 });
+  app.key = adminKey(app);
+  // A short verdict cache, so a key the server stops accepting is refused within the test.
+  await server.gql('configBlocklet', { did: [app.did, HUB_DID], configs: [{ key: 'AIGNE_HUB_BLOCKLET_KEY_CACHE_SECS', value: '2' }] }, app.did);
+  // One provider: the mock upstream.
+  const p = await hub(app, 'POST', '/api/ai-providers', { key: app.key, body: { name: 'openai', baseUrl: mock.base } });
+  assert.equal(p.status, 201, p.text);
+  const c = await hub(app, 'POST', `/api/ai-providers/${p.json.id}/credentials`, {
+    key: app.key,
+    body: { name: 'mock', value: 'sk-mock-0123456789' },
+  });
+  assert.equal(c.status, 201, c.text);
+  const r = await hub(app, 'POST', `/api/ai-providers/${p.json.id}/model-rates`, {
+    key: app.key,
+    body: { model: 'long-story', type: 'chatCompletion', inputRate: '0.001', outputRate: '0.002' },
+  });
+  assert.equal(r.status, 201, r.text);
+}
+
+describe('the Hub on a real Blocklet Server', () => {
+before(
+  async () => {
+    const taken = await takenPorts();
+    assert.deepEqual(taken, [], `Blocklet Server's fixed ports are taken (another server running?): ${taken}`);
+    mock = await mockUpstream.start();
+    bundle = bundleHub(path.join(server.dir, 'hub-bundle'));
+    await server.start();
+    sub = await server.createApp('Hub Under Prefix');
+    root = await server.createApp('Hub At Root');
+    await deployHub(sub, '/aigne-hub');
+    await deployHub(root, '/');
+  },
+  { timeout: 15 * 60 * 1000 },
+);
+
+after(
+  async () => {
+    try {
+      await server.stop();
+    } finally {
+      mock?.close();
+      const left = await takenPorts(FIXED_PORTS);
+      if (left.length) process.stderr.write(`ports still taken after teardown: ${left}\n`);
+      if (process.env.KEEP_BLOCKLET_SERVER_DIR) process.stderr.write(`server data kept in ${server.dir}\n`);
+      else fs.rmSync(server.dir, { recursive: true, force: true });
+    }
+  },
+  { timeout: 3 * 60 * 1000 },
+);
+
+test('the Hub answers through the router at /aigne-hub and at /', async (t) => {
+  const t0 = Date.now();
+  const mark = (what) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
+  for (const app of [sub, root]) {
+    mark(`${app.mount} start`);
+    const health = await hub(app, 'GET', '/healthz');
+    assert.equal(health.status, 200, `${app.mount}: ${health.text}`);
+    const chat = await hub(app, 'POST', '/api/v2/chat/completions', {
+      key: app.key,
+      body: { model: 'openai/gpt-5-mini', messages: [{ role: 'user', content: 'hi' }] },
+    });
+    assert.equal(chat.status, 200, `${app.mount}: ${chat.text}`);
+    assert.equal(chat.json.choices[0].message.content, 'Hello from the mock.');
+    mark(`${app.mount} chat`);
+    // The console's page, with its base at the mount point.
+    const page = await hub(app, 'GET', '/config/usage', { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    const base = app.mount === '/' ? '/' : `${app.mount}/`;
+    assert.ok(page.text.includes(`<base href="${base}">`), `${app.mount}: ${page.text}`);
+    const asset = page.text.match(/"\.\/(assets\/[^"]+\.js)"/)[1];
+    const js = await server.request(app, 'GET', `${base}${asset}`);
+    assert.equal(js.status, 200, `${base}${asset}`);
+    assert.match(js.headers['content-type'], /javascript/);
+    mark(`${app.mount} console`);
+  }
+  // The router redirects the bare prefix to the console.
+  const bare = await server.request(sub, 'GET', '/aigne-hub');
+  assert.equal(bare.status, 307);
+});
+
+test('the console loads and signs in under both mount points (Chromium)', async () => {
+  const { chromium } = require(path.join(REPO, 'ui', 'node_modules', 'playwright-core'));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // The apps' addresses lead to the server's router on this machine.
+      '--host-resolver-rules=MAP *.did.abtnet.io 127.0.0.1',
+    ],
+  });
+  try {
+    for (const app of [sub, root]) {
+      const page = await browser.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.setDefaultTimeout(15000);
+      const start = `http://${app.host}:${server.httpPort}${app.mount === '/' ? '/' : `${app.mount}/`}`;
+      await page.goto(start);
+      await page.getByTestId('access-key').fill(app.key);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByTestId('whoami').waitFor();
+      // Signed in: the admin pages work, and a console route stays under the mount point.
+      await page.getByRole('button', { name: 'Providers' }).click();
+      await page.getByText('OpenAI', { exact: false }).first().waitFor();
+      const url = new URL(page.url());
+      assert.ok(url.pathname.startsWith(app.mount === '/' ? '/config' : `${app.mount}/config`), url.pathname);
+      assert.deepEqual(problems, [], `${app.mount}: page errors`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
+
+test('stopping the component during a streamed call ends the stream and records it', async () => {
+  const started = Date.now();
+  const { res } = await openStream(server.httpPort, sub.host, '/aigne-hub/api/v2/chat/completions', {
+    headers: { authorization: `Bearer ${sub.key}` },
+    body: { model: 'openai/long-story', stream: true, messages: [{ role: 'user', content: 'a long story' }] },
+  });
+  assert.equal(res.statusCode, 200);
+  const frames = [];
+  let stopAsked = false;
+  let stopped;
+  const ended = new Promise((resolve, reject) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        if (line.startsWith('data: ')) frames.push(line.slice(6));
+      }
+      if (frames.length >= 20 && !stopAsked) {
+        stopAsked = true;
+        stopped = Date.now();
+        server.gql('stopBlocklet', { did: sub.did, componentDids: [HUB_DID] }, sub.did).catch(reject);
+      }
+    });
+    res.on('end', resolve);
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('the stream was cut without an end')));
+  });
+  await Promise.race([ended, sleep(15000).then(() => Promise.reject(new Error(`no end 15 s after the stop (${frames.length} frames)`)))]);
+  const afterStop = Date.now() - stopped;
+  assert.ok(frames.length < 400, `cut off early, not finished: ${frames.length} frames in ${Date.now() - started} ms`);
+  const last = JSON.parse(frames[frames.length - 1]);
+  assert.match(last.error?.message ?? '', /stopping/, `the last frame is the error: ${frames.slice(-2)}`);
+  assert.ok(!frames.includes('[DONE]'));
+  assert.ok(afterStop < 5000, `the stream ended ${afterStop} ms after the stop was asked`);
+  // The component is stopped; its database has the call as failed, with its tokens and bill.
+  await until('the Hub stopped', async () => (await server.component(sub, HUB_DID)).status === 'stopped', { timeout: 30000 });
+  const log = server.logsOf(sub, 'ai-kit');
+  assert.match(log, /cut off/, log);
+  const sqlite3 = need('sqlite3');
+  const db = new sqlite3.Database(path.join(server.dataDir(sub, 'ai-kit'), 'aigne-hub.db'));
+  const rows = await new Promise((resolve, reject) =>
+    db.all("SELECT model, status, total_usage, credits, error_reason FROM model_calls WHERE model LIKE '%long-story'", (e, r) => (e ? reject(e) : resolve(r))),
+  );
+  const processing = await new Promise((resolve, reject) =>
+    db.get("SELECT COUNT(*) AS n FROM model_calls WHERE status = 'processing'", (e, r) => (e ? reject(e) : resolve(r.n))),
+  );
+  db.close();
+  assert.equal(processing, 0, 'nothing stays processing');
+  assert.equal(rows.length, 1, JSON.stringify(rows));
+  assert.equal(rows[0].status, 'failed');
+  assert.match(rows[0].error_reason, /stopping/);
+  assert.ok(rows[0].total_usage >= 19, JSON.stringify(rows[0]));
+  assert.notEqual(String(rows[0].credits), '0', JSON.stringify(rows[0]));
+  // Started again: the data is there.
+  await server.gql('startBlocklet', { did: sub.did, componentDids: [HUB_DID] }, sub.did);
+  await server.waitRunning(sub, HUB_DID);
+  await until('the Hub answering again', async () => (await hub(sub, 'GET', '/healthz')).status === 200);
+  const calls = await hub(sub, 'GET', '/api/user/model-calls?allUsers=true', { key: sub.key });
+  assert.equal(calls.status, 200, calls.text);
+  assert.ok(calls.json.list.some((c) => c.status === 'failed' && /long-story/.test(c.model)), calls.text);
+  const providers = await hub(sub, 'GET', '/api/ai-providers', { key: sub.key });
+  assert.equal(providers.json.list[0].name, 'openai');
+});
+
+test('a Blocklet access key made by the server is verified by it: guest refused on admin routes, expired refused', async () => {
+  // Expires 8 s from now (the server's own check, in ms; the Hub keeps a verdict 2 s here, see
+  // deployHub).
+  const expireAt = Date.now() + 8000;
+  const made = await server.gql(
+    'createAccessKey',
+    { teamDid: sub.did, remark: 'aigne-hub tests', passport: 'guest', authType: 'simple', expireAt },
+    sub.did,
+  );
+  const token = made.data.accessKeySecret;
+  assert.match(token, /^blocklet-/);
+  const me = await hub(sub, 'GET', '/api/user/info', { key: token });
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.json.user.role, 'guest', me.text);
+  const admin = await hub(sub, 'GET', '/api/ai-providers', { key: token });
+  assert.equal(admin.status, 403, admin.text);
+  const forged = await hub(sub, 'GET', '/api/user/info', { key: `${token.slice(0, -4)}AAAA` });
+  assert.equal(forged.status, 401, forged.text);
+  const refused = await until(
+    'the expired key refused',
+    async () => {
+      const r = await hub(sub, 'GET', '/api/user/info', { key: token });
+      return r.status === 401 ? r : null;
+    },
+    { timeout: 14000, every: 1000 },
+  );
+  assert.match(refused.json.error.message, /refused/);
+});
+});
