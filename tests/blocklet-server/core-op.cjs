@@ -25,19 +25,23 @@ const ops = {
     return { accessKeyId, accessKeySecret, serverDid: info.did };
   },
 
-  /** A user of an app who logs in with a DID Wallet (a software wallet here). */
-  async 'add-wallet-user'(node) {
-    const { teamDid, did, pk, name } = args;
-    await node.loginUser({
-      teamDid,
-      user: {
-        did,
-        pk,
-        fullName: name,
-        connectedAccount: { provider: 'wallet', did, pk },
-      },
-    });
-    return { did };
+  /** Users of an app who log in with a DID Wallet (software wallets here), each holding the
+   * passport of its `role` (if any) as if an admin had issued it in the dashboard. */
+  async 'add-wallet-users'(node) {
+    const { teamDid, users } = args;
+    for (const { did, pk, name, role } of users) {
+      await node.loginUser({
+        teamDid,
+        user: {
+          did,
+          pk,
+          fullName: name,
+          connectedAccount: { provider: 'wallet', did, pk },
+        },
+      });
+      if (role) await node.issuePassportToUser({ teamDid, userDid: did, role, notify: false });
+    }
+    return { added: users.length };
   },
 };
 

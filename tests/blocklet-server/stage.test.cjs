@@ -33,6 +33,35 @@ function bundleHub(out) {
   return out;
 }
 
+/** The caller fixture as a bundle: its DID from its name, @blocklet/sdk from the interop
+ * clients' install (a real blocklet bundles its dependencies; `blocklet deploy` takes no
+ * node_modules). */
+function bundleCaller(out) {
+  const src = path.join(__dirname, 'caller');
+  fs.mkdirSync(out, { recursive: true });
+  const { toBlockletDid } = need('@blocklet/meta/lib/did');
+  const did = toBlockletDid('aigne-hub-test-caller');
+  fs.writeFileSync(path.join(out, 'blocklet.yml'), fs.readFileSync(path.join(src, 'blocklet.yml'), 'utf8').replace(/^did: DID$/m, `did: ${did}`));
+  const sdk = path.join(REPO, 'tests', 'interop', 'node_modules', '@blocklet', 'sdk', 'lib', 'component');
+  fs.writeFileSync(
+    path.join(out, 'blocklet.js'),
+    fs.readFileSync(path.join(src, 'blocklet.js'), 'utf8').replace("'@blocklet/sdk/lib/component'", JSON.stringify(sdk)),
+  );
+  fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ name: 'aigne-hub-test-caller', version: '1.0.0', private: true, main: 'blocklet.js' }));
+  return { dir: out, did };
+}
+
+/** Rows of the Hub's own database in an app. */
+async function rows(app, sql) {
+  const sqlite3 = need('sqlite3');
+  const db = new sqlite3.Database(path.join(server.dataDir(app, 'ai-kit'), 'aigne-hub.db'));
+  try {
+    return await new Promise((resolve, reject) => db.all(sql, (e, r) => (e ? reject(e) : resolve(r))));
+  } finally {
+    db.close();
+  }
+}
+
 /** The owner key the Hub wrote into its data directory at its first start. */
 function adminKey(app) {
   const file = path.join(server.dataDir(app, 'ai-kit'), 'admin.key');
@@ -268,4 +297,73 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
   );
   assert.match(refused.json.error.message, /refused/);
 });
+
+  test('a DID Wallet login through the server\'s login service gives a session the Hub accepts, with its role', async () => {
+    const { fromRandom } = need('@ocap/wallet');
+    const JWT = need('@arcblock/jwt');
+    const users = ['owner', 'admin', 'guest'].map((role) => ({ role, wallet: fromRandom() }));
+    // One more who signs with a key that is not theirs.
+    const forger = { wallet: fromRandom() };
+    server.core('add-wallet-users', {
+      teamDid: sub.did,
+      users: [...users, forger].map(({ role, wallet }) => ({ did: wallet.address, pk: wallet.publicKey, name: `${role ?? 'forger'} user`, role })),
+    });
+    for (const { role, wallet } of users) {
+      const challenge = `aigne-hub-${Date.now()}`;
+      const login = await server.request(sub, 'POST', '/.well-known/service/api/user/loginByWallet', {
+        body: {
+          userDid: wallet.address,
+          userPk: wallet.publicKey,
+          signature: await JWT.sign(wallet.address, wallet.secretKey, { challenge }),
+          walletOS: 'web',
+          challenge,
+          componentId: sub.did,
+        },
+      });
+      assert.equal(login.status, 200, `${role}: ${login.text}`);
+      const token = login.json.sessionToken;
+      assert.ok(token, login.text);
+      // As a Bearer token and as the cookie the browser carries.
+      const me = await hub(sub, 'GET', '/api/user/info', { key: token });
+      assert.equal(me.status, 200, `${role}: ${me.text}`);
+      assert.equal(me.json.user.did, wallet.address);
+      assert.equal(me.json.user.role, role, me.text);
+      const cookie = await hub(sub, 'GET', '/api/user/info', { headers: { cookie: `login_token=${token}` } });
+      assert.equal(cookie.status, 200, cookie.text);
+      const admin = await hub(sub, 'GET', '/api/ai-providers', { key: token });
+      assert.equal(admin.status, role === 'guest' ? 403 : 200, `${role}: ${admin.text}`);
+    }
+    // A signature by another key is refused by the server's login service.
+    const { wallet } = forger;
+    const other = fromRandom();
+    const refused = await server.request(sub, 'POST', '/.well-known/service/api/user/loginByWallet', {
+      body: {
+        userDid: wallet.address,
+        userPk: wallet.publicKey,
+        signature: await JWT.sign(other.address, other.secretKey, { challenge: 'x' }),
+        walletOS: 'web',
+        challenge: 'x',
+        componentId: sub.did,
+      },
+    });
+    assert.notEqual(refused.status, 200, refused.text);
+  });
+
+  test('a second blocklet beside the Hub calls it with @blocklet/sdk component.call; its calls carry its app', async () => {
+    const caller = bundleCaller(path.join(server.dir, 'caller-bundle'));
+    server.deploy(sub, caller.dir, '/caller');
+    await server.waitRunning(sub, caller.did);
+    const answer = await until('the caller answering', async () => {
+      const r = await server.request(sub, 'GET', '/caller/call');
+      return r.status === 200 ? r : r.status === 502 ? Promise.reject(new Error(r.text)) : null;
+    });
+    assert.equal(answer.json.chat.role, 'assistant', answer.text);
+    assert.equal(answer.json.chat.content, 'Hello from the mock.', answer.text);
+    assert.equal(answer.json.status.available, true, answer.text);
+    assert.ok(answer.json.me.includes(caller.did), answer.text);
+    const calls = await rows(sub, `SELECT app_did, model, status FROM model_calls WHERE app_did = '${answer.json.me}'`);
+    assert.equal(calls.length, 1, JSON.stringify(calls));
+    assert.equal(calls[0].status, 'success');
+    assert.equal(calls[0].model, 'openai/gpt-5-mini');
+  });
 });

@@ -244,6 +244,18 @@ fn component(
     })
 }
 
+impl V1Caller {
+    /// The calling app, recorded on its calls' rows: a remote app's id, or the DID of the
+    /// component of this app that signed the call.
+    pub fn app_did(&self) -> Option<&str> {
+        match &self.via {
+            Via::RemoteApp { app_id } => Some(app_id),
+            Via::Component { did } => Some(did),
+            Via::Session => None,
+        }
+    }
+}
+
 impl FromRequest for V1Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;

@@ -88,8 +88,8 @@ pub async fn handle(
         stream,
         &state.instance_id,
     );
-    if let crate::auth::v1::Via::RemoteApp { app_id } = &caller.via {
-        ctx.app_did.get_or_insert_with(|| app_id.clone());
+    if let Some(app) = caller.app_did() {
+        ctx.app_did.get_or_insert_with(|| app.to_owned());
     }
     if stream {
         let opened = engine::open_stream(&state, &http.0, &ctx, &chat, &mut plan).await?;

@@ -26,8 +26,8 @@ async fn context(
     super::require_subscription(req, state, caller).await?;
     let mut ctx =
         CallContext::new(req, &caller.identity, requested, false, &state.instance_id).of(modality);
-    if let crate::auth::v1::Via::RemoteApp { app_id } = &caller.via {
-        ctx.app_did.get_or_insert_with(|| app_id.clone());
+    if let Some(app) = caller.app_did() {
+        ctx.app_did.get_or_insert_with(|| app.to_owned());
     }
     Ok(ctx)
 }
