@@ -155,11 +155,11 @@ class Server {
   }
 
   /** `blocklet deploy` of a bundle directory (copied: the CLI writes a release beside it). */
-  deploy(app, bundleDir, mountPoint) {
+  deploy(app, bundleDir, mountPoint, { allowFail = false } = {}) {
     const work = fs.mkdtempSync(path.join(this.dir, 'deploy-'));
     const copy = path.join(work, 'bundle');
     fs.cpSync(bundleDir, copy, { recursive: true });
-    return this.cli(['deploy', copy, '--app-id', app.did, '--mount-point', mountPoint], { timeout: 240000 });
+    return this.cli(['deploy', copy, '--app-id', app.did, '--mount-point', mountPoint], { timeout: 240000, allowFail });
   }
 
   async waitRunning(app, componentDid, timeout = 60000) {

@@ -51,7 +51,38 @@ function bundleCaller(out) {
   return { dir: out, did };
 }
 
-/** Rows of the Hub's own database in an app. */
+/** The Payment Kit stand-in as a bundle (tests/interop/payment_kit_standin.cjs, with its
+ * dependencies where the interop clients are installed). */
+function bundlePaymentKit(out) {
+  const src = path.join(__dirname, 'payment-kit');
+  fs.mkdirSync(out, { recursive: true });
+  fs.copyFileSync(path.join(src, 'blocklet.yml'), path.join(out, 'blocklet.yml'));
+  const standin = path.join(REPO, 'tests', 'interop', 'payment_kit_standin.cjs');
+  fs.writeFileSync(path.join(out, 'blocklet.js'), fs.readFileSync(path.join(src, 'blocklet.js'), 'utf8').replace("'STANDIN'", JSON.stringify(standin)));
+  fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ name: 'payment-kit', version: '1.0.0', private: true, main: 'blocklet.js' }));
+  return { dir: out, did: 'z2qaCNvKMv5GjouKdcDWexv6WqtHbpNPQDnAk' };
+}
+
+/** The previous release as a bundle: this repository's blocklet.yml at version 0.0.1, the
+ * first release's database and a process that only answers health checks (previous/). */
+function bundlePrevious(out) {
+  const src = path.join(__dirname, 'previous');
+  fs.mkdirSync(path.join(out, 'data'), { recursive: true });
+  fs.cpSync(path.join(src, 'hooks'), path.join(out, 'hooks'), { recursive: true });
+  fs.cpSync(path.join(REPO, 'screenshots'), path.join(out, 'screenshots'), { recursive: true });
+  fs.copyFileSync(path.join(src, 'blocklet.js'), path.join(out, 'blocklet.js'));
+  fs.copyFileSync(path.join(REPO, 'tests', 'fixtures', 'upgrade', 'first-release.db'), path.join(out, 'data', 'first-release.db'));
+  const yml = fs
+    .readFileSync(path.join(REPO, 'blocklet.yml'), 'utf8')
+    .replace(/^version: .*$/m, 'version: 0.0.1')
+    .replace(/^main: .*$/m, 'main: blocklet.js')
+    .replace(/^files:\n(  - .*\n)+/m, 'files:\n  - hooks\n  - screenshots\n  - data\n');
+  fs.writeFileSync(path.join(out, 'blocklet.yml'), yml);
+  fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ name: 'ai-kit', version: '0.0.1', private: true, main: 'blocklet.js' }));
+  return out;
+}
+
+/** Rows of the Hub's own database in an app (or a statement's changes). */
 async function rows(app, sql) {
   const sqlite3 = need('sqlite3');
   const db = new sqlite3.Database(path.join(server.dataDir(app, 'ai-kit'), 'aigne-hub.db'));
@@ -365,5 +396,99 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
     assert.equal(calls.length, 1, JSON.stringify(calls));
     assert.equal(calls[0].status, 'success');
     assert.equal(calls[0].model, 'openai/gpt-5-mini');
+  });
+
+  test('billing, 1: a Payment Kit component is found by its mount point when the Hub starts with billing on', async () => {
+    const pk = bundlePaymentKit(path.join(server.dir, 'payment-kit-bundle'));
+    server.deploy(root, pk.dir, '/payment-kit');
+    await server.waitRunning(root, pk.did);
+    // Billing on; the Hub reads its environment and the app's components when it starts.
+    await server.gql('configBlocklet', { did: [root.did, HUB_DID], configs: [{ key: 'AIGNE_HUB_BILLING__ENABLED', value: 'true' }] }, root.did);
+    await server.gql('stopBlocklet', { did: root.did, componentDids: [HUB_DID] }, root.did);
+    await until('the Hub stopped', async () => (await server.component(root, HUB_DID)).status === 'stopped');
+    await server.gql('startBlocklet', { did: root.did, componentDids: [HUB_DID] }, root.did);
+    await server.waitRunning(root, HUB_DID);
+    await until('the Hub answering', async () => (await hub(root, 'GET', '/healthz')).status === 200);
+    const log = server.logsOf(root, 'ai-kit');
+    assert.match(log, /billing through Payment Kit/, log);
+  });
+
+  test('billing, 2: each billed call is reported to Payment Kit once', async () => {
+    const providers = await hub(root, 'GET', '/api/ai-providers', { key: root.key });
+    const rate = await hub(root, 'POST', `/api/ai-providers/${providers.json.list[0].id}/model-rates`, {
+      key: root.key,
+      body: { model: 'gpt-5-mini', type: 'chatCompletion', inputRate: '0.001', outputRate: '0.002' },
+    });
+    assert.equal(rate.status, 201, rate.text);
+    const me = (await hub(root, 'GET', '/api/user/info', { key: root.key })).json.user.did;
+    const standin = (method, p, body) => server.request(root, method, `/payment-kit/__test/${p}`, { body });
+    const granted = await standin('POST', 'grant', { did: me, amount: '5' });
+    assert.equal(granted.status, 200, granted.text);
+    const chat = await hub(root, 'POST', '/api/v2/chat/completions', {
+      key: root.key,
+      body: { model: 'openai/gpt-5-mini', messages: [{ role: 'user', content: 'bill me' }] },
+    });
+    assert.equal(chat.status, 200, chat.text);
+    // 12 prompt × 0.001 + 5 completion × 0.002 = 0.022 credits, reported once.
+    const events = await until('the meter event at Payment Kit', async () => {
+      const st = await standin('GET', 'state');
+      return st.json.events.length ? st.json.events : null;
+    });
+    await sleep(3000);
+    const after = (await standin('GET', 'state')).json;
+    assert.equal(after.events.length, 1, JSON.stringify(after.events));
+    assert.equal(Number(after.events[0].value), 0.022, JSON.stringify(events));
+    assert.equal(after.events[0].did, me);
+    const billed = await rows(root, "SELECT credits FROM model_calls WHERE model = 'openai/gpt-5-mini' AND status = 'success' ORDER BY created_at DESC LIMIT 1");
+    assert.equal(Number(billed[0].credits), 0.022, JSON.stringify(billed));
+  });
+
+  // The upgrade, in three steps (each a few deploys' time).
+  let upgrade;
+  test('upgrade, 1: the previous release is installed and holds data', async () => {
+    upgrade = await server.createApp('Hub Upgrade');
+    server.deploy(upgrade, bundlePrevious(path.join(server.dir, 'previous-bundle')), '/aigne-hub');
+    await server.waitRunning(upgrade, HUB_DID);
+    upgrade.mount = '/aigne-hub';
+    const health = await hub(upgrade, 'GET', '/healthz');
+    assert.equal(health.json.release, 'first', health.text);
+    // Data added while it runs, in the first release's schema.
+    await rows(
+      upgrade,
+      "INSERT INTO model_calls (id, provider_id, model, type, status, total_usage, credits, duration_ms, user_did, call_time, created_at) VALUES ('call-added', 'prov-openai', 'openai/gpt-4o-mini', 'chatCompletion', 'success', 7, '0.0007', 300, 'z1FirstReleaseUser000000000000000', '2026-11-24 09:00:00', '2026-11-24 09:00:00')",
+    );
+    // A table a later migration creates: that migration will fail.
+    await rows(upgrade, 'CREATE TABLE credit_accounts (x TEXT)');
+  });
+
+  test('upgrade, 2: a migration that fails is restored and reported, and the start fails', async () => {
+    const before = await rows(upgrade, 'SELECT COUNT(*) AS n FROM __diesel_schema_migrations');
+    server.deploy(upgrade, bundle, '/aigne-hub', { allowFail: true });
+    const failed = await until('the failed start', async () => {
+      const c = await server.component(upgrade, HUB_DID);
+      return c && ['error', 'stopped'].includes(c.status) && c.meta.version === '0.1.0' ? c : null;
+    });
+    assert.notEqual(failed.status, 'running');
+    const log = server.logsOf(upgrade, 'ai-kit');
+    assert.match(log, /migration failed; the database was restored/, log);
+    assert.deepEqual(await rows(upgrade, 'SELECT COUNT(*) AS n FROM __diesel_schema_migrations'), before);
+    const calls = await rows(upgrade, 'SELECT id FROM model_calls ORDER BY id');
+    assert.deepEqual(calls.map((r) => r.id), ['call-0', 'call-1', 'call-2', 'call-added']);
+  });
+
+  test('upgrade, 3: once the cause is gone, the start migrates and every row is there', async () => {
+    await rows(upgrade, 'DROP TABLE credit_accounts');
+    await server.gql('startBlocklet', { did: upgrade.did, componentDids: [HUB_DID] }, upgrade.did);
+    await server.waitRunning(upgrade, HUB_DID);
+    await until('the Hub answering', async () => (await hub(upgrade, 'GET', '/healthz')).json?.status === 'ok' && (await hub(upgrade, 'GET', '/readyz')).status === 200);
+    const key = adminKey(upgrade);
+    const providers = await hub(upgrade, 'GET', '/api/ai-providers', { key });
+    assert.equal(providers.status, 200, providers.text);
+    assert.equal(providers.json.list[0].id, 'prov-openai', providers.text);
+    const calls = await hub(upgrade, 'GET', '/api/user/model-calls?allUsers=true&pageSize=50', { key });
+    assert.equal(calls.status, 200, calls.text);
+    assert.deepEqual(calls.json.list.map((c) => c.id).sort(), ['call-0', 'call-1', 'call-2', 'call-added']);
+    const grants = await rows(upgrade, "SELECT amount, remaining FROM credit_grants WHERE id = 'grant-1'");
+    assert.deepEqual(grants, [{ amount: '10', remaining: '10' }]);
   });
 });
