@@ -6,25 +6,15 @@ import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
+import launchOptions from './chromium.cjs';
+
 const HUB = process.env.HUB_URL;
 const ADMIN = process.env.ADMIN_KEY;
 const MOCK = process.env.MOCK_BASE;
 const SHOTS = process.env.SCREENSHOTS;
 assert.ok(HUB && ADMIN && MOCK, 'HUB_URL, ADMIN_KEY and MOCK_BASE are needed');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await chromium.launch(launchOptions());
 
 const problems = [];
 async function newPage(viewport = { width: 1280, height: 800 }) {
