@@ -21,18 +21,25 @@ const need = (name) => require(path.join(MODULES, name));
 const FIXED_PORTS = [8088, 8089, ...Array.from({ length: 8 }, (_, i) => 40404 + i)];
 const HUB_DID = 'z8ia3xzq2tMq8CRHfaXj1BTYJyYnEcHbqP8cJ';
 
-function portFree(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
 
+/** Which of `ports` something listens on (/proc/net/tcp{,6}; a port that an outgoing
+ * connection happens to use for a moment does not count). */
 async function takenPorts(ports = FIXED_PORTS) {
-  const taken = [];
-  for (const p of ports) if (!(await portFree(p))) taken.push(p);
-  return taken;
+  const listening = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT" in hex; state 0A is LISTEN.
+      if (cols.length > 3 && cols[3] === '0A') listening.add(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return ports.filter((p) => listening.has(p));
 }
 
 function freePort() {

@@ -64,14 +64,17 @@ function bundlePaymentKit(out) {
 }
 
 /** The previous release as a bundle: this repository's blocklet.yml at version 0.0.1, the
- * first release's database and a process that only answers health checks (previous/). */
-function bundlePrevious(out) {
+ * first release's database and a process that only answers health checks (previous/). The
+ * database also has a table that a later migration creates, so that migration fails. */
+async function bundlePrevious(out) {
   const src = path.join(__dirname, 'previous');
   fs.mkdirSync(path.join(out, 'data'), { recursive: true });
   fs.cpSync(path.join(src, 'hooks'), path.join(out, 'hooks'), { recursive: true });
   fs.cpSync(path.join(REPO, 'screenshots'), path.join(out, 'screenshots'), { recursive: true });
   fs.copyFileSync(path.join(src, 'blocklet.js'), path.join(out, 'blocklet.js'));
-  fs.copyFileSync(path.join(REPO, 'tests', 'fixtures', 'upgrade', 'first-release.db'), path.join(out, 'data', 'first-release.db'));
+  const db = path.join(out, 'data', 'first-release.db');
+  fs.copyFileSync(path.join(REPO, 'tests', 'fixtures', 'upgrade', 'first-release.db'), db);
+  await sql(db, 'CREATE TABLE credit_accounts (x TEXT)');
   const yml = fs
     .readFileSync(path.join(REPO, 'blocklet.yml'), 'utf8')
     .replace(/^version: .*$/m, 'version: 0.0.1')
@@ -82,15 +85,20 @@ function bundlePrevious(out) {
   return out;
 }
 
-/** Rows of the Hub's own database in an app (or a statement's changes). */
-async function rows(app, sql) {
+/** Rows of an SQLite file (none for a statement that is not a query). */
+async function sql(file, statement) {
   const sqlite3 = need('sqlite3');
-  const db = new sqlite3.Database(path.join(server.dataDir(app, 'ai-kit'), 'aigne-hub.db'));
+  const db = new sqlite3.Database(file);
   try {
-    return await new Promise((resolve, reject) => db.all(sql, (e, r) => (e ? reject(e) : resolve(r))));
+    return await new Promise((resolve, reject) => db.all(statement, (e, r) => (e ? reject(e) : resolve(r))));
   } finally {
-    db.close();
+    await new Promise((resolve) => db.close(resolve));
   }
+}
+
+/** Rows of the Hub's own database in an app. */
+async function rows(app, statement) {
+  return sql(path.join(server.dataDir(app, 'ai-kit'), 'aigne-hub.db'), statement);
 }
 
 /** The owner key the Hub wrote into its data directory at its first start. */
@@ -193,21 +201,9 @@ test('the Hub answers through the router at /aigne-hub and at /', async (t) => {
 
 test('the console loads and signs in under both mount points (Chromium)', async () => {
   const { chromium } = require(path.join(REPO, 'ui', 'node_modules', 'playwright-core'));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // The apps' addresses lead to the server's router on this machine.
-      '--host-resolver-rules=MAP *.did.abtnet.io 127.0.0.1',
-    ],
-  });
+  const launchOptions = require(path.join(REPO, 'ui', 'e2e', 'chromium.cjs'));
+  // The apps' addresses lead to the server's router on this machine.
+  const browser = await chromium.launch(launchOptions(['--host-resolver-rules=MAP *.did.abtnet.io 127.0.0.1']));
   try {
     for (const app of [sub, root]) {
       const page = await browser.newPage();
@@ -447,7 +443,7 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
   let upgrade;
   test('upgrade, 1: the previous release is installed and holds data', async () => {
     upgrade = await server.createApp('Hub Upgrade');
-    server.deploy(upgrade, bundlePrevious(path.join(server.dir, 'previous-bundle')), '/aigne-hub');
+    server.deploy(upgrade, await bundlePrevious(path.join(server.dir, 'previous-bundle')), '/aigne-hub');
     await server.waitRunning(upgrade, HUB_DID);
     upgrade.mount = '/aigne-hub';
     const health = await hub(upgrade, 'GET', '/healthz');
@@ -457,20 +453,38 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
       upgrade,
       "INSERT INTO model_calls (id, provider_id, model, type, status, total_usage, credits, duration_ms, user_did, call_time, created_at) VALUES ('call-added', 'prov-openai', 'openai/gpt-4o-mini', 'chatCompletion', 'success', 7, '0.0007', 300, 'z1FirstReleaseUser000000000000000', '2026-11-24 09:00:00', '2026-11-24 09:00:00')",
     );
-    // A table a later migration creates: that migration will fail.
-    await rows(upgrade, 'CREATE TABLE credit_accounts (x TEXT)');
+    const inTheWay = await rows(upgrade, "SELECT sql FROM sqlite_master WHERE name = 'credit_accounts'");
+    assert.deepEqual(inTheWay, [{ sql: 'CREATE TABLE credit_accounts (x TEXT)' }]);
   });
 
   test('upgrade, 2: a migration that fails is restored and reported, and the start fails', async () => {
     const before = await rows(upgrade, 'SELECT COUNT(*) AS n FROM __diesel_schema_migrations');
+    // `blocklet deploy` returns once the bundle is uploaded; installing and starting go on in the
+    // server, so the pre-start hook's own report is what to wait for.
     server.deploy(upgrade, bundle, '/aigne-hub', { allowFail: true });
-    const failed = await until('the failed start', async () => {
+    // The server starts an upgraded component itself only if it was running when the upgrade
+    // came; an operator starts it otherwise. Either way the pre-start hook runs first.
+    await until('the upgraded component settled', async () => {
       const c = await server.component(upgrade, HUB_DID);
-      return c && ['error', 'stopped'].includes(c.status) && c.meta.version === '0.1.0' ? c : null;
+      return c && c.meta.version === '0.1.0' && !['installing', 'upgrading', 'downloading'].includes(c.status) ? c : null;
+    });
+    if ((await server.component(upgrade, HUB_DID)).status === 'stopped') {
+      await server.gql('startBlocklet', { did: upgrade.did, componentDids: [HUB_DID] }, upgrade.did).catch(() => {});
+    }
+    const log = await until(
+      "the pre-start hook's report",
+      async () => {
+        const text = server.logsOf(upgrade, 'ai-kit');
+        return /migration failed; the database was restored/.test(text) ? text : null;
+      },
+      { timeout: 60000, every: 500 },
+    );
+    assert.match(log, /credit_accounts/, 'the reason is in the log');
+    const failed = await until('the start given up', async () => {
+      const c = await server.component(upgrade, HUB_DID);
+      return c && c.meta.version === '0.1.0' && !['starting', 'installing', 'upgrading', 'downloading'].includes(c.status) ? c : null;
     });
     assert.notEqual(failed.status, 'running');
-    const log = server.logsOf(upgrade, 'ai-kit');
-    assert.match(log, /migration failed; the database was restored/, log);
     assert.deepEqual(await rows(upgrade, 'SELECT COUNT(*) AS n FROM __diesel_schema_migrations'), before);
     const calls = await rows(upgrade, 'SELECT id FROM model_calls ORDER BY id');
     assert.deepEqual(calls.map((r) => r.id), ['call-0', 'call-1', 'call-2', 'call-added']);
@@ -478,6 +492,7 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
 
   test('upgrade, 3: once the cause is gone, the start migrates and every row is there', async () => {
     await rows(upgrade, 'DROP TABLE credit_accounts');
+    assert.deepEqual(await rows(upgrade, "SELECT name FROM sqlite_master WHERE name = 'credit_accounts'"), []);
     await server.gql('startBlocklet', { did: upgrade.did, componentDids: [HUB_DID] }, upgrade.did);
     await server.waitRunning(upgrade, HUB_DID);
     await until('the Hub answering', async () => (await hub(upgrade, 'GET', '/healthz')).json?.status === 'ok' && (await hub(upgrade, 'GET', '/readyz')).status === 200);
