@@ -11,6 +11,13 @@ step() { printf '\n== %s\n' "$*"; }
 step "PostgreSQL on 127.0.0.1:5432"
 scripts/ensure-postgres.sh
 
+# The real Blocklet Server CLI takes minutes to install on a new machine, mostly waiting on npm:
+# it installs in the background while the Rust steps compile (cached afterwards).
+step "Blocklet Server CLI (installing in the background for the last stage)"
+bs_log=$(mktemp)
+scripts/install-blocklet-server.sh > "$bs_log" 2>&1 &
+bs_install=$!
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -37,4 +44,9 @@ fi
 cargo nextest run --workspace --no-fail-fast
 
 step "Blocklet Server stage (the real @blocklet/cli 1.17.12: deploy, router, console, stop, keys)"
+if ! wait "$bs_install"; then
+  cat "$bs_log" >&2
+  echo "installing @blocklet/cli failed" >&2
+  exit 1
+fi
 scripts/test-blocklet-server.sh
