@@ -394,11 +394,16 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
     assert.equal(calls[0].model, 'openai/gpt-5-mini');
   });
 
-  test('billing, 1: a Payment Kit component is found by its mount point when the Hub starts with billing on', async () => {
+  test('billing, 1: a Payment Kit component (a stand-in under its name and DID) runs beside the Hub', async () => {
     const pk = bundlePaymentKit(path.join(server.dir, 'payment-kit-bundle'));
     server.deploy(root, pk.dir, '/payment-kit');
     await server.waitRunning(root, pk.did);
-    // Billing on; the Hub reads its environment and the app's components when it starts.
+    const state = await server.request(root, 'GET', '/payment-kit/__test/state');
+    assert.equal(state.status, 200, state.text);
+  });
+
+  test('billing, 2: the Hub started with billing on finds Payment Kit by its mount point', async () => {
+    // The Hub reads its environment and the app's components when it starts.
     await server.gql('configBlocklet', { did: [root.did, HUB_DID], configs: [{ key: 'AIGNE_HUB_BILLING__ENABLED', value: 'true' }] }, root.did);
     await server.gql('stopBlocklet', { did: root.did, componentDids: [HUB_DID] }, root.did);
     await until('the Hub stopped', async () => (await server.component(root, HUB_DID)).status === 'stopped');
@@ -409,7 +414,7 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
     assert.match(log, /billing through Payment Kit/, log);
   });
 
-  test('billing, 2: each billed call is reported to Payment Kit once', async () => {
+  test('billing, 3: each billed call is reported to Payment Kit once', async () => {
     const providers = await hub(root, 'GET', '/api/ai-providers', { key: root.key });
     const rate = await hub(root, 'POST', `/api/ai-providers/${providers.json.list[0].id}/model-rates`, {
       key: root.key,
@@ -441,8 +446,12 @@ test('a Blocklet access key made by the server is verified by it: guest refused 
 
   // The upgrade, in three steps (each a few deploys' time).
   let upgrade;
-  test('upgrade, 1: the previous release is installed and holds data', async () => {
+  test('upgrade, 0: a new app for it', async () => {
     upgrade = await server.createApp('Hub Upgrade');
+    assert.ok(upgrade.host, JSON.stringify(upgrade.blocklet.site));
+  });
+
+  test('upgrade, 1: the previous release is installed and holds data', async () => {
     server.deploy(upgrade, await bundlePrevious(path.join(server.dir, 'previous-bundle')), '/aigne-hub');
     await server.waitRunning(upgrade, HUB_DID);
     upgrade.mount = '/aigne-hub';
