@@ -310,7 +310,7 @@ impl Drop for Recorder {
 /// worker in the middle of a request; as a batch thread it runs when a worker waits for I/O
 /// or its time slice ends. It still gets its fair share of CPU (batch is not idle priority),
 /// and on an idle core it runs at once, so a lone request's commit is not delayed. Measured:
-/// 6–9% more requests per second at 64 connections on 2 cores (README, Benchmark).
+/// 6–9% more requests per second at 64 connections on 2 cores (docs/performance.md).
 fn yield_to_http_workers() {
     #[cfg(target_os = "linux")]
     {

@@ -109,7 +109,7 @@ pub(crate) fn on_success(state: &AppState, attempt: &Attempt) {
 /// The attempt loop's state is ~5 KB (the provider's request future alone ~1.8 KB) and lives in
 /// a box: a future is copied whole each time it moves (into its caller's state, into actix's
 /// boxed handler future), and unboxed it made every handler future that awaits it as large.
-/// Measured: 2–5% more requests per second (A/B, 64 connections; README, Benchmark).
+/// Measured: 2–5% more requests per second (A/B, 64 connections; docs/performance.md).
 pub async fn complete(
     state: &AppState,
     http: &reqwest::Client,
