@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates api/src/db/schema.rs from the SQLite migrations (the default dialect).
+# Regenerates crates/core/src/db/schema.rs from the SQLite migrations (the default dialect).
 # With --check: regenerates from BOTH dialects into a temp dir and fails if either differs from
 # the committed file (PostgreSQL type names are normalised to their diesel aliases first).
 set -euo pipefail
@@ -19,8 +19,8 @@ sqlite_schema() {
 if [ "${1:-}" != "--check" ]; then
   sqlite_schema > "$tmp/schema.rs"
   rustfmt --edition 2024 "$tmp/schema.rs"
-  cp "$tmp/schema.rs" api/src/db/schema.rs
-  echo "wrote api/src/db/schema.rs"
+  cp "$tmp/schema.rs" crates/core/src/db/schema.rs
+  echo "wrote crates/core/src/db/schema.rs"
   exit 0
 fi
 
@@ -35,7 +35,7 @@ d print-schema --database-url "$pg_base/$db" \
   | sed -e 's/\bInt8\b/BigInt/g' -e 's/\bInt4\b/Integer/g' > "$tmp/pg.rs"
 rustfmt --edition 2024 "$tmp/pg.rs"
 status=0
-diff -u api/src/db/schema.rs "$tmp/sqlite.rs" || { echo "schema.rs differs from the SQLite migrations: run scripts/gen-schema.sh" >&2; status=1; }
+diff -u crates/core/src/db/schema.rs "$tmp/sqlite.rs" || { echo "schema.rs differs from the SQLite migrations: run scripts/gen-schema.sh" >&2; status=1; }
 diff -u "$tmp/sqlite.rs" "$tmp/pg.rs" || { echo "SQLite and PostgreSQL migrations print different schemas" >&2; status=1; }
 [ $status -eq 0 ] && echo "schema check: schema.rs matches the SQLite and PostgreSQL migrations"
 exit $status

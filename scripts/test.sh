@@ -24,6 +24,10 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "no cycles among the crates' top-level modules (and the check's own test)"
+python3 scripts/check-layers.py crates/core/src crates/blocklet/src
+python3 -m unittest scripts/check_layers_test.py
+
 step "schema.rs matches the SQLite and PostgreSQL migrations"
 scripts/gen-schema.sh --check
 

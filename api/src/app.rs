@@ -9,8 +9,6 @@
 
 use crate::auth::{AppKeys, BlockletKeys, KeyCache, bootstrap, token};
 use crate::billing::payment_kit::{PaymentKit, PaymentKitFunds};
-use crate::blocklet::ComponentClient;
-use crate::blocklet::mount_points::{self, PAYMENT_KIT_DID};
 use crate::config::Settings;
 use crate::db::{Db, run_migrations};
 use crate::http::{console, draining, fallback, request_id};
@@ -23,6 +21,8 @@ use crate::usage::{Recorder, fail_interrupted};
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use hub_blocklet::ComponentClient;
+use hub_blocklet::mount_points::{self, PAYMENT_KIT_DID};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -51,35 +51,19 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Builds the state, then binds the listener.
 pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create data dir {}: {e}",
-            settings.data_dir.display()
-        )
-    })?;
-    let db = open_database(&settings)?;
-    let secret = encryption_secret(&settings)?;
-    let cipher = Arc::new(Cipher::new(&secret));
-    let app_did = crate::auth::did::application_did_from_secret(&secret);
-    bootstrap::ensure_admin(&db, &settings)?;
-    let instance_id = read_or_create_key_file(&settings.data_dir.join("instance.id"), || {
-        uuid::Uuid::new_v4().to_string()
-    })?
-    .value
-    .expose_secret()
-    .to_owned();
-    if !settings.providers.is_empty() {
-        let changed =
-            db.run_sync(|conn| crate::providers::seed::apply(conn, &cipher, &settings.providers))?;
-        tracing::info!(
-            providers = settings.providers.len(),
-            changed,
-            "providers from the config file applied"
-        );
-    }
+    let state = build_state(settings)?;
+    let listener = TcpListener::bind(state.settings.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.listen))?;
+    Ok(Prepared { state, listener })
+}
+
+/// Repairs what an earlier stop of this instance left: its calls still `processing` are failed
+/// (interrupted) and its credit holds released.
+fn repair_after_stop(db: &Db, instance_id: &str) -> anyhow::Result<()> {
     let interrupted =
-        db.run_sync(|conn| fail_interrupted(conn, db.backend(), Some(&instance_id)))?;
+        db.run_sync(|conn| fail_interrupted(conn, db.backend(), Some(instance_id)))?;
     if interrupted > 0 {
         tracing::warn!(
             rows = interrupted,
@@ -90,7 +74,7 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         crate::db::ledger::drop_stale_reservations(
             conn,
             db.backend(),
-            Some(&instance_id),
+            Some(instance_id),
             chrono::Utc::now().naive_utc(),
         )
         .map_err(crate::db::DbError::from)
@@ -101,6 +85,39 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             "credit holds of calls cut off by an earlier stop released"
         );
     }
+    Ok(())
+}
+
+/// Everything the handlers share, built once: storage opened and migrated, secrets and the
+/// admin in place, the routing snapshot loaded, the usage writer and the engine started.
+fn build_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data dir {}: {e}",
+            settings.data_dir.display()
+        )
+    })?;
+    let db = open_database(&settings)?;
+    let secret = encryption_secret(&settings)?;
+    let cipher = Arc::new(Cipher::new(&secret));
+    let app_did = hub_blocklet::did::application_did_from_secret(&secret);
+    bootstrap::ensure_admin(&db, &settings)?;
+    let instance_id = read_or_create_key_file(&settings.data_dir.join("instance.id"), || {
+        uuid::Uuid::new_v4().to_string()
+    })?
+    .value
+    .expose_secret()
+    .to_owned();
+    if !settings.providers.is_empty() {
+        let changed =
+            db.run_sync(|conn| crate::routing::seed::apply(conn, &cipher, &settings.providers))?;
+        tracing::info!(
+            providers = settings.providers.len(),
+            changed,
+            "providers from the config file applied"
+        );
+    }
+    repair_after_stop(&db, &instance_id)?;
     let http = upstream_client(&settings)?;
     let router = Arc::new(Router::new(
         db.clone(),
@@ -137,12 +154,10 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         Arc::new(PaymentKitFunds::new(
             Arc::new(PaymentKit::new(client)),
             db.clone(),
-            recorder.funds(),
+            recorder.ledger().funds(),
             settings.billing.new_user_credits,
         ))
     });
-    let listener = TcpListener::bind(settings.listen)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let timeouts = Timeouts {
         ttfb: settings.upstream.ttfb_timeout,
         idle: settings.upstream.idle_timeout,
@@ -150,7 +165,18 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let settings_upstream = settings.upstream;
     let files_dir = settings.data_dir.clone();
     let files_ttl = settings.files.ttl;
-    let state = web::Data::new(AppState {
+    let settings = Arc::new(settings);
+    let lifecycle = crate::lifecycle::Lifecycle::default();
+    let engine = hub_core::engine::Engine {
+        settings: settings.clone(),
+        router: router.clone(),
+        recorder: recorder.clone(),
+        ledger: Arc::new(recorder.ledger()),
+        payment_kit: payment_kit.clone(),
+        instance_id: instance_id.clone(),
+        cut: lifecycle.cut_token(),
+    };
+    Ok(web::Data::new(AppState {
         keys: KeyCache::new(db.clone()),
         blocklet_keys: BlockletKeys::new(
             settings.identity.server.clone(),
@@ -160,11 +186,12 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         app_keys: AppKeys::default(),
         components,
         payment_kit,
-        settings: Arc::new(settings),
+        settings,
         db,
         cipher,
         http,
         router,
+        ledger: recorder.ledger(),
         recorder,
         timeouts,
         jobs: crate::providers::Jobs {
@@ -174,9 +201,9 @@ pub fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         files: Arc::new(crate::files::FileStore::new(&files_dir, files_ttl)),
         app_did,
         instance_id,
-        lifecycle: crate::lifecycle::Lifecycle::default(),
-    });
-    Ok(Prepared { state, listener })
+        lifecycle,
+        engine,
+    }))
 }
 
 /// The pooled upstream client (TCP_NODELAY, keep-alive).
@@ -291,6 +318,12 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
             .wrap(from_fn(request_id::middleware))
             .configure(routes::configure_root)
             .service(
+                web::scope("/v1")
+                    .wrap(from_fn(token::capture_json_body))
+                    .wrap(cors())
+                    .configure(routes::configure_conventional),
+            )
+            .service(
                 web::scope("/api")
                     .wrap(from_fn(token::capture_json_body))
                     .wrap(cors())
@@ -322,7 +355,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     ));
     // Usage reports to Payment Kit (the meter is looked up, or created, by the first round).
     let reports = state.payment_kit.as_ref().map(|pk| {
-        actix_web::rt::spawn(crate::usage::meter_reports::run(
+        actix_web::rt::spawn(crate::billing::meter_reports::run(
             state.db.clone(),
             pk.client_arc(),
             state.instance_id.clone(),
@@ -393,7 +426,7 @@ async fn stop_on_signal(
 
 async fn report_outbox(state: &AppState, pk: &PaymentKitFunds) {
     let client = pk.client_arc();
-    let round = crate::usage::meter_reports::round(&state.db, &client, &state.instance_id);
+    let round = crate::billing::meter_reports::round(&state.db, &client, &state.instance_id);
     match tokio::time::timeout(OUTBOX_FLUSH, round).await {
         Ok(Ok(r)) if r.sent > 0 => tracing::info!(sent = r.sent, "usage reported to Payment Kit"),
         Ok(Ok(_)) => {}

@@ -73,6 +73,21 @@ impl ApiError {
         }
     }
 
+    /// The one error body every dialect reads today (`{"error": {message, type, code, …}}`);
+    /// an internal error is logged here, where it is answered.
+    pub fn body(&self) -> String {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "internal error");
+        }
+        error_json_linked(
+            &self.to_string(),
+            self.kind(),
+            Some(self.code()),
+            self.param(),
+            self.link(),
+        )
+    }
+
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         ApiError::Internal(err.into())
     }
@@ -133,6 +148,67 @@ impl ApiError {
             ApiError::PaymentRequired { link, .. } => Some(link),
             _ => None,
         }
+    }
+}
+
+/// The core's errors, mapped here and nowhere else.
+impl From<hub_core::error::CoreError> for ApiError {
+    fn from(e: hub_core::error::CoreError) -> Self {
+        use hub_core::error::CoreError;
+        match e {
+            CoreError::Invalid { field, message } => ApiError::invalid(field, message),
+            CoreError::NotFound(m) => ApiError::NotFound(m),
+            CoreError::Unavailable(m) => ApiError::Unavailable(m),
+            CoreError::Db(e) => ApiError::from(e),
+            CoreError::PaymentRequired { balance, link } => {
+                not_enough(&crate::billing::credits::text(balance), &link)
+            }
+            CoreError::Upstream(e) => upstream(&e),
+        }
+    }
+}
+
+/// The 402 of a user without credits, in the one error shape every client format reads
+/// (`error.message` carries the link too, for clients that show only the message).
+pub fn not_enough(balance: &str, link: &str) -> ApiError {
+    ApiError::PaymentRequired {
+        kind: "NOT_ENOUGH",
+        message: format!(
+            "Insufficient credits (balance {balance}): buy credits to continue at {link}"
+        ),
+        link: link.to_owned(),
+    }
+}
+
+/// What the client sees for an upstream failure: the provider's message, except for rejected
+/// keys, whose messages may quote part of the key.
+pub fn upstream(err: &crate::providers::UpstreamError) -> ApiError {
+    use crate::providers::{FailureClass, UpstreamError};
+    if matches!(err, UpstreamError::Stopped) {
+        return ApiError::Unavailable(err.to_string());
+    }
+    let message = match (err, err.class()) {
+        (
+            UpstreamError::Status {
+                provider, status, ..
+            },
+            FailureClass::Credential,
+        ) => {
+            format!(
+                "{provider} rejected the hub's credential ({status}); an administrator must check it"
+            )
+        }
+        _ => err.to_string(),
+    };
+    ApiError::Upstream {
+        status: err.client_status(),
+        message,
+    }
+}
+
+impl From<crate::routing::model_name::InvalidModel> for ApiError {
+    fn from(e: crate::routing::model_name::InvalidModel) -> Self {
+        ApiError::invalid("model", e)
     }
 }
 
@@ -223,19 +299,9 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(e) = self {
-            tracing::error!(error = format!("{e:#}"), "internal error");
-        }
-        let message = self.to_string();
         HttpResponse::build(self.status_code())
             .content_type("application/json")
-            .body(error_json_linked(
-                &message,
-                self.kind(),
-                Some(self.code()),
-                self.param(),
-                self.link(),
-            ))
+            .body(self.body())
     }
 }
 

@@ -73,6 +73,11 @@ impl Lifecycle {
         self.inner.cut.cancelled()
     }
 
+    /// The token the cut cancels, for the engine (which must not know this type).
+    pub fn cut_token(&self) -> CancellationToken {
+        self.inner.cut.clone()
+    }
+
     pub fn is_cut(&self) -> bool {
         self.inner.cut.is_cancelled()
     }

@@ -1,13 +1,13 @@
 //! Shared application state, built once at start and handed to handlers as `web::Data<AppState>`.
 
 use crate::auth::{AppKeys, BlockletKeys, KeyCache};
-use crate::blocklet::ComponentClient;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::providers::Timeouts;
 use crate::routing::Router;
 use crate::secrets::Cipher;
 use crate::usage::Recorder;
+use hub_blocklet::ComponentClient;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -29,6 +29,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub router: Arc<Router>,
     pub recorder: Arc<Recorder>,
+    /// The built-in ledger (admissions, grants, in-memory funds), through the usage writer.
+    pub ledger: crate::usage::Ledger,
     pub timeouts: Timeouts,
     /// Polling of providers' asynchronous jobs (videos).
     pub jobs: crate::providers::Jobs,
@@ -40,6 +42,8 @@ pub struct AppState {
     pub instance_id: String,
     /// Requests in flight and the stop's phases.
     pub lifecycle: crate::lifecycle::Lifecycle,
+    /// The attempt engine every gateway call runs through.
+    pub engine: hub_core::engine::Engine,
 }
 
 /// One HTTP worker's upstream client (pooled, TCP_NODELAY), built when the worker starts and

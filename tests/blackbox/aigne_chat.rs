@@ -9,23 +9,8 @@ use std::io::{BufRead, BufReader};
 const K: Option<&str> = Some(ADMIN_KEY);
 
 fn setup(hub: &Hub, mock: &MockUpstream, name: &str, key: &str) {
-    let base = if name == "google" {
-        mock.gemini_base()
-    } else {
-        mock.base.clone()
-    };
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        K,
-        &json!({"name": name, "baseUrl": base}),
-    ));
-    let id = p["id"].as_str().expect("id");
-    let (status, _) = json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        K,
-        &json!({"name": "k", "value": key}),
-    ));
-    assert_eq!(status, 201);
+    let id = hub.add_provider(name, mock);
+    hub.add_key(&id, "k", key);
 }
 
 /// The body `@aigne/aigne-hub` sends (interop-vectors/hub-chat-mock.mjs).

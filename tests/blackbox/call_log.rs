@@ -6,30 +6,12 @@ use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
 use serde_json::json;
 
 fn provider(hub: &Hub, name: &str, mock: &MockUpstream, key: &str) {
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": name, "baseUrl": mock.base}),
-    ));
-    let id = p["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("provider {name}: {p}\n{}", hub.logs()));
-    let (status, _) = json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        Some(ADMIN_KEY),
-        &json!({"name": "k", "value": key}),
-    ));
-    assert_eq!(status, 201);
+    let id = hub.add_provider(name, mock);
+    hub.add_key(&id, "k", key);
 }
 
 fn call(hub: &Hub, key: &str, model: &str) -> u16 {
-    hub.post(
-        "/api/v2/chat/completions",
-        Some(key),
-        &json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
-    )
-    .status()
-    .as_u16()
+    hub.chat(Some(key), model, "hi").status().as_u16()
 }
 
 fn log_on(backend: Backend) {

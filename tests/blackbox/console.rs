@@ -96,13 +96,14 @@ fn console_is_served_with_client_routes_and_cached_assets() {
     assert_eq!(html("/assets/missing.js").status(), 404);
 }
 
-#[test]
-fn console_in_a_real_browser() {
+/// Runs `ui/e2e/<script>` in Debian's Chromium against a fresh Hub and a mock upstream; it
+/// must print `<name> e2e: ok`.
+fn browser_test(script: &str, name: &str) {
     require_built();
     let mock = MockUpstream::start();
     let hub = HubEnv::new(Backend::Sqlite).launch();
     let out = Command::new("node")
-        .arg("e2e/console.mjs")
+        .arg(format!("e2e/{script}"))
         .current_dir(ui_dir())
         .env("HUB_URL", hub.url(""))
         .env("ADMIN_KEY", ADMIN_KEY)
@@ -113,8 +114,37 @@ fn console_in_a_real_browser() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "console e2e failed:\n{stdout}\n{stderr}\nhub log:\n{}",
+        "{name} e2e failed:\n{stdout}\n{stderr}\nhub log:\n{}",
         hub.logs()
     );
-    assert!(stdout.contains("console e2e: ok"), "{stdout}");
+    assert!(stdout.contains(&format!("{name} e2e: ok")), "{stdout}");
+}
+
+#[test]
+fn console_in_a_real_browser() {
+    browser_test("console.mjs", "console");
+}
+
+/// Model rates in the browser: exact decimals both ways, the server's list of call types.
+#[test]
+fn rates_in_a_real_browser_keep_their_digits() {
+    browser_test("rates.mjs", "rates");
+}
+
+/// The call log and the usage charts in the browser.
+#[test]
+fn calls_in_a_real_browser() {
+    browser_test("calls.mjs", "calls");
+}
+
+/// Access keys, dark mode and a phone-width screen in the browser.
+#[test]
+fn keys_in_a_real_browser() {
+    browser_test("members.mjs", "members");
+}
+
+/// Members and visitors in the browser.
+#[test]
+fn members_and_visitors_in_a_real_browser() {
+    browser_test("visitors.mjs", "visitors");
 }

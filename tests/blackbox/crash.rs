@@ -2,7 +2,7 @@
 //! restart, and no row stays `processing`. On both engines.
 
 use crate::support::mock::MockUpstream;
-use crate::support::{ADMIN_KEY, Backend, HubEnv, json, signal};
+use crate::support::{ADMIN_KEY, Backend, HubEnv, signal};
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,17 +13,8 @@ fn kill_nine_under_load(backend: Backend) {
     let mock = MockUpstream::start();
     let env = HubEnv::new(backend);
     let hub = env.start();
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    let id = p["id"].as_str().expect("id");
-    json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        Some(ADMIN_KEY),
-        &json!({"name": "k", "value": "mock-ok"}),
-    ));
+    let id = hub.add_provider("openai", &mock);
+    hub.add_key(&id, "k", "mock-ok");
 
     let answered = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));

@@ -6,18 +6,8 @@ use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
 use serde_json::{Value, json};
 
 fn provider(hub: &Hub, mock: &MockUpstream) -> String {
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    let id = p["id"].as_str().expect("id").to_owned();
-    let (status, _) = json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        Some(ADMIN_KEY),
-        &json!({"name": "k", "value": "mock-ok"}),
-    ));
-    assert_eq!(status, 201);
+    let id = hub.add_provider("openai", mock);
+    hub.add_key(&id, "k", "mock-ok");
     id
 }
 

@@ -129,3 +129,61 @@ fn model_lists_status_and_blocklet_meta() {
     let (_, again) = json(hub.get("/__blocklet__.js?type=json", None));
     assert_eq!(again["appId"], meta["appId"]);
 }
+
+/// `/api/enums` is the one list of names the console (and any client) reads: every call type
+/// (`audio` included), status, provider kind and access-key role the Hub accepts — and each
+/// name it lists is accepted where it is used.
+#[test]
+fn enums_list_what_the_hub_accepts() {
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    let (status, e) = json(hub.get("/api/enums", None));
+    assert_eq!(status, 200, "{e}");
+    let names = |key: &str| -> Vec<String> {
+        e[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {e}"))
+            .iter()
+            .map(|v| {
+                v.as_str().map_or_else(
+                    || v["name"].as_str().expect("name").to_owned(),
+                    str::to_owned,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        names("callTypes"),
+        [
+            "chatCompletion",
+            "embedding",
+            "imageGeneration",
+            "video",
+            "audio"
+        ]
+    );
+    assert_eq!(names("callStatuses"), ["processing", "success", "failed"]);
+    assert_eq!(names("providers").len(), 11);
+    assert_eq!(e["providers"][0]["displayName"], "OpenAI");
+    assert_eq!(names("keyRoles"), ["member", "admin"]);
+    for t in names("callTypes") {
+        let (status, body) = json(hub.get(&format!("/api/user/model-calls?type={t}"), K));
+        assert_eq!(status, 200, "{t}: {body}");
+    }
+    error_of(hub.get("/api/user/model-calls?type=speech", K), 400);
+    for role in names("keyRoles") {
+        let (status, body) =
+            json(hub.post("/api/access-keys", K, &json!({"name": role, "role": role})));
+        assert_eq!(status, 201, "{role}: {body}");
+    }
+    let mock = crate::support::mock::MockUpstream::start();
+    let id = hub.add_provider("openai", &mock);
+    for t in names("callTypes") {
+        let (status, body) = json(hub.post(
+            &format!("/api/ai-providers/{id}/model-rates"),
+            K,
+            &json!({"model": format!("m-{t}"), "type": t, "inputRate": "0.1", "outputRate": "0.2"}),
+        ));
+        assert_eq!(status, 201, "{t}: {body}");
+    }
+}

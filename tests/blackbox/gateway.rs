@@ -12,27 +12,7 @@ const K: Option<&str> = Some(ADMIN_KEY);
 
 /// Creates `name` pointing at the mock with one credential per key, in order.
 fn provider(hub: &Hub, name: &str, mock: &MockUpstream, keys: &[&str]) -> String {
-    let base = if name == "google" {
-        mock.gemini_base()
-    } else {
-        mock.base.clone()
-    };
-    let (status, p) = json(hub.post(
-        "/api/ai-providers",
-        K,
-        &json!({"name": name, "baseUrl": base}),
-    ));
-    assert_eq!(status, 201, "{p}");
-    let id = p["id"].as_str().expect("id").to_owned();
-    for (i, key) in keys.iter().enumerate() {
-        let (status, c) = json(hub.post(
-            &format!("/api/ai-providers/{id}/credentials"),
-            K,
-            &json!({"name": format!("key-{i}"), "value": key}),
-        ));
-        assert_eq!(status, 201, "{c}");
-    }
-    id
+    hub.add_provider_with_keys(name, mock, keys)
 }
 
 fn chat(hub: &Hub, body: Value) -> reqwest::blocking::Response {

@@ -21,18 +21,8 @@ fn setup() -> (MockUpstream, HubEnv, Hub, String) {
         ("deepseek", "mock-json"),
         ("xai", "mock-500"),
     ] {
-        let (_, p) = json(hub.post(
-            "/api/ai-providers",
-            Some(ADMIN_KEY),
-            &json!({"name": name, "baseUrl": mock.base}),
-        ));
-        let id = p["id"].as_str().expect("id");
-        let (status, _) = json(hub.post(
-            &format!("/api/ai-providers/{id}/credentials"),
-            Some(ADMIN_KEY),
-            &json!({"name": "k", "value": key}),
-        ));
-        assert_eq!(status, 201);
+        let id = hub.add_provider(name, &mock);
+        hub.add_key(&id, "k", key);
     }
     // A member key, as an application would hold.
     let (_, created) = json(hub.post(
@@ -86,6 +76,109 @@ fn require(path: &str) -> String {
     full.display().to_string()
 }
 
+/// The official Anthropic SDKs on `/v1/messages`: create, stream, a tool round, thinking,
+/// count_tokens, typed 400 and 401 errors, to an OpenAI-style and an Anthropic upstream.
+#[test]
+fn anthropic_sdks() {
+    let python = require(".venv/bin/python");
+    require("node_modules/@anthropic-ai/sdk/package.json");
+    let (mock, env, hub, key) = setup();
+    run("node", &["anthropic_node.mjs"], &hub, &key);
+    // Extended thinking went upstream as a reasoning effort (2,048 budget tokens: low).
+    assert!(
+        mock.bodies()
+            .iter()
+            .any(|b| b["reasoning_effort"] == "low" && b["model"] == "gpt-5-mini")
+    );
+    run(&python, &["anthropic_python.py"], &hub, &key);
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        (rows.len() == 14).then_some(rows)
+    });
+    assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.model == "anthropic/claude-sonnet-4-5")
+    );
+}
+
+/// Claude Code (`claude -p`, non-interactive, telemetry and updates off, its own empty home) with
+/// `ANTHROPIC_BASE_URL` at the Hub and the Hub's key; `model` is what it asks for.
+fn claude(hub: &Hub, key: &str, model: &str, prompt: &str, extra: &[&str]) -> serde_json::Value {
+    let bin = require("node_modules/.bin/claude");
+    let home = tempfile::tempdir().expect("home");
+    let out = Command::new(bin)
+        .args(["-p", prompt, "--output-format", "json", "--model", model])
+        .args(extra)
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("ANTHROPIC_BASE_URL", &hub.base)
+        .env("ANTHROPIC_API_KEY", key)
+        .env("ANTHROPIC_SMALL_FAST_MODEL", model)
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_NON_ESSENTIAL_MODEL_CALLS", "1")
+        .env_remove("ANTHROPIC_AUTH_TOKEN")
+        .output()
+        .expect("claude");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "claude failed:\n{stdout}\n{stderr}\nhub logs:\n{}",
+        hub.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// Claude Code as its users run it headless: a plain prompt to an OpenAI upstream, a tool loop
+/// (the model asks for a tool Claude Code does not have; Claude Code answers with an error
+/// result and the model finishes in text) and the same through an Anthropic upstream.
+#[test]
+fn claude_code() {
+    let (mock, env, hub, key) = setup();
+    let said = claude(&hub, &key, "openai/gpt-5-mini", "Say hello", &[]);
+    assert_eq!(said["is_error"], false, "{said:#}");
+    assert_eq!(said["result"], "Hello, world", "{said:#}");
+
+    let before = mock.bodies().len();
+    let looped = claude(
+        &hub,
+        &key,
+        "openai/tool-caller",
+        "What is the weather in Paris?",
+        &[],
+    );
+    assert_eq!(looped["is_error"], false, "{looped:#}");
+    assert!(looped["num_turns"].as_u64().unwrap_or(0) >= 2, "{looped:#}");
+    // The second upstream call carried Claude Code's tool result as an OpenAI tool message.
+    let bodies = mock.bodies();
+    assert!(
+        bodies[before..].iter().any(|b| b["messages"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"))),
+        "{bodies:#?}"
+    );
+
+    let native = claude(&hub, &key, "anthropic/claude-sonnet-4-5", "Say hello", &[]);
+    assert_eq!(native["is_error"], false, "{native:#}");
+
+    let rows = env.database.calls();
+    assert!(rows.len() >= 4, "{rows:?}");
+    assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.dialect.as_deref() == Some("anthropic")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.model == "anthropic/claude-sonnet-4-5")
+    );
+}
+
 #[test]
 fn openai_python_sdk() {
     let python = require(".venv/bin/python");
@@ -135,18 +228,8 @@ fn media_clients() {
     let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_UPSTREAM__JOB_POLL_MS", "50");
     let hub = env.start();
     for name in ["openai", "anthropic"] {
-        let (_, p) = json(hub.post(
-            "/api/ai-providers",
-            Some(ADMIN_KEY),
-            &json!({"name": name, "baseUrl": mock.base}),
-        ));
-        let id = p["id"].as_str().expect("id").to_owned();
-        let (status, _) = json(hub.post(
-            &format!("/api/ai-providers/{id}/credentials"),
-            Some(ADMIN_KEY),
-            &json!({"name": "k", "value": "mock-ok"}),
-        ));
-        assert_eq!(status, 201);
+        let id = hub.add_provider(name, &mock);
+        hub.add_key(&id, "k", "mock-ok");
         if name == "openai" {
             for (model, kind, input, output) in [
                 ("gpt-image-1", "imageGeneration", "0.000005", "0.04"),
@@ -195,26 +278,8 @@ fn payment_required_reaches_the_clients() {
         .var("AIGNE_HUB_BILLING__ENABLED", "true")
         .var("AIGNE_HUB_BILLING__PAYMENT_LINK", link);
     let hub = env.start();
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    let id = p["id"].as_str().expect("id");
-    for (path, body) in [
-        ("credentials", json!({"name": "k", "value": "mock-ok"})),
-        (
-            "model-rates",
-            json!({"model": "gpt-5-mini", "type": "chatCompletion", "inputRate": "0.001", "outputRate": "0.001"}),
-        ),
-    ] {
-        let (status, _) = json(hub.post(
-            &format!("/api/ai-providers/{id}/{path}"),
-            Some(ADMIN_KEY),
-            &body,
-        ));
-        assert_eq!(status, 201);
-    }
+    let id = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+    hub.add_rate(&id, "gpt-5-mini", "0.001", "0.001");
     let (_, created) = json(hub.post(
         "/api/access-keys",
         Some(ADMIN_KEY),

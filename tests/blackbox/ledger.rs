@@ -12,19 +12,8 @@ const SECRET: &str = "ledger-test-secret-0123456789abcdef";
 /// An OpenAI provider on the mock with `key`, priced so that one call of the mock's fixture
 /// (10 completion tokens) with `max_tokens: 10` costs exactly its estimate: 0.01 credits.
 pub(crate) fn priced_provider(hub: &Hub, mock: &MockUpstream, key: &str) {
-    let (status, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    assert_eq!(status, 201, "{p}");
-    let id = p["id"].as_str().expect("id");
-    let (status, _) = json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        Some(ADMIN_KEY),
-        &json!({"name": "k", "value": key}),
-    ));
-    assert_eq!(status, 201);
+    let id = hub.add_provider("openai", mock);
+    hub.add_key(&id, "k", key);
     let (status, rate) = json(hub.post(
         &format!("/api/ai-providers/{id}/model-rates"),
         Some(ADMIN_KEY),

@@ -25,6 +25,7 @@ mod identity;
 mod interop;
 mod ledger;
 mod media;
+mod messages;
 mod migrations;
 mod payment_kit;
 mod providers;

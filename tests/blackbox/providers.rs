@@ -27,12 +27,7 @@ const ALL: [&str; 11] = [
 ];
 
 fn add(hub: &Hub, mock: &MockUpstream, name: &str, key: &str) -> String {
-    let base = match name {
-        "google" => mock.gemini_base(),
-        "bedrock" | "ollama" | "ideogram" => mock.root(),
-        _ => mock.base.clone(),
-    };
-    let mut body = json!({"name": name, "baseUrl": base});
+    let mut body = json!({"name": name, "baseUrl": mock.base_for(name)});
     if name == "bedrock" {
         body["region"] = json!("us-west-2");
     }
@@ -348,4 +343,91 @@ fn google_bedrock_ollama_media() {
         ]
     );
     assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+}
+
+/// A model name is data: names that could read as URL structure are refused with a 400 naming
+/// `model` in every dialect before any provider is called, and legal names reach each provider's
+/// mock as one percent-encoded path segment.
+#[test]
+fn model_names_cannot_steer_upstream_urls() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    for name in ["google", "bedrock", "ollama", "openai"] {
+        add(&hub, &mock, name, "mock-ok");
+    }
+    let bad = [
+        "google/../files",
+        "google/gemini-2.5-flash?alt=x#",
+        "google/gemini%2e%2e",
+        "bedrock/x y",
+        "ollama/./llama3.2",
+        "openai/gpt\u{7f}",
+    ];
+    let long = format!("openai/{}", "a".repeat(300));
+    for model in bad.iter().copied().chain([long.as_str()]) {
+        let err = error_of(
+            hub.post("/api/v2/chat/completions", K, &say_hello(model, false)),
+            400,
+        );
+        assert_eq!(err["param"], "model", "{model}: {err}");
+        let err = error_of(
+            hub.post(
+                "/api/v2/embeddings",
+                K,
+                &json!({"model": model, "input": "x"}),
+            ),
+            400,
+        );
+        assert!(
+            err["message"].as_str().unwrap_or("").contains("model"),
+            "{model}: {err}"
+        );
+        let (status, body) = json(hub.post(
+            "/api/v2/chat",
+            K,
+            &json!({"input": {"messages": [{"role": "user", "content": "hi"}],
+                              "modelOptions": {"model": model}}}),
+        ));
+        assert_eq!(status, 400, "{model}: {body}");
+        let err = error_of(
+            hub.post(
+                "/api/v2/image/generations",
+                K,
+                &json!({"model": model, "prompt": "x"}),
+            ),
+            400,
+        );
+        assert!(
+            err["message"].as_str().unwrap_or("").contains("model"),
+            "{model}: {err}"
+        );
+    }
+    assert_eq!(mock.total_calls(), 0, "a refused name reached a provider");
+
+    for model in [
+        "google/gemini-2.5-flash@001",
+        "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0",
+        "ollama/hf.co/org/model:Q4_K_M",
+    ] {
+        let (status, body) =
+            json(hub.post("/api/v2/chat/completions", K, &say_hello(model, false)));
+        assert_eq!(status, 200, "{model}: {body}");
+    }
+    let (status, body) = json(hub.post(
+        "/api/v2/embeddings",
+        K,
+        &json!({"model": "google/gemini-embedding-001", "input": "x"}),
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        mock.paths(),
+        [
+            "/v1beta/models/gemini-2.5-flash%40001:generateContent",
+            "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse",
+            "/api/chat",
+            "/v1beta/models/gemini-embedding-001:batchEmbedContents",
+        ]
+    );
+    assert_eq!(mock.bodies()[2]["model"], "hf.co/org/model:Q4_K_M");
 }

@@ -82,18 +82,8 @@ fn stats_rebuild_matches_live_rollups(backend: Backend) {
     let mock = MockUpstream::start();
     let env = HubEnv::new(backend);
     let hub = env.start();
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    let id = p["id"].as_str().expect("id");
-    let (status, _) = json(hub.post(
-        &format!("/api/ai-providers/{id}/credentials"),
-        Some(ADMIN_KEY),
-        &json!({"name": "k", "value": "mock-ok"}),
-    ));
-    assert_eq!(status, 201);
+    let id = hub.add_provider("openai", &mock);
+    hub.add_key(&id, "k", "mock-ok");
     for stream in [false, true, false] {
         let res = hub.post(
             "/api/v2/chat/completions",

@@ -58,30 +58,9 @@ fn sigint_cuts_calls_past_the_grace_records_them_and_exits_zero() {
     let mock = MockUpstream::start();
     let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS", "0.5");
     let hub = env.start();
-    let k = Some(ADMIN_KEY);
-    for (name, key) in [("openai", "mock-long"), ("deepseek", "mock-hang")] {
-        let (status, p) = json(hub.post(
-            "/api/ai-providers",
-            k,
-            &json!({"name": name, "baseUrl": mock.base}),
-        ));
-        assert_eq!(status, 201, "{p}");
-        let id = p["id"].as_str().expect("id").to_owned();
-        let (status, c) = json(hub.post(
-            &format!("/api/ai-providers/{id}/credentials"),
-            k,
-            &json!({"name": "k", "value": key}),
-        ));
-        assert_eq!(status, 201, "{c}");
-        if name == "openai" {
-            let (status, r) = json(hub.post(
-                &format!("/api/ai-providers/{id}/model-rates"),
-                k,
-                &json!({"model": "gpt-5-mini", "type": "chatCompletion", "inputRate": "0.001", "outputRate": "0.002"}),
-            ));
-            assert_eq!(status, 201, "{r}");
-        }
-    }
+    let openai = hub.add_provider_with_keys("openai", &mock, &["mock-long"]);
+    hub.add_rate(&openai, "gpt-5-mini", "0.001", "0.002");
+    hub.add_provider_with_keys("deepseek", &mock, &["mock-hang"]);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()

@@ -312,26 +312,8 @@ fn billing_402_and_debit_on_v1() {
     let mock = MockUpstream::start();
     let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
     let hub = env.start();
-    let (_, p) = json(hub.post(
-        "/api/ai-providers",
-        Some(ADMIN_KEY),
-        &json!({"name": "openai", "baseUrl": mock.base}),
-    ));
-    let pid = p["id"].as_str().expect("id");
-    for (path, body) in [
-        ("credentials", json!({"name": "k", "value": "mock-ok"})),
-        (
-            "model-rates",
-            json!({"model": "gpt-5-mini", "type": "chatCompletion", "inputRate": "0", "outputRate": "0.001"}),
-        ),
-    ] {
-        let (status, _) = json(hub.post(
-            &format!("/api/ai-providers/{pid}/{path}"),
-            Some(ADMIN_KEY),
-            &body,
-        ));
-        assert_eq!(status, 201);
-    }
+    let pid = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+    hub.add_rate(&pid, "gpt-5-mini", "0", "0.001");
     let (status, _) = json(hub.post("/api/app/register", None, &json!({"publicKey": APP_PK})));
     assert_eq!(status, 200);
     let data = json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "Hi"}], "maxTokens": 10});

@@ -20,7 +20,8 @@ def check(name, cond, detail=""):
 
 # Embeddings: floats asked explicitly, and the SDK's own default (base64, decoded by the SDK).
 r = client.embeddings.create(model="openai/text-embedding-3-small", input=["one", "two"], encoding_format="float")
-check("embeddings.float", len(r.data) == 2 and abs(r.data[1].embedding[4] - 0.5) < 1e-6, r.data[1].embedding)
+# The provider's numbers exactly (the mock sends these digits): not widened through f32 on the way.
+check("embeddings.float", len(r.data) == 2 and r.data[1].embedding == [0.0023064255, -0.009327292, 0.015797347, -0.0077780345, 0.5], r.data[1].embedding)
 check("embeddings.usage", r.usage.prompt_tokens == 16, r.usage)
 r = client.embeddings.create(model="openai/text-embedding-3-small", input="one")
 check("embeddings.default", len(r.data[0].embedding) == 5 and abs(r.data[0].embedding[0] - 0.0023064255) < 1e-7, r.data[0].embedding)

@@ -1,57 +1,17 @@
 // The console in a real browser (Debian's Chromium through playwright-core), against the real
-// Hub and a mock upstream. Run by tests/blackbox/console.rs with HUB_URL, ADMIN_KEY, MOCK_BASE
+// Hub and a mock upstream: the admin's pages and the playground (calls.mjs has the log and the
+// charts, members.mjs keys, visitors.mjs members and the public page, rates.mjs the rates). Run by tests/blackbox/console.rs with HUB_URL, ADMIN_KEY, MOCK_BASE
 // (and SCREENSHOTS, a folder, to keep pictures). Exits non-zero on the first failed step.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import { chromium } from 'playwright-core';
+import { ADMIN, HUB, MOCK, api, browser, newPage, problems, signIn, step } from './session.mjs';
 
-import launchOptions from './chromium.cjs';
-
-const HUB = process.env.HUB_URL;
-const ADMIN = process.env.ADMIN_KEY;
-const MOCK = process.env.MOCK_BASE;
 const SHOTS = process.env.SCREENSHOTS;
-assert.ok(HUB && ADMIN && MOCK, 'HUB_URL, ADMIN_KEY and MOCK_BASE are needed');
-
-const browser = await chromium.launch(launchOptions());
-
-const problems = [];
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // A 401/402/404 answer is logged by the browser itself; the console shows those on purpose.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[1-4]/.test(m.text())) {
-      problems.push(`console error: ${m.text()}`);
-    }
-  });
-  return page;
-}
-
-async function api(method, path, key, body) {
-  const res = await fetch(`${HUB}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
 
 async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
-
-async function signIn(page, key) {
-  await page.goto(`${HUB}/`);
-  await page.getByTestId('access-key').fill(key);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByTestId('whoami').waitFor();
-}
-
-const step = (name) => console.log(`- ${name}`);
 
 try {
   const page = await newPage();
@@ -119,69 +79,6 @@ try {
   });
   assert.match(await page.getByTestId('image-meta').first().innerText(), /1 image/);
   await page.getByTestId('mode-chat').click();
-
-  step('the call is in the log, with its details');
-  await page.getByRole('button', { name: 'Call log' }).click();
-  const row = page.getByTestId('call-log').getByRole('row').filter({ hasText: 'openai/gpt-4o-mini' }).first();
-  await row.waitFor();
-  assert.match(await row.innerText(), /success/);
-  await row.click();
-  await page.getByRole('dialog', { name: 'Call details' }).getByText('Request id').waitFor();
-  await page.keyboard.press('Escape');
-
-  step('and in the usage charts');
-  await page.getByRole('button', { name: 'Usage' }).click();
-  await page.getByTestId('usage-charts').locator('svg.recharts-surface').first().waitFor();
-  assert.equal(await page.getByTestId('stat-Calls').innerText(), '2', 'the chat and the image');
-  await shot(page, 'usage');
-
-  step('creates a member key (shown once) and revokes another');
-  await page.getByRole('button', { name: 'Access keys' }).click();
-  await page.getByTestId('key-name').fill('member one');
-  await page.getByRole('button', { name: 'Create key' }).click();
-  const memberKey = (await page.getByTestId('new-key').innerText()).trim();
-  assert.ok(memberKey.length > 20, memberKey);
-  await page.getByTestId('key-name').fill('short lived');
-  await page.getByRole('button', { name: 'Create key' }).click();
-  await page.getByTestId('key-short lived').waitFor();
-  page.once('dialog', (d) => d.accept());
-  await page.getByTestId('key-short lived').getByRole('button', { name: 'Revoke' }).click();
-  await page.getByTestId('key-short lived').getByText('revoked').waitFor();
-
-  step('dark mode and a phone-width screen');
-  const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  await page.getByRole('button', { name: 'Toggle dark mode' }).click();
-  const after = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  assert.notEqual(before, after);
-  const phone = await newPage({ width: 390, height: 844 });
-  await signIn(phone, ADMIN);
-  await phone.getByRole('button', { name: 'Open menu' }).click();
-  await phone.getByRole('button', { name: 'Credits' }).click();
-  await phone.getByRole('heading', { name: 'Credits', exact: true }).waitFor();
-  await phone.context().close();
-
-  step('a member sees no admin pages');
-  const member = await newPage();
-  await signIn(member, memberKey);
-  assert.match(await member.getByTestId('whoami').innerText(), /member/);
-  assert.equal(await member.getByRole('button', { name: 'Providers' }).count(), 0);
-  await member.goto(`${HUB}/config/ai-config/providers`);
-  await member.getByRole('heading', { name: 'Admins only', exact: true }).waitFor();
-
-  step('a revoked key sends the member back to sign-in with a message');
-  const keys = await api('GET', '/api/access-keys?allUsers=true&pageSize=100', ADMIN);
-  const mine = keys.body.list.find((k) => k.name === 'member one');
-  assert.equal((await api('DELETE', `/api/access-keys/${mine.id}`, ADMIN)).status, 200);
-  await member.goto(`${HUB}/calls`);
-  await member.getByTestId('access-key').waitFor();
-  await member.getByText(/Signed out/).waitFor();
-  await member.reload();
-  await member.getByText(/Signed out/).waitFor();
-
-  step('the public pricing page needs no key');
-  const visitor = await newPage();
-  await visitor.goto(`${HUB}/pricing`);
-  await visitor.getByRole('cell', { name: 'gpt-4o-mini' }).first().waitFor();
 
   assert.deepEqual(problems, [], problems.join('\n'));
   console.log('console e2e: ok');

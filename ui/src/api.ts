@@ -73,6 +73,35 @@ export function query(params: Record<string, string | number | boolean | undefin
   return s ? `?${s}` : '';
 }
 
+/** Every item of a paged list (pages of 100 until `count` is reached). */
+export async function getAll<T>(path: string, params: Record<string, string | number | boolean | undefined | null> = {}): Promise<List<T>> {
+  const list: T[] = [];
+  for (let page = 1; ; page += 1) {
+    const got = await get<List<T>>(`${path}${query({ ...params, page, pageSize: 100 })}`);
+    list.push(...got.list);
+    if (got.list.length === 0 || list.length >= got.count) {
+      return { ...got, list, count: Math.max(got.count, list.length), paging: { page: 1, pageSize: list.length } };
+    }
+  }
+}
+
+/** The names the Hub accepts (`GET /api/enums`): the one source for every list of them. */
+export interface Enums {
+  callTypes: string[];
+  callStatuses: string[];
+  providers: { name: string; displayName: string; defaultBaseUrl: string }[];
+  keyRoles: string[];
+}
+
+let enums: Promise<Enums> | null = null;
+export function getEnums(): Promise<Enums> {
+  enums ??= get<Enums>('/api/enums').catch((e) => {
+    enums = null;
+    throw e;
+  });
+  return enums;
+}
+
 export interface List<T> {
   count: number;
   list: T[];
@@ -146,6 +175,8 @@ export interface Call {
   usageMetrics?: Record<string, number> | null;
   metadata?: Record<string, unknown> | null;
   requestId?: string | null;
+  /** The client dialect the call came in on: openai, aigne, anthropic or v1. */
+  dialect?: string | null;
 }
 
 export interface AccessKey {

@@ -1,16 +1,14 @@
 //! Who is calling: roles, Hub access keys, the bootstrap admin, DIDs, and the extractors that
 //! handlers take (`Authenticated`, `Admin`).
 
+pub use hub_blocklet::{canonical, component_sig, did, login_token};
+
 pub mod access_key;
 pub mod blocklet_key;
 pub mod bootstrap;
-pub mod canonical;
-pub mod component_sig;
-pub mod did;
 pub(crate) mod extract;
 mod key_cache;
 pub mod keys;
-pub mod login_token;
 mod role;
 pub mod token;
 pub mod v1;

@@ -24,6 +24,9 @@ impl Role {
         }
     }
 
+    /// The roles an access key can be made with.
+    pub const KEY_ROLES: [Role; 2] = [Role::Member, Role::Admin];
+
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }

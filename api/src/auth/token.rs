@@ -1,6 +1,7 @@
 //! Where a v2 caller's token is (SPEC §7.1), exactly as `@blocklet/sdk`'s session middleware
 //! (`@abtnode/util` `getTokenFromReq`) finds it: `Authorization: Bearer` > cookie `login_token` >
-//! body `access_token` > query `access_token`. Duplicates are refused with 400 the same way:
+//! body `access_token` > query `access_token`; the header may also be the one other dialects'
+//! SDKs use (`x-api-key`, `x-goog-api-key`). Duplicates are refused with 400 the same way:
 //! two tokens outside the header (equal or not), or the header's token repeated elsewhere. (A
 //! different token in the header and a cookie is the account-switch case: the header wins.)
 //!
@@ -126,6 +127,19 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The key in the header other dialects' SDKs send it in when there is no `Authorization`:
+/// Anthropic's `x-api-key`, Gemini's `x-goog-api-key`.
+fn api_key_header(req: &HttpRequest) -> Option<String> {
+    ["x-api-key", "x-goog-api-key"].iter().find_map(|name| {
+        req.headers()
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
 fn cookie_token(req: &HttpRequest) -> Option<String> {
     req.cookie(COOKIE)
         .map(|c| c.value().to_owned())
@@ -140,7 +154,10 @@ fn query_token(req: &HttpRequest) -> Option<String> {
 
 /// The caller's token, `None` when there is none anywhere.
 pub fn locate(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let header = header_token(req)?;
+    let header = match header_token(req)? {
+        Some(token) => Some(token),
+        None => api_key_header(req),
+    };
     let cookie = cookie_token(req);
     let body = req
         .extensions()

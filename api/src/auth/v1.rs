@@ -325,7 +325,7 @@ mod tests {
             Some("z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP"),
         );
         assert_eq!(
-            crate::auth::canonical::to_string(&object),
+            hub_blocklet::canonical::to_string(&object),
             r#"{"appId":"zNKa5mpgjBK9h5KQ5BxCSSPmy8F5NJwuSmxQ","data":{"input":{"messages":[{"content":"Hi","role":"user"}]},"model":"gpt-4o-mini"},"timestamp":1700000000,"userDid":"z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP"}"#
         );
         let sig = "0x999ab44bd1aed84c015dc7876e0ae1a01b6ed41700557dbb4b5ec805e12ffe3814a71ce6d2634f50d6360c902b1eb9edaee978f6232cac313c3ab4cac3cdc701";

@@ -24,15 +24,7 @@ fn plain_path(p: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
 }
 
-/// `link` under the mount point when it is one of the Hub's own paths (`/credits`); a full URL
-/// (another app's checkout page) as it is.
-pub fn under(prefix: &str, link: &str) -> String {
-    if link.starts_with('/') && !link.starts_with("//") {
-        format!("{prefix}{link}")
-    } else {
-        link.to_owned()
-    }
-}
+pub use hub_core::engine::payer::under;
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,15 @@
 //! HTTP routes: thin handlers (extract → call → map). Paths follow SPEC §5.
 
 pub mod admin;
+mod anthropic;
+pub mod chat;
 mod health;
 mod list;
 mod public;
 mod time;
 mod user;
 mod v1;
-mod v2;
+pub(crate) mod v2;
 
 pub use list::ListBody;
 
@@ -20,17 +22,46 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
         .route("/__blocklet__.js", web::get().to(public::blocklet_js));
 }
 
+/// The conventional paths under `/v1`, so SDKs work with only their base URL set:
+/// `OPENAI_BASE_URL=http://HUB/v1` and `ANTHROPIC_BASE_URL=http://HUB`.
+pub fn configure_conventional(cfg: &mut web::ServiceConfig) {
+    use crate::dialects::anthropic::AnthropicMessages;
+    cfg.route(
+        "/messages",
+        web::post().to(chat::handle::<AnthropicMessages>),
+    )
+    .route(
+        "/messages/count_tokens",
+        web::post().to(anthropic::count_tokens),
+    )
+    .route("/models", web::get().to(public::v1_models));
+    v2::configure_openai(cfg);
+}
+
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // The gateway first: the router tries routes in order, and the admin routes' `{id}` patterns
     // are regular expressions that would otherwise run on every gateway call.
     v2::configure(cfg);
+    cfg.service(web::scope("/v2/v1").configure(configure_conventional));
+    {
+        use crate::dialects::anthropic::AnthropicMessages;
+        cfg.route(
+            "/v2/messages",
+            web::post().to(chat::handle::<AnthropicMessages>),
+        )
+        .route(
+            "/v2/messages/count_tokens",
+            web::post().to(anthropic::count_tokens),
+        );
+    }
     v1::configure(cfg);
     // Before the admin routes: `/ai-providers/models` is not a provider id.
     cfg.route("/ai/models", web::get().to(public::ai_models))
         .route("/ai-providers/models", web::get().to(public::ai_models))
         .route("/v2/models", web::get().to(public::v2_models))
-        .route("/v2/status", web::get().to(public::v2_status));
+        .route("/v2/status", web::get().to(public::v2_status))
+        .route("/enums", web::get().to(public::enums));
     admin::configure(cfg);
     user::configure(cfg);
 }

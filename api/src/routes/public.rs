@@ -155,6 +155,66 @@ pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResul
     Ok(HttpResponse::Ok().json(json!({"object": "list", "data": data})))
 }
 
+/// `GET /v1/models` (and `/api/v2/v1/models`): OpenAI's list, or Anthropic's when the caller is
+/// an Anthropic client (it sends `anthropic-version`), with errors in that client's shape.
+pub async fn v1_models(
+    req: HttpRequest,
+    auth: Result<Authenticated, ApiError>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use crate::dialects::anthropic::AnthropicMessages;
+    if !req.headers().contains_key("anthropic-version") {
+        return match auth {
+            Ok(me) => v2_models(me, state)
+                .await
+                .unwrap_or_else(|e| e.error_response()),
+            Err(e) => e.error_response(),
+        };
+    }
+    let listed = match auth {
+        Ok(_) => entries(&state, Some("chatCompletion")).await,
+        Err(e) => Err(e),
+    };
+    match listed {
+        Ok(list) => {
+            let data: Vec<Value> = list
+                .iter()
+                .map(|e| {
+                    let id = format!("{}/{}", e.provider, e.model);
+                    json!({"type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"})
+                })
+                .collect();
+            HttpResponse::Ok().json(json!({
+                "first_id": data.first().map(|m| m["id"].clone()),
+                "last_id": data.last().map(|m| m["id"].clone()),
+                "has_more": false,
+                "data": data,
+            }))
+        }
+        Err(e) => crate::routes::chat::error::<AnthropicMessages>(&e),
+    }
+}
+
+/// `GET /api/enums`: the names the Hub accepts, for the console (one source, not copies): call
+/// types, call statuses, provider kinds with their display names and default base URLs, and
+/// the roles an access key can have.
+pub async fn enums() -> HttpResponse {
+    use crate::config::ProviderKind;
+    use crate::usage::{CallStatus, CallType};
+    let providers: Vec<Value> = ProviderKind::ALL
+        .iter()
+        .map(|k| json!({"name": k.name(), "displayName": k.display_name(), "defaultBaseUrl": k.default_base_url()}))
+        .collect();
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=300"))
+        .json(json!({
+            "callTypes": CallType::names(),
+            "callStatuses": CallStatus::ALL.map(CallStatus::as_str),
+            "providers": providers,
+            "keyRoles": crate::auth::Role::KEY_ROLES.map(crate::auth::Role::as_str),
+        }))
+}
+
 /// `GET /api/v2/status[?model=p/m]`: always 200. With billing on, a caller who is signed in and
 /// has no credits left sees `available: false` with `type: "NOT_ENOUGH"` and the purchase `link`
 /// (what a call would answer with 402).
@@ -165,7 +225,9 @@ pub async fn v2_status(
     params: Params,
 ) -> HttpResponse {
     let mut outcome = match params.get("model") {
-        Some(model) => state.router.plan(&model_name::parse(model)).map(drop),
+        Some(model) => model_name::parse(model)
+            .map_err(ApiError::from)
+            .and_then(|model| state.router.plan(&model).map(drop).map_err(ApiError::from)),
         None if state.router.catalog().providers.iter().any(|p| p.usable()) => Ok(()),
         None => Err(ApiError::Unavailable(
             "no provider is configured on this hub".into(),
@@ -179,7 +241,7 @@ pub async fn v2_status(
                 .await
             {
                 Ok(p) if p.balance() <= rust_decimal::Decimal::ZERO => {
-                    Err(crate::routes::v2::payer::not_enough(
+                    Err(crate::error::not_enough(
                         &crate::billing::credits::text(p.balance()),
                         &crate::http::mount::under(
                             crate::http::mount::prefix(&req),

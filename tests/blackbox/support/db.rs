@@ -97,6 +97,9 @@ pub struct CallRow {
     /// `model_calls.type`.
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub call_type: String,
+    /// The client dialect the call came in on.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub dialect: Option<String>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -153,7 +156,7 @@ impl TestDatabase {
 
     /// Every `model_calls` row, oldest first.
     pub fn calls(&self) -> Vec<CallRow> {
-        self.rows("SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id, type AS call_type FROM model_calls ORDER BY created_at, id")
+        self.rows("SELECT id, model, credential_id, status, total_usage, usage_metrics, credits, error_reason, app_did, user_did, metadata, ttfb_ms, request_id, type AS call_type, dialect FROM model_calls ORDER BY created_at, id")
     }
 
     /// The Payment Kit outbox, oldest first.

@@ -16,6 +16,8 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures")
 pub struct Seen {
     calls: Arc<Mutex<HashMap<String, usize>>>,
     bodies: Arc<Mutex<Vec<Value>>>,
+    /// Each call's path and query exactly as received (still percent-encoded).
+    paths: Arc<Mutex<Vec<String>>>,
     /// `mock-flaky` answers 401 until healed.
     healed: Arc<std::sync::atomic::AtomicBool>,
     /// Video jobs: id → (job, polls so far).
@@ -66,6 +68,10 @@ pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
         .entry(key.clone())
         .or_default() += 1;
     seen.bodies.lock().expect("bodies").push(body.clone());
+    seen.paths
+        .lock()
+        .expect("paths")
+        .push(req.uri().to_string());
     key
 }
 
@@ -84,6 +90,28 @@ pub async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpRespons
         }
         _ => None,
     }
+}
+
+/// A model named `…tool-caller…` asks for a tool (the fixtures' `get_weather`) until the
+/// conversation holds a tool result, then answers in text, as a real model does in a tool loop.
+fn asks_for_tool(body: &Value) -> bool {
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    model.contains("tool-caller") && !answered(body)
+}
+
+/// The conversation holds a tool result (OpenAI's `tool` message or Anthropic's block).
+fn answered(body: &Value) -> bool {
+    body["messages"].as_array().is_some_and(|m| {
+        m.iter().any(|m| {
+            m["role"] == "tool"
+                || m["content"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|b| b["type"] == "tool_result"))
+        })
+    })
 }
 
 /// SSE frames of `lines` (already `data`/`event` text), paced and cut per the key.
@@ -133,14 +161,28 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
         if key == "mock-slow" {
             actix_web::rt::time::sleep(Duration::from_millis(300)).await;
         }
-        let mut answer: Value =
-            serde_json::from_str(&fixture("anthropic/message.json")).expect("fixture");
+        let file = if asks_for_tool(&body) {
+            "anthropic/message.tools.json"
+        } else {
+            "anthropic/message.json"
+        };
+        let mut answer: Value = serde_json::from_str(&fixture(file)).expect("fixture");
         answer["model"] = Value::String(model);
         return HttpResponse::Ok()
             .content_type("application/json")
             .body(answer.to_string());
     }
-    let frames = fixture("anthropic/message.stream.jsonl")
+    // The stream's fixture asks for `get_weather`; a client that does not offer that tool (Claude
+    // Code) gets the request once and, after its error result, an answer in text.
+    let offers_weather = body["tools"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t["name"] == "get_weather"));
+    let file = if answered(&body) && !offers_weather {
+        "anthropic/message.text.stream.jsonl"
+    } else {
+        "anthropic/message.stream.jsonl"
+    };
+    let frames = fixture(file)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -209,8 +251,12 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         if key == "mock-slow" {
             actix_web::rt::time::sleep(Duration::from_millis(300)).await;
         }
-        let mut answer: Value =
-            serde_json::from_str(&fixture("openai/chat.json")).expect("json fixture");
+        let file = if asks_for_tool(&body) {
+            "openai/chat.tools.json"
+        } else {
+            "openai/chat.json"
+        };
+        let mut answer: Value = serde_json::from_str(&fixture(file)).expect("json fixture");
         answer["model"] = Value::String(model);
         if key == "mock-json" {
             answer["choices"][0]["message"]["content"] = Value::String(r#"{"answer": 42}"#.into());
@@ -223,7 +269,12 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let mut frames: Vec<String> = fixture("openai/chat.stream.jsonl")
+    let file = if asks_for_tool(&body) {
+        "openai/chat.tools.stream.jsonl"
+    } else {
+        "openai/chat.stream.jsonl"
+    };
+    let mut frames: Vec<String> = fixture(file)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .filter(|l| include_usage || !l.contains("\"usage\""))
@@ -301,6 +352,15 @@ impl MockUpstream {
         }
     }
 
+    /// The base URL a provider of kind `name` is given to reach this mock.
+    pub fn base_for(&self, name: &str) -> String {
+        match name {
+            "google" => self.gemini_base(),
+            "bedrock" | "ollama" | "ideogram" => self.root(),
+            _ => self.base.clone(),
+        }
+    }
+
     /// The server's root (Bedrock's and Ollama's base URL).
     pub fn root(&self) -> String {
         self.base.trim_end_matches("/v1").to_owned()
@@ -331,6 +391,11 @@ impl MockUpstream {
 
     pub fn total_calls(&self) -> usize {
         self.seen.calls.lock().expect("calls").values().sum()
+    }
+
+    /// The paths (with query) received, in order, as sent on the wire.
+    pub fn paths(&self) -> Vec<String> {
+        self.seen.paths.lock().expect("paths").clone()
     }
 
     /// The request bodies received, in order.

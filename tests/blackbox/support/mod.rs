@@ -208,6 +208,63 @@ impl Hub {
             .expect("POST raw")
     }
 
+    /// Adds provider `name` (as the bootstrap admin) pointing at the mock's API for that vendor;
+    /// its id.
+    pub fn add_provider(&self, name: &str, mock: &mock::MockUpstream) -> String {
+        let (status, p) = json(self.post(
+            "/api/ai-providers",
+            Some(ADMIN_KEY),
+            &serde_json::json!({"name": name, "baseUrl": mock.base_for(name)}),
+        ));
+        assert_eq!(status, 201, "provider {name}: {p}\n{}", self.logs());
+        p["id"].as_str().expect("provider id").to_owned()
+    }
+
+    /// Adds an API key named `name` to provider `provider_id`; its id.
+    pub fn add_key(&self, provider_id: &str, name: &str, value: &str) -> String {
+        let (status, c) = json(self.post(
+            &format!("/api/ai-providers/{provider_id}/credentials"),
+            Some(ADMIN_KEY),
+            &serde_json::json!({"name": name, "value": value}),
+        ));
+        assert_eq!(status, 201, "key {name}: {c}");
+        c["id"].as_str().expect("credential id").to_owned()
+    }
+
+    /// A chat rate for `model` on provider `provider_id` (credits per input and output token).
+    pub fn add_rate(&self, provider_id: &str, model: &str, input: &str, output: &str) {
+        let (status, r) = json(self.post(
+            &format!("/api/ai-providers/{provider_id}/model-rates"),
+            Some(ADMIN_KEY),
+            &serde_json::json!({"model": model, "type": "chatCompletion",
+                                "inputRate": input, "outputRate": output}),
+        ));
+        assert_eq!(status, 201, "rate {model}: {r}");
+    }
+
+    /// A provider at the mock with one key per value (named `key-0`, `key-1`, …); its id.
+    pub fn add_provider_with_keys(
+        &self,
+        name: &str,
+        mock: &mock::MockUpstream,
+        keys: &[&str],
+    ) -> String {
+        let id = self.add_provider(name, mock);
+        for (i, key) in keys.iter().enumerate() {
+            self.add_key(&id, &format!("key-{i}"), key);
+        }
+        id
+    }
+
+    /// `POST /api/v2/chat/completions` as `key`: one user message to `model`.
+    pub fn chat(&self, key: Option<&str>, model: &str, content: &str) -> Response {
+        self.post(
+            "/api/v2/chat/completions",
+            key,
+            &serde_json::json!({"model": model, "messages": [{"role": "user", "content": content}]}),
+        )
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }

@@ -1,7 +1,7 @@
 import { Alert, Box, CircularProgress, Paper, Stack, Typography } from '@mui/material';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 
-import { ApiError } from '../api';
+import { ApiError, getEnums } from '../api';
 
 /** Loads `load()` when `deps` change; `reload` runs it again. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
@@ -21,6 +21,11 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+/** The Hub's names (call types, statuses, providers, key roles), fetched once per page load. */
+export function useEnums() {
+  return useAsync(() => getEnums(), []).data;
 }
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {

@@ -1,9 +1,9 @@
 import { Alert, Box, Button, Chip, FormControlLabel, MenuItem, Paper, Stack, Switch, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material';
 import { useState } from 'react';
 
-import { del, get, post, query, type AccessKey, type List } from '../api';
+import { del, getAll, post, type AccessKey } from '../api';
 import { useAuth } from '../auth';
-import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync } from '../components/common';
+import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync, useEnums } from '../components/common';
 
 /** Access keys: create (the key is shown once), list, revoke. */
 export default function AccessKeys() {
@@ -11,10 +11,11 @@ export default function AccessKeys() {
   // Admins make keys for new users too: they see everyone's keys unless they ask for their own.
   const [everyone, setEveryone] = useState(isAdmin);
   const [name, setName] = useState('');
+  const enums = useEnums();
   const [role, setRole] = useState('member');
   const [created, setCreated] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const keys = useAsync(() => get<List<AccessKey>>(`/api/access-keys${query({ pageSize: 100, allUsers: everyone ? true : undefined })}`), [everyone]);
+  const keys = useAsync(() => getAll<AccessKey>('/api/access-keys', { allUsers: everyone ? true : undefined }), [everyone]);
   const create = async () => {
     setError(null);
     try {
@@ -43,8 +44,11 @@ export default function AccessKeys() {
           <TextField size="small" label="Name" value={name} onChange={(e) => setName(e.target.value)} inputProps={{ 'data-testid': 'key-name' }} />
           {isAdmin ? (
             <TextField size="small" select label="Role" value={role} onChange={(e) => setRole(e.target.value)} sx={{ minWidth: 120 }}>
-              <MenuItem value="member">member</MenuItem>
-              <MenuItem value="admin">admin</MenuItem>
+              {(enums?.keyRoles ?? [role]).map((r) => (
+                <MenuItem key={r} value={r}>
+                  {r}
+                </MenuItem>
+              ))}
             </TextField>
           ) : null}
           <Button variant="contained" onClick={create} disabled={!name.trim()}>

@@ -22,7 +22,7 @@ import { useState } from 'react';
 import { authHeaders, get, query, type Call, type List } from '../api';
 import { under } from '../base';
 import { useAuth } from '../auth';
-import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync } from '../components/common';
+import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync, useEnums } from '../components/common';
 
 function Details({ call, onClose }: { call: Call | null; onClose: () => void }) {
   return (
@@ -39,6 +39,7 @@ function Details({ call, onClose }: { call: Call | null; onClose: () => void }) 
                   ['Status', call.status],
                   ['Time', fmt.time(call.callTime)],
                   ['Type', call.type],
+                  ['Client API', call.dialect ?? '—'],
                   ['Tokens', fmt.int(call.totalUsage)],
                   ['Credits', fmt.credits(call.credits)],
                   ['Duration', fmt.ms(call.durationMs)],
@@ -87,6 +88,7 @@ async function exportCsv(path: string) {
 /** The call log: filters, pages, a details drawer and CSV export. */
 export default function CallLog() {
   const { isAdmin } = useAuth();
+  const enums = useEnums();
   const [status, setStatus] = useState('');
   const [model, setModel] = useState('');
   const [type, setType] = useState('');
@@ -117,14 +119,16 @@ export default function CallLog() {
       <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 2 }}>
         <TextField size="small" select label="Status" value={status} onChange={(e) => (setStatus(e.target.value), reset())} sx={{ minWidth: 140 }}>
           <MenuItem value="">any</MenuItem>
-          <MenuItem value="success">success</MenuItem>
-          <MenuItem value="failed">failed</MenuItem>
-          <MenuItem value="processing">processing</MenuItem>
+          {(enums?.callStatuses ?? []).map((s) => (
+            <MenuItem key={s} value={s}>
+              {s}
+            </MenuItem>
+          ))}
         </TextField>
         <TextField size="small" label="Model contains" value={model} onChange={(e) => (setModel(e.target.value), reset())} />
         <TextField size="small" select label="Type" value={type} onChange={(e) => (setType(e.target.value), reset())} sx={{ minWidth: 170 }}>
           <MenuItem value="">any</MenuItem>
-          {['chatCompletion', 'embedding', 'imageGeneration', 'video', 'audio'].map((t) => (
+          {(enums?.callTypes ?? []).map((t) => (
             <MenuItem key={t} value={t}>
               {t}
             </MenuItem>

@@ -18,24 +18,21 @@ import {
 } from '@mui/material';
 import { useState } from 'react';
 
-import { get, post, put, query, type List, type Provider, type Rate } from '../api';
-import { Empty, ErrorAlert, Loading, PageTitle, useAsync } from '../components/common';
+import { getAll, post, put, type Provider, type Rate } from '../api';
+import { shift } from '../decimal';
+import { Empty, ErrorAlert, Loading, PageTitle, useAsync, useEnums } from '../components/common';
 
-const TYPES = ['chatCompletion', 'embedding', 'imageGeneration', 'video'];
+/** Token-priced types are shown per 1M tokens; images per image, video per second. */
+const perToken = (type: string) => type !== 'imageGeneration' && type !== 'video';
 
-/** Rates are credits per token; people think per 1M tokens (per image / second for media). */
+/** Rates are credits per token; people think per 1M tokens. Exact: the decimal point moves,
+ * nothing is rounded, so an unchanged rate saves as it was. */
 export function perUnit(rate: string, type: string): string {
-  const n = Number(rate);
-  if (!Number.isFinite(n)) return rate;
-  const scaled = type === 'chatCompletion' || type === 'embedding' ? n * 1_000_000 : n;
-  return scaled.toLocaleString(undefined, { maximumFractionDigits: 6 });
+  return (perToken(type) ? shift(rate, 6) : shift(rate, 0)) ?? rate;
 }
 
 export function fromPerUnit(value: string, type: string): string {
-  const n = Number(value);
-  if (!Number.isFinite(n)) return value;
-  const raw = type === 'chatCompletion' || type === 'embedding' ? n / 1_000_000 : n;
-  return raw.toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
+  return (perToken(type) ? shift(value, -6) : shift(value, 0)) ?? value.trim();
 }
 
 const unit = (type: string) => (type === 'imageGeneration' ? 'per image' : type === 'video' ? 'per second' : 'per 1M tokens');
@@ -52,9 +49,10 @@ function RateDialog({
   const [providerId, setProviderId] = useState(rate?.providerId ?? providers[0]?.id ?? '');
   const [model, setModel] = useState(rate?.model ?? '');
   const [type, setType] = useState(rate?.type ?? 'chatCompletion');
-  const [input, setInput] = useState(rate ? perUnit(rate.inputRate, rate.type).replace(/,/g, '') : '');
-  const [output, setOutput] = useState(rate ? perUnit(rate.outputRate, rate.type).replace(/,/g, '') : '');
+  const [input, setInput] = useState(rate ? perUnit(rate.inputRate, rate.type) : '');
+  const [output, setOutput] = useState(rate ? perUnit(rate.outputRate, rate.type) : '');
   const [error, setError] = useState<Error | null>(null);
+  const types = useEnums()?.callTypes ?? [type];
   const save = async () => {
     const body = { model, type, inputRate: fromPerUnit(input, type), outputRate: fromPerUnit(output, type) };
     try {
@@ -80,7 +78,7 @@ function RateDialog({
           </TextField>
           <TextField label="Model" value={model} onChange={(e) => setModel(e.target.value)} />
           <TextField select label="Type" value={type} onChange={(e) => setType(e.target.value)}>
-            {TYPES.map((t) => (
+            {types.map((t) => (
               <MenuItem key={t} value={t}>
                 {t}
               </MenuItem>
@@ -215,8 +213,8 @@ function BulkMargin({ onDone }: { onDone: () => void }) {
 export default function Models() {
   const [q, setQ] = useState('');
   const [editing, setEditing] = useState<Rate | null | 'new'>(null);
-  const providers = useAsync(() => get<List<Provider>>('/api/ai-providers?pageSize=100'), []);
-  const rates = useAsync(() => get<List<Rate>>(`/api/ai-providers/model-rates${query({ q, pageSize: 100 })}`), [q]);
+  const providers = useAsync(() => getAll<Provider>('/api/ai-providers'), []);
+  const rates = useAsync(() => getAll<Rate>('/api/ai-providers/model-rates', { q }), [q]);
   const names = new Map((providers.data?.list ?? []).map((p) => [p.id, p.displayName]));
   return (
     <Box>

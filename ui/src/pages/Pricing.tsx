@@ -3,9 +3,10 @@ import { useState } from 'react';
 
 import { get, type PublicModel } from '../api';
 import { under } from '../base';
+import { shift } from '../decimal';
 import { Empty, ErrorAlert, Loading, PageTitle, useAsync } from '../components/common';
 
-const perMillion = (v?: string | null) => (v == null ? '—' : (Number(v) * 1_000_000).toLocaleString(undefined, { maximumFractionDigits: 6 }));
+const perMillion = (v?: string | null) => (v == null ? '—' : (shift(v, 6) ?? v));
 
 /** Public: every model with its price and availability. */
 export default function Pricing({ standalone = false }: { standalone?: boolean }) {

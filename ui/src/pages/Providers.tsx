@@ -27,22 +27,9 @@ import {
 } from '@mui/material';
 import { useState } from 'react';
 
-import { del, get, post, put, type Credential, type List, type Provider } from '../api';
-import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync } from '../components/common';
+import { del, getAll, post, put, type Credential, type Provider } from '../api';
+import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync, useEnums } from '../components/common';
 
-export const PROVIDER_NAMES = [
-  'openai',
-  'anthropic',
-  'google',
-  'bedrock',
-  'deepseek',
-  'xai',
-  'openrouter',
-  'ollama',
-  'doubao',
-  'poe',
-  'ideogram',
-];
 
 function credentialState(c: Credential) {
   if (!c.active) return <Chip size="small" color="error" label={c.error ? `disabled: ${c.error}` : 'disabled'} />;
@@ -52,6 +39,7 @@ function credentialState(c: Credential) {
 
 function AddProvider({ onDone }: { onDone: () => void }) {
   const [open, setOpen] = useState(false);
+  const enums = useEnums();
   const [name, setName] = useState('openai');
   const [baseUrl, setBaseUrl] = useState('');
   const [error, setError] = useState<Error | null>(null);
@@ -76,7 +64,7 @@ function AddProvider({ onDone }: { onDone: () => void }) {
           <ErrorAlert error={error} />
           <Stack spacing={2} sx={{ mt: 1 }}>
             <TextField select label="Provider" value={name} onChange={(e) => setName(e.target.value)}>
-              {PROVIDER_NAMES.map((n) => (
+              {(enums?.providers.map((p) => p.name) ?? [name]).map((n) => (
                 <MenuItem key={n} value={n}>
                   {n}
                 </MenuItem>
@@ -335,7 +323,7 @@ function ProviderCard({ p, reload }: { p: Provider; reload: () => void }) {
 
 /** Providers and their credentials (values never shown, only masked). */
 export default function Providers() {
-  const { data, error, loading, reload } = useAsync(() => get<List<Provider>>('/api/ai-providers?pageSize=100'), []);
+  const { data, error, loading, reload } = useAsync(() => getAll<Provider>('/api/ai-providers'), []);
   return (
     <Box>
       <PageTitle title="Providers & credentials" action={<AddProvider onDone={reload} />} />

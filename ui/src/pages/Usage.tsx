@@ -2,7 +2,7 @@ import { Box, FormControlLabel, MenuItem, Paper, Stack, Switch, TextField, Typog
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
-import { get, query, type List, type Provider } from '../api';
+import { get, getAll, query, type Provider } from '../api';
 import { useAuth } from '../auth';
 import { Empty, ErrorAlert, Loading, PageTitle, Stat, fmt, useAsync } from '../components/common';
 
@@ -68,7 +68,7 @@ export default function Usage() {
   const [everyone, setEveryone] = useState(isAdmin);
   const [groupBy, setGroupBy] = useState('model');
   const providers = useAsync(
-    () => (isAdmin ? get<List<Provider>>('/api/ai-providers?pageSize=100') : Promise.resolve(null)),
+    () => (isAdmin ? getAll<Provider>('/api/ai-providers') : Promise.resolve(null)),
     [isAdmin],
   );
   const stats = useAsync(

@@ -1,7 +1,6 @@
 //! `/api/access-keys`: Hub access keys. Admins manage everyone's keys; any other caller manages
 //! only their own member keys. A key's plaintext is answered once, at creation.
 
-use crate::auth::did;
 use crate::auth::keys::{self, KeySpec};
 use crate::auth::{Authenticated, Identity, Role};
 use crate::db::access_keys::{self as repo, AccessKeyRow};
@@ -12,6 +11,7 @@ use crate::routes::time::{iso, iso_opt};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use hub_blocklet::did;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -80,14 +80,18 @@ fn spec_for(me: &Identity, body: CreateKey) -> ApiResult<KeySpec> {
     }
     let role = match body.role.as_deref() {
         None => Role::Member,
-        Some("admin") => Role::Admin,
-        Some("member") => Role::Member,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "role",
-                format!("'{other}' is not one of admin, member"),
-            ));
-        }
+        Some(text) => Role::KEY_ROLES
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "role",
+                    format!(
+                        "'{text}' is not one of {}",
+                        Role::KEY_ROLES.map(Role::as_str).join(", ")
+                    ),
+                )
+            })?,
     };
     let user_did = body
         .user_did

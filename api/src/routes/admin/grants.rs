@@ -3,7 +3,7 @@
 
 use super::decimal::WireDecimal;
 use crate::auth::Admin;
-use crate::billing::credits;
+use crate::billing::credits::{self, Credits};
 use crate::billing::ledger::NewGrant;
 use crate::db::ledger::GrantRow;
 use crate::error::{ApiError, ApiResult};
@@ -31,8 +31,8 @@ pub struct GrantBody {
 pub struct GrantView {
     id: String,
     user_did: String,
-    amount: String,
-    remaining: String,
+    amount: Credits,
+    remaining: Credits,
     category: String,
     expires_at: Option<String>,
     created_by: Option<String>,
@@ -53,7 +53,7 @@ pub fn view(row: GrantRow) -> GrantView {
 }
 
 fn validate(body: GrantBody, admin: &str) -> ApiResult<NewGrant> {
-    use crate::auth::did::{DidRole, normalize};
+    use hub_blocklet::did::{DidRole, normalize};
     let user_did = normalize(&body.user_did, DidRole::Account)
         .map_err(|e| ApiError::invalid("userDid", format!("is not a user DID: {e}")))?;
     let amount = body.amount.0;
@@ -104,6 +104,6 @@ pub async fn create(
     ApiJson(body): ApiJson<GrantBody>,
 ) -> ApiResult<HttpResponse> {
     let grant = validate(body, &me.user_did)?;
-    let row = state.recorder.grant(grant).await?;
+    let row = state.ledger.grant(grant).await?;
     Ok(HttpResponse::Created().json(view(row)))
 }

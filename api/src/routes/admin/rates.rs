@@ -17,14 +17,6 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub const TYPES: [&str; 5] = [
-    "chatCompletion",
-    "embedding",
-    "imageGeneration",
-    "video",
-    "audio",
-];
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateView {
@@ -133,13 +125,16 @@ fn check_model(v: &str) -> ApiResult<String> {
 }
 
 fn check_type(v: &str) -> ApiResult<String> {
-    if !TYPES.contains(&v) {
-        return Err(ApiError::invalid(
+    match crate::usage::CallType::parse(v) {
+        Some(t) => Ok(t.as_str().to_owned()),
+        None => Err(ApiError::invalid(
             "type",
-            format!("'{v}' is not one of {}", TYPES.join(", ")),
-        ));
+            format!(
+                "'{v}' is not one of {}",
+                crate::usage::CallType::names().join(", ")
+            ),
+        )),
     }
-    Ok(v.to_owned())
 }
 
 fn check_text(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<String>> {

@@ -16,14 +16,6 @@ use serde_json::{Value, json};
 
 /// The most rows one export holds.
 const EXPORT_LIMIT: i64 = 100_000;
-const STATUSES: [&str; 3] = ["processing", "success", "failed"];
-const TYPES: [&str; 5] = [
-    "chatCompletion",
-    "embedding",
-    "imageGeneration",
-    "video",
-    "audio",
-];
 
 fn time(params: &Params, name: &str) -> ApiResult<Option<NaiveDateTime>> {
     let Some(raw) = params.get(name) else {
@@ -53,9 +45,13 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
 pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
     let f = CallFilter {
         user_did: me.scope(params.flag("allUsers")?)?,
-        status: one_of(params, "status", &STATUSES)?,
+        status: one_of(
+            params,
+            "status",
+            &crate::usage::CallStatus::ALL.map(|s| s.as_str()),
+        )?,
         model: params.get("model").map(str::to_owned),
-        kind: one_of(params, "type", &TYPES)?,
+        kind: one_of(params, "type", &crate::usage::CallType::names())?,
         provider_id: params.get("providerId").map(str::to_owned),
         app_did: params.get("appDid").map(str::to_owned),
         start: time(params, "start")?,
@@ -93,6 +89,7 @@ fn view(r: CallRecord, admin: bool) -> Value {
         "userDid": r.user_did,
         "requestId": r.request_id,
         "traceId": r.trace_id,
+        "dialect": r.dialect,
         "metadata": json_column(&r.metadata),
         "callTime": r.call_time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     });
@@ -164,7 +161,7 @@ fn csv_bytes(rows: Vec<CallRecord>) -> Result<Vec<u8>, csv::Error> {
             tokens("promptTokens"),
             tokens("completionTokens"),
             r.total_usage.to_string(),
-            r.credits,
+            r.credits.to_string(),
             opt(r.duration_ms),
             opt(r.ttfb_ms),
             r.app_did.unwrap_or_default(),

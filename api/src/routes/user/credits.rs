@@ -24,10 +24,10 @@ pub(crate) async fn position(state: &AppState, user: String, role: &str) -> ApiR
         return Ok(Position {
             granted: balance,
             debt: rust_decimal::Decimal::ZERO,
-            held: state.recorder.funds().held(&user),
+            held: state.ledger.funds().held(&user),
         });
     }
-    let in_memory = state.recorder.held_in_memory(&user);
+    let in_memory = state.ledger.held_in_memory(&user);
     let mut p = state
         .db
         .run(move |conn| {

@@ -14,11 +14,11 @@
 use super::calls::filter;
 use crate::auth::Authenticated;
 use crate::db::model_calls::{self, CallPoint};
-use crate::db::stats::{self as rollup_rows, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Params;
 use crate::state::AppState;
 use crate::usage::rollup::{Rollup, TimeType, Totals};
+use crate::usage::rollup_store::{self as rollup_rows, Scope};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
@@ -54,7 +54,7 @@ impl Acc {
             self.failed += 1;
         }
         self.usage += p.total_usage;
-        self.credits += Decimal::from_str_exact(&p.credits).unwrap_or_default();
+        self.credits += p.credits.decimal();
         self.durations.extend(p.duration_ms);
         self.ttfbs.extend(p.ttfb_ms);
     }
@@ -386,7 +386,7 @@ mod tests {
             status: status.into(),
             model: model.into(),
             total_usage: 10,
-            credits: credits.into(),
+            credits: credits.parse().expect("amount"),
             duration_ms: Some(ms),
             ttfb_ms: None,
         }

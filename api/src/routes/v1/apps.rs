@@ -2,13 +2,13 @@
 //! `GET /api/app/status` (signed by the app) → `{id, subscription}` (SPEC §5.4, §7.2).
 
 use crate::auth::V1Caller;
-use crate::auth::did::{self, DidRole};
 use crate::auth::v1::{Via, parse_public_key};
 use crate::db::apps::{self, AppRow};
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use hub_blocklet::did::{self, DidRole};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -3,11 +3,11 @@
 //! `/api/v1/audio/transcriptions`, on the same engine as v2 with the v1 caller's identity.
 
 use crate::auth::V1Caller;
+use crate::dialects::media::{EmbeddingsBody, ImagesBody};
 use crate::error::ApiResult;
 use crate::http::ApiJson;
 use crate::providers::Modality;
-use crate::providers::wire::media::{EmbeddingsBody, ImagesBody};
-use crate::routes::v2::call::CallContext;
+use crate::routes::v2::gateway::CallContext;
 use crate::routes::v2::{audio, embeddings, images};
 use crate::routing::model_name;
 use crate::state::{AppState, WorkerHttp};
@@ -24,8 +24,15 @@ async fn context(
     modality: Modality,
 ) -> ApiResult<CallContext> {
     super::require_subscription(req, state, caller).await?;
-    let mut ctx =
-        CallContext::new(req, &caller.identity, requested, false, &state.instance_id).of(modality);
+    let mut ctx = crate::routes::v2::gateway::context(
+        req,
+        &caller.identity,
+        requested,
+        false,
+        &state.instance_id,
+    )
+    .of(modality);
+    ctx.dialect = "v1";
     if let Some(app) = caller.app_did() {
         ctx.app_did.get_or_insert_with(|| app.to_owned());
     }

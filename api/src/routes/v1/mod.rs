@@ -84,8 +84,8 @@ pub(crate) async fn require_subscription(
 
 /// `GET /api/v1/status` → `{available}`: whether any provider can answer the default model.
 async fn status(_caller: V1Caller, state: web::Data<AppState>) -> HttpResponse {
-    let default = model_name::parse(model_name::DEFAULT_CHAT_MODEL);
-    let available = state.router.plan(&default).is_ok()
+    let available = model_name::parse(model_name::DEFAULT_CHAT_MODEL)
+        .is_ok_and(|default| state.router.plan(&default).is_ok())
         || state.router.catalog().providers.iter().any(|p| p.usable());
     HttpResponse::Ok().json(json!({ "available": available }))
 }

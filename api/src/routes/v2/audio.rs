@@ -2,8 +2,8 @@
 //! `POST …/audio/transcriptions` (multipart in, the provider's body out), both passed through
 //! with the model rewritten to the provider's id, recorded as `audio` calls.
 
-use super::call::CallContext;
-use super::unary;
+use super::gateway as unary;
+use super::gateway::CallContext;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
@@ -31,8 +31,8 @@ pub async fn speech(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<HttpResponse> {
     let requested = requested(&body, DEFAULT_SPEECH_MODEL)?;
-    let ctx =
-        CallContext::new(&req, &me, requested, false, &state.instance_id).of(Modality::Speech);
+    let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
+        .of(Modality::Speech);
     speech_answer(&state, &http.0, ctx, body).await
 }
 
@@ -70,7 +70,7 @@ pub async fn speech_answer(
         return Err(ApiError::invalid("voice", "is required (e.g. \"alloy\")"));
     }
     body.remove("model");
-    let model = model_name::parse(&ctx.requested_model);
+    let model = model_name::parse(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Speech)?;
     let request = SpeechRequest {
         model: model.model.clone(),
@@ -118,7 +118,7 @@ fn passed_through(
         .content_type(content_type)
         .insert_header((
             "server-timing",
-            super::engine::server_timing(ctx, upstream_ms),
+            super::gateway::server_timing(ctx, upstream_ms),
         ))
         .body(body)
 }
@@ -207,7 +207,7 @@ pub async fn transcriptions(
         .find(|(k, _)| k == "model")
         .map(|(_, v)| v.clone());
     let requested = model_name::requested_or(model.as_deref(), DEFAULT_TRANSCRIPTION_MODEL);
-    let ctx = CallContext::new(&req, &me, requested, false, &state.instance_id)
+    let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
         .of(Modality::Transcription);
     transcription_answer(&state, &http.0, ctx, file, fields).await
 }
@@ -222,7 +222,7 @@ pub async fn transcription_answer(
     let file =
         file.ok_or_else(|| ApiError::invalid("file", "is required (the audio to transcribe)"))?;
     fields.retain(|(k, _)| k != "model" && k != "stream");
-    let model = model_name::parse(&ctx.requested_model);
+    let model = model_name::parse(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Transcription)?;
     // About 16 kB per second of compressed speech: what the admission holds.
     let held_seconds = Decimal::from((file.data.len() as u64 / 16_000).max(1));

@@ -3,16 +3,16 @@
 //! AIGNE-native `POST /api/v2/image` (`{input:{prompt, image?, modelOptions, outputFileType}}` →
 //! `{images:[{type:"url"|"file",…}], usage, model}`).
 
-use super::call::CallContext;
 use super::embeddings::credits_number;
+use super::gateway::CallContext;
+use super::gateway::{self as unary, Done};
 use super::media_out::{self, Delivered};
-use super::unary::{self, Done};
 use crate::auth::Authenticated;
+use crate::dialects::media::{AigneEnvelope, ImagesBody};
 use crate::error::ApiResult;
 use crate::http::ApiJson;
 use crate::providers::Modality;
 use crate::providers::media::{ImageRequest, ImageResponse, Measure};
-use crate::providers::wire::media::{AigneEnvelope, ImagesBody};
 use crate::routing::model_name;
 use crate::state::{AppState, WorkerHttp};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,7 +26,7 @@ pub async fn generate(
     ctx: &CallContext,
     mut request: ImageRequest,
 ) -> ApiResult<Done<ImageResponse>> {
-    let model = model_name::parse(&ctx.requested_model);
+    let model = model_name::parse(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Image)?;
     request.model = model.model.clone();
     let n = u64::from(request.n);
@@ -68,7 +68,8 @@ pub async fn openai(
 ) -> ApiResult<HttpResponse> {
     let (model, request) = body.into_request()?;
     let requested = model_name::requested_or(model.as_deref(), model_name::DEFAULT_IMAGE_MODEL);
-    let ctx = CallContext::new(&req, &me, requested, false, &state.instance_id).of(Modality::Image);
+    let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
+        .of(Modality::Image);
     openai_answer(&state, &http.0, &req, ctx, request).await
 }
 
@@ -92,7 +93,7 @@ pub async fn openai_answer(
     Ok(HttpResponse::Ok()
         .insert_header((
             "server-timing",
-            super::engine::server_timing(&ctx, done.upstream_ms),
+            super::gateway::server_timing(&ctx, done.upstream_ms),
         ))
         .json(json!({
             "created": chrono::Utc::now().timestamp(),
@@ -130,7 +131,8 @@ pub async fn aigne(
     let request = body.image_request()?;
     let requested =
         model_name::requested_or(body.model().as_deref(), model_name::DEFAULT_IMAGE_MODEL);
-    let ctx = CallContext::new(&req, &me, requested, false, &state.instance_id).of(Modality::Image);
+    let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
+        .of(Modality::Image);
     let http = http.0.clone();
     let headers_after = state.settings.upstream.early_headers;
     let work = async move {
@@ -145,7 +147,7 @@ pub async fn aigne(
             "usage": usage,
             "model": done.model_with_provider,
         });
-        Ok((body, super::engine::server_timing(&ctx, done.upstream_ms)))
+        Ok((body, super::gateway::server_timing(&ctx, done.upstream_ms)))
     };
     super::early::respond(work, headers_after).await
 }

@@ -2,18 +2,24 @@
 
 mod aigne_chat;
 pub(crate) mod audio;
-pub(crate) mod call;
 mod chat_completions;
 mod early;
 pub(crate) mod embeddings;
-pub(crate) mod engine;
+pub(crate) mod gateway;
 pub(crate) mod images;
 pub(crate) mod media_out;
-pub(crate) mod payer;
-mod unary;
 mod video;
 
 use actix_web::web;
+
+/// The OpenAI paths also served at the conventional `/v1` (`OPENAI_BASE_URL=http://HUB/v1`).
+pub fn configure_openai(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/chat/completions",
+        web::post().to(chat_completions::handle),
+    )
+    .route("/embeddings", web::post().to(embeddings::handle));
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(

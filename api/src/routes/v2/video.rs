@@ -3,16 +3,15 @@
 //! or linked, and `{videos, seconds, usage, model}` comes back. Headers go out early on a long
 //! job (see [`super::early`]). Billed on seconds × the video rate.
 
-use super::call::CallContext;
+use super::gateway as unary;
 use super::images::aigne_usage;
 use super::media_out::{self, Delivered};
-use super::unary;
 use crate::auth::Authenticated;
+use crate::dialects::media::AigneEnvelope;
 use crate::error::ApiResult;
 use crate::http::ApiJson;
 use crate::providers::Modality;
 use crate::providers::media::Measure;
-use crate::providers::wire::media::AigneEnvelope;
 use crate::routing::model_name;
 use crate::state::{AppState, WorkerHttp};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -33,8 +32,9 @@ pub async fn handle(
     let requested =
         model_name::requested_or(body.model().as_deref(), model_name::DEFAULT_VIDEO_MODEL);
     let delivery = body.delivery();
-    let ctx = CallContext::new(&req, &me, requested, false, &state.instance_id).of(Modality::Video);
-    let model = model_name::parse(&ctx.requested_model);
+    let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
+        .of(Modality::Video);
+    let model = model_name::parse(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Video)?;
     request.model = model.model.clone();
     let http = http.0.clone();
@@ -75,7 +75,7 @@ pub async fn handle(
             "usage": usage,
             "model": done.model_with_provider,
         });
-        Ok((body, super::engine::server_timing(&ctx, done.upstream_ms)))
+        Ok((body, super::gateway::server_timing(&ctx, done.upstream_ms)))
     };
     super::early::respond(work, headers_after).await
 }

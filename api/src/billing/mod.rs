@@ -1,8 +1,0 @@
-//! Credits (SPEC §9): what a call costs, in exact decimals.
-
-pub mod credits;
-pub mod funds;
-pub mod ledger;
-pub mod payment_kit;
-
-pub use credits::Rate;

@@ -1,0 +1,74 @@
+//! Client dialects: the request bodies clients send, and the answers, stream frames and errors
+//! they get back, for each API the Hub speaks. A chat dialect is one type implementing
+//! [`ChatDialect`]; `routes::chat::serve` runs any of them through the core engine, so adding a
+//! dialect is one module here plus its route. None of them calls a provider.
+
+pub mod aigne;
+pub mod anthropic;
+pub mod legacy;
+pub mod media;
+pub mod openai;
+
+#[cfg(test)]
+mod snapshots;
+
+use crate::error::{ApiError, ApiResult};
+use actix_web::HttpRequest;
+use hub_core::engine::Done;
+use hub_core::engine::context::CallContext;
+use hub_core::engine::relay::Encoder;
+use hub_core::providers::types::{ChatRequest, ChatResponse, StreamEvent};
+
+/// What the engine needs to know of a body before it becomes the internal request.
+pub struct Heading<O> {
+    /// The model the client named (`None`: the Hub's default chat model).
+    pub model: Option<String>,
+    /// The client wants the answer as a stream.
+    pub stream: bool,
+    /// What the answer's encoders need from the body (kept after it is consumed).
+    pub options: O,
+}
+
+/// One client chat API.
+pub trait ChatDialect: 'static {
+    /// The dialect's name in the call log (`model_calls.dialect`).
+    const NAME: &'static str;
+    /// The body clients send (deserialised by the route's extractor).
+    type Body;
+    /// What the answer needs from the body, e.g. whether to send usage.
+    type Options: Send + 'static;
+    /// The stream encoder of one call.
+    type Stream: Encoder;
+
+    /// Reads the body's model, streaming flag and answer options (`req`: for headers such as
+    /// `Accept`).
+    fn heading(body: &Self::Body, req: &HttpRequest) -> Heading<Self::Options>;
+
+    /// The internal request for `upstream_model` (the model id without its provider prefix);
+    /// a bad body is a 400 naming the field.
+    fn into_chat(body: Self::Body, upstream_model: String) -> ApiResult<ChatRequest>;
+
+    /// The JSON body of a call with one answer.
+    fn answer(
+        done: &Done<ChatResponse>,
+        chat: &ChatRequest,
+        ctx: &CallContext,
+        options: &Self::Options,
+    ) -> Vec<u8>;
+
+    /// The encoder of a stream whose `first` upstream event has arrived from
+    /// `model_with_provider` (`provider/model` of the attempt that answered).
+    fn stream(
+        first: &StreamEvent,
+        model_with_provider: &str,
+        ctx: &CallContext,
+        options: Self::Options,
+    ) -> Self::Stream;
+
+    /// The body of an error answered before a stream begins (its status is the error's). Every
+    /// dialect today reads the one `{"error": {…}}` shape; a dialect whose clients expect another
+    /// overrides this.
+    fn error(err: &ApiError) -> String {
+        err.body()
+    }
+}

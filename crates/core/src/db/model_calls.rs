@@ -1,0 +1,207 @@
+//! Reading `model_calls` (the call log): filtered, newest first.
+
+use super::credits::Credits;
+use super::page::{Page, contains_pattern, lower};
+use super::schema::model_calls;
+use super::{DbBackend, DbConnection};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// `model_calls.type` (and a rate's type), stored as its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallType {
+    ChatCompletion,
+    Embedding,
+    ImageGeneration,
+    Video,
+    Audio,
+}
+
+impl CallType {
+    pub const ALL: [CallType; 5] = [
+        CallType::ChatCompletion,
+        CallType::Embedding,
+        CallType::ImageGeneration,
+        CallType::Video,
+        CallType::Audio,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallType::ChatCompletion => "chatCompletion",
+            CallType::Embedding => "embedding",
+            CallType::ImageGeneration => "imageGeneration",
+            CallType::Video => "video",
+            CallType::Audio => "audio",
+        }
+    }
+
+    /// The stored names, for lists and error messages.
+    pub fn names() -> [&'static str; 5] {
+        Self::ALL.map(CallType::as_str)
+    }
+
+    pub fn parse(text: &str) -> Option<CallType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = model_calls)]
+pub struct CallRecord {
+    pub id: String,
+    pub provider_id: Option<String>,
+    pub model: String,
+    pub credential_id: Option<String>,
+    #[diesel(column_name = type_)]
+    pub kind: String,
+    pub status: String,
+    pub total_usage: i64,
+    pub usage_metrics: Option<String>,
+    pub credits: Credits,
+    pub duration_ms: Option<i64>,
+    pub ttfb_ms: Option<i64>,
+    pub provider_ttfb_ms: Option<i64>,
+    pub error_reason: Option<String>,
+    pub app_did: Option<String>,
+    pub user_did: Option<String>,
+    pub request_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub metadata: Option<String>,
+    pub call_time: NaiveDateTime,
+    /// The client dialect the call came in on (none on rows older than the column).
+    pub dialect: Option<String>,
+}
+
+/// Filters of the call log; `None` is "any".
+#[derive(Debug, Default, Clone)]
+pub struct CallFilter {
+    /// Only this user's calls (every caller but an admin asking for all users).
+    pub user_did: Option<String>,
+    pub status: Option<String>,
+    /// Matches `provider/model` anywhere, case-insensitively.
+    pub model: Option<String>,
+    pub kind: Option<String>,
+    pub provider_id: Option<String>,
+    pub app_did: Option<String>,
+    /// `call_time >= start`
+    pub start: Option<NaiveDateTime>,
+    /// `call_time < end`
+    pub end: Option<NaiveDateTime>,
+}
+
+fn filtered(f: &CallFilter) -> model_calls::BoxedQuery<'static, DbBackend> {
+    let mut q = model_calls::table.into_boxed();
+    if let Some(v) = &f.user_did {
+        q = q.filter(model_calls::user_did.eq(v.clone()));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(model_calls::status.eq(v.clone()));
+    }
+    if let Some(v) = &f.model {
+        q = q.filter(
+            lower(model_calls::model)
+                .like(contains_pattern(v))
+                .escape('\\'),
+        );
+    }
+    if let Some(v) = &f.kind {
+        q = q.filter(model_calls::type_.eq(v.clone()));
+    }
+    if let Some(v) = &f.provider_id {
+        q = q.filter(model_calls::provider_id.eq(v.clone()));
+    }
+    if let Some(v) = &f.app_did {
+        q = q.filter(model_calls::app_did.eq(v.clone()));
+    }
+    if let Some(v) = f.start {
+        q = q.filter(model_calls::call_time.ge(v));
+    }
+    if let Some(v) = f.end {
+        q = q.filter(model_calls::call_time.lt(v));
+    }
+    q
+}
+
+/// Matches counted at most: past this a count would read every matching row of a large
+/// table on each page view; lists say "more than" instead.
+pub const COUNT_CAP: i64 = 2_000;
+
+/// One page of calls, newest first, and how many match (at most [`COUNT_CAP`] + 1, which
+/// means "more than [`COUNT_CAP`]").
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    page: Page,
+) -> QueryResult<(i64, Vec<CallRecord>)> {
+    let matches: Vec<i32> = filtered(filter)
+        .select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+        .limit(COUNT_CAP + 1)
+        .load(conn)?;
+    let count = matches.len() as i64;
+    let rows = filtered(filter)
+        .select(CallRecord::as_select())
+        .order((model_calls::call_time.desc(), model_calls::id.desc()))
+        .limit(page.page_size)
+        .offset(page.offset())
+        .load(conn)?;
+    Ok((count, rows))
+}
+
+/// Up to `limit` calls, newest first (exports).
+pub fn export(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    limit: i64,
+) -> QueryResult<Vec<CallRecord>> {
+    filtered(filter)
+        .select(CallRecord::as_select())
+        .order((model_calls::call_time.desc(), model_calls::id.desc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// What usage statistics need of a call.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = model_calls)]
+pub struct CallPoint {
+    pub call_time: NaiveDateTime,
+    pub status: String,
+    pub model: String,
+    pub total_usage: i64,
+    pub credits: Credits,
+    pub duration_ms: Option<i64>,
+    pub ttfb_ms: Option<i64>,
+}
+
+/// The calls of `filter` (finished ones; `processing` rows are still moving), oldest first, at
+/// most `limit + 1` so the caller can tell the range was too large.
+pub fn points(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    limit: i64,
+) -> QueryResult<Vec<CallPoint>> {
+    filtered(filter)
+        .filter(model_calls::status.ne("processing"))
+        .select(CallPoint::as_select())
+        .order(model_calls::call_time.asc())
+        .limit(limit + 1)
+        .load(conn)
+}
+
+/// Deletes up to `limit` calls made before `before`; returns how many.
+pub fn delete_before(
+    conn: &mut DbConnection,
+    before: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<String> = model_calls::table
+        .filter(model_calls::call_time.lt(before))
+        .select(model_calls::id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(model_calls::table.filter(model_calls::id.eq_any(&ids))).execute(conn)
+}

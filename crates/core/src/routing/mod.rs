@@ -1,0 +1,361 @@
+//! Routing (SPEC §6): from a model name to an ordered series of attempts, each a provider and one
+//! of its credentials, read from the in-memory catalog; failures feed the balancer.
+
+mod balancer;
+pub mod catalog;
+pub mod model_name;
+mod recheck;
+pub mod seed;
+
+pub use balancer::Balancer;
+pub use catalog::{Catalog, CredentialEntry, ProviderEntry};
+pub use model_name::{ModelRef, parse as parse_model};
+
+use crate::config::ProviderEnv;
+use crate::db::{Db, DbError};
+use crate::error::CoreError;
+use crate::providers::{FailureClass, Modality, Provider, ProviderKind};
+use crate::secrets::Cipher;
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+/// The routing snapshot and rotation state, shared by every worker.
+pub struct Router {
+    catalog: ArcSwap<Catalog>,
+    pub balancer: Balancer,
+    db: Db,
+    cipher: Arc<Cipher>,
+    env: Vec<ProviderEnv>,
+    http: reqwest::Client,
+    recheck_base: std::time::Duration,
+    check_timeouts: crate::providers::Timeouts,
+}
+
+/// One attempt: where it goes and with which key.
+pub struct Attempt {
+    pub number: u32,
+    pub provider: Arc<ProviderEntry>,
+    pub credential: Option<CredentialEntry>,
+    pub implementation: Provider,
+}
+
+/// What [`Router::test_credential`] found.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialTest {
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// Why it failed (the provider's answer; never the key).
+    pub message: Option<String>,
+}
+
+/// The attempts for one request, produced lazily so each sees the latest balancer state.
+pub struct Plan {
+    candidates: Vec<Arc<ProviderEntry>>,
+    prefixed: bool,
+    max_attempts: u32,
+    tried_credentials: Vec<String>,
+    tried_providers: Vec<ProviderKind>,
+    attempts: u32,
+}
+
+impl Router {
+    /// Loads the first snapshot (start-up, before serving).
+    pub fn new(
+        db: Db,
+        cipher: Arc<Cipher>,
+        env: Vec<ProviderEnv>,
+        http: reqwest::Client,
+        upstream: &crate::config::UpstreamSettings,
+    ) -> Result<Router, DbError> {
+        let catalog = db.run_sync(|conn| catalog::load(conn, &cipher, &env))?;
+        let check = upstream
+            .ttfb_timeout
+            .min(std::time::Duration::from_secs(30));
+        Ok(Router {
+            catalog: ArcSwap::from_pointee(catalog),
+            balancer: Balancer::default(),
+            db,
+            cipher,
+            env,
+            http,
+            recheck_base: upstream.recheck_base,
+            check_timeouts: crate::providers::Timeouts {
+                ttfb: check,
+                idle: check,
+            },
+        })
+    }
+
+    /// Rebuilds the snapshot from the database (after admin changes, and periodically).
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let cipher = self.cipher.clone();
+        let env = self.env.clone();
+        let catalog = self
+            .db
+            .run(move |conn| catalog::load(conn, &cipher, &env))
+            .await?;
+        for provider in &catalog.providers {
+            for c in &provider.credentials {
+                self.balancer.restore(&c.id);
+            }
+        }
+        self.catalog.store(Arc::new(catalog));
+        Ok(())
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// Plans the attempts for `model`. Errors: 404 when no provider serves an unprefixed model,
+    /// 503 when the named provider is not configured, has no usable key or no adapter yet.
+    pub fn plan(&self, model: &ModelRef) -> Result<Plan, CoreError> {
+        self.plan_for(model, Modality::Chat)
+    }
+
+    /// Plans the attempts of a call of `modality`: providers that cannot serve it for this model
+    /// are left out, and a prefixed model whose provider cannot is a 400 naming `model`.
+    pub fn plan_for(&self, model: &ModelRef, modality: Modality) -> Result<Plan, CoreError> {
+        let catalog = self.catalog.load();
+        let (candidates, prefixed) = match model.provider {
+            Some(kind) => {
+                let provider = catalog.get(kind).ok_or_else(|| {
+                    CoreError::Unavailable(format!(
+                        "provider '{kind}' is not configured on this hub"
+                    ))
+                })?;
+                let Some(implementation) = Provider::for_kind(kind) else {
+                    return Err(CoreError::Unavailable(format!(
+                        "provider '{kind}' cannot serve {} on this hub yet",
+                        modality.verb()
+                    )));
+                };
+                if !implementation.supports(modality, &model.model) {
+                    return Err(CoreError::invalid(
+                        "model",
+                        format!(
+                            "'{kind}/{}' cannot {}: choose a model that can",
+                            model.model,
+                            modality.verb()
+                        ),
+                    ));
+                }
+                if !provider.usable()
+                    || (self.balancer.available(provider) == 0 && kind != ProviderKind::Ollama)
+                {
+                    return Err(CoreError::Unavailable(format!(
+                        "provider '{kind}' has no active credential"
+                    )));
+                }
+                (vec![provider.clone()], true)
+            }
+            None => {
+                let mut found: Vec<Arc<ProviderEntry>> =
+                    model_name::candidates_by_pattern(&model.model)
+                        .iter()
+                        .filter_map(|k| catalog.get(*k))
+                        .filter(|p| {
+                            p.usable()
+                                && Provider::for_kind(p.kind)
+                                    .is_some_and(|i| i.supports(modality, &model.model))
+                        })
+                        .cloned()
+                        .collect();
+                if found.is_empty() {
+                    return Err(CoreError::NotFound(format!(
+                        "no configured provider serves model '{}'; prefix it with a provider, e.g. openai/{}",
+                        model.model, model.model
+                    )));
+                }
+                let start = self.balancer.rotate(found.len());
+                found.rotate_left(start);
+                // Providers cooling down go last: tried only when nothing else is left.
+                found.sort_by_key(|p| self.balancer.in_cooldown(p.kind));
+                (found, false)
+            }
+        };
+        let max_attempts = if prefixed {
+            (self.balancer.available(&candidates[0]).max(1)) as u32
+        } else {
+            candidates.len() as u32
+        };
+        Ok(Plan {
+            candidates,
+            prefixed,
+            max_attempts,
+            tried_credentials: Vec::new(),
+            tried_providers: Vec::new(),
+            attempts: 0,
+        })
+    }
+
+    /// The next attempt, or `None` when the plan is spent.
+    pub fn next(&self, plan: &mut Plan) -> Option<Attempt> {
+        while plan.attempts < plan.max_attempts {
+            let provider = plan
+                .candidates
+                .iter()
+                .find(|p| plan.prefixed || !plan.tried_providers.contains(&p.kind))?
+                .clone();
+            let credential = if provider.credentials.is_empty() {
+                None
+            } else {
+                match self.balancer.pick(&provider, &plan.tried_credentials) {
+                    Some(c) => Some(c),
+                    None => {
+                        plan.tried_providers.push(provider.kind);
+                        if plan.prefixed {
+                            return None;
+                        }
+                        continue;
+                    }
+                }
+            };
+            plan.attempts += 1;
+            plan.tried_providers.push(provider.kind);
+            if let Some(c) = &credential {
+                plan.tried_credentials.push(c.id.clone());
+            }
+            let implementation = Provider::for_kind(provider.kind)?;
+            return Some(Attempt {
+                number: plan.attempts,
+                provider,
+                credential,
+                implementation,
+            });
+        }
+        None
+    }
+
+    /// Tries a stored credential against its provider now (the provider's cheapest
+    /// authenticated request, as the background re-check makes it), whatever its state; changes
+    /// nothing. The answer never carries the key.
+    pub async fn test_credential(
+        &self,
+        provider_id: &str,
+        credential_id: &str,
+    ) -> Result<CredentialTest, CoreError> {
+        let (pid, cid) = (provider_id.to_owned(), credential_id.to_owned());
+        let (row, credential) = self
+            .db
+            .run(move |conn| {
+                let row = crate::db::providers::get(conn, &pid)?;
+                let credential = crate::db::credentials::get(conn, &pid, &cid)?;
+                Ok::<_, DbError>((row, credential))
+            })
+            .await?;
+        let row =
+            row.ok_or_else(|| CoreError::NotFound(format!("provider {provider_id} not found")))?;
+        let credential = credential
+            .ok_or_else(|| CoreError::NotFound(format!("credential {credential_id} not found")))?;
+        let kind: ProviderKind = row
+            .name
+            .parse()
+            .map_err(|_| CoreError::invalid("name", format!("unknown provider {}", row.name)))?;
+        let provider = crate::providers::Provider::for_kind(kind).ok_or_else(|| {
+            CoreError::invalid(
+                "name",
+                format!("{} credentials cannot be tested yet", kind.name()),
+            )
+        })?;
+        let secret = match self
+            .cipher
+            .decrypt(&credential.credential_value, &credential.id)
+        {
+            Ok(s) => secrecy::SecretString::from(s),
+            Err(e) => {
+                return Ok(CredentialTest {
+                    ok: false,
+                    latency_ms: 0,
+                    message: Some(format!("the stored value cannot be used: {e}")),
+                });
+            }
+        };
+        let base_url = row
+            .base_url
+            .clone()
+            .unwrap_or_else(|| catalog::default_base_url(kind, &self.env));
+        let region = row
+            .region
+            .clone()
+            .or_else(|| catalog::default_region(kind, &self.env));
+        let target = crate::providers::Target {
+            base_url: &base_url,
+            api_key: secrecy::ExposeSecret::expose_secret(&secret),
+            region: region.as_deref(),
+            chat_url: None,
+        };
+        let started = std::time::Instant::now();
+        let outcome = provider
+            .check(&self.http, &target, &self.check_timeouts)
+            .await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(CredentialTest {
+            ok: outcome.is_ok(),
+            latency_ms,
+            message: outcome.err().map(|e| {
+                crate::secrets::scrub(
+                    &e.to_string(),
+                    secrecy::ExposeSecret::expose_secret(&secret),
+                )
+            }),
+        })
+    }
+
+    /// Records the outcome of a failed attempt. A rejected stored key is marked inactive in the
+    /// database (with the upstream's reason) and re-checked in the background.
+    pub fn failed(self: &Arc<Self>, attempt: &Attempt, class: FailureClass, message: &str) {
+        let Some(credential) = &attempt.credential else {
+            return;
+        };
+        self.balancer
+            .failure(attempt.provider.kind, &credential.id, class);
+        if class != FailureClass::Credential || !credential.from_db {
+            return;
+        }
+        let id = credential.id.clone();
+        let reason: String = crate::secrets::scrub(
+            message,
+            secrecy::ExposeSecret::expose_secret(&credential.secret),
+        )
+        .chars()
+        .take(500)
+        .collect();
+        tracing::warn!(credential = %id, provider = attempt.provider.kind.name(), "credential disabled: {reason}");
+        let router = self.clone();
+        let Some(provider) = Provider::for_kind(attempt.provider.kind) else {
+            return;
+        };
+        let base_url = attempt.provider.base_url.clone();
+        let region = attempt.provider.region.clone();
+        let secret = credential.secret.clone();
+        tokio::spawn(async move {
+            let row_id = id.clone();
+            let stored = router
+                .db
+                .run(move |conn| {
+                    crate::db::credentials::disable(conn, &row_id, &reason).map_err(DbError::from)
+                })
+                .await;
+            match stored {
+                Ok(stored_value) => {
+                    let disabled = recheck::Disabled {
+                        credential_id: id,
+                        provider,
+                        base_url,
+                        region,
+                        secret,
+                        stored_value,
+                    };
+                    recheck::spawn(router.clone(), router.http.clone(), disabled);
+                }
+                Err(e) => tracing::error!("could not record the disabled credential: {e}"),
+            }
+        });
+    }
+
+    pub fn succeeded(&self, attempt: &Attempt) {
+        self.balancer.success(attempt.provider.kind);
+    }
+}

@@ -1,0 +1,82 @@
+//! Keeps usage history from growing without bound (SPEC §9): `model_calls` rows older than
+//! `retention.calls_days` (and Payment Kit reports confirmed that long ago) and
+//! `model_call_stats` rollups older than `retention.stats_days` are deleted, a few thousand rows per statement so no write waits long behind it. Runs at start
+//! and then hourly; on PostgreSQL every instance may run it (deletes are idempotent).
+
+use super::rollup_store as stats;
+use crate::config::RetentionSettings;
+use crate::db::{Db, DbError, model_calls, outbox};
+use chrono::{Duration, Utc};
+
+/// Rows per delete statement.
+const CHUNK: i64 = 5_000;
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// What one pass deleted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Trimmed {
+    pub calls: usize,
+    pub stats: usize,
+    /// Outbox rows Payment Kit confirmed that long ago.
+    pub reports: usize,
+}
+
+/// One pass: deletes until nothing older than the limits is left.
+pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> {
+    let now = Utc::now().naive_utc();
+    let mut trimmed = Trimmed::default();
+    if keep.calls_days > 0 {
+        let before = now - Duration::days(i64::from(keep.calls_days));
+        loop {
+            let n = db
+                .run(move |conn| Ok::<_, DbError>(model_calls::delete_before(conn, before, CHUNK)?))
+                .await?;
+            trimmed.calls += n;
+            if (n as i64) < CHUNK {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        trimmed.reports = db
+            .run(move |conn| Ok::<_, DbError>(outbox::delete_sent_before(conn, before)?))
+            .await?;
+    }
+    if keep.stats_days > 0 {
+        let before = (now - Duration::days(i64::from(keep.stats_days)))
+            .and_utc()
+            .timestamp();
+        loop {
+            let n = db
+                .run(move |conn| Ok::<_, DbError>(stats::delete_before(conn, before, CHUNK)?))
+                .await?;
+            trimmed.stats += n;
+            if (n as i64) < CHUNK {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(trimmed)
+}
+
+/// The background task.
+pub async fn run(db: Db, keep: RetentionSettings) {
+    if keep.calls_days == 0 && keep.stats_days == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        tick.tick().await;
+        match trim(&db, keep).await {
+            Ok(t) if t.calls + t.stats > 0 => {
+                tracing::info!(
+                    calls = t.calls,
+                    stats = t.stats,
+                    "old usage history deleted"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("usage retention pass failed: {e}"),
+        }
+    }
+}

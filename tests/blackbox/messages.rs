@@ -1,0 +1,363 @@
+//! Anthropic Messages inbound (`/v1/messages`, `/api/v2/messages`): the shape Anthropic's SDKs
+//! and Claude Code read, to an Anthropic upstream and, translated, to an OpenAI-style one; tool
+//! rounds, streams, `count_tokens`, the model list, and every error in Anthropic's shape with
+//! nothing sent upstream.
+
+use crate::support::mock::MockUpstream;
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, json};
+use reqwest::blocking::Response;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+
+fn post(hub: &Hub, path: &str, key: &str, body: &Value) -> Response {
+    hub.request(reqwest::Method::POST, path)
+        .header("x-api-key", key)
+        .header("anthropic-version", "2023-06-01")
+        .json(body)
+        .send()
+        .expect("request")
+}
+
+fn ask(model: &str, stream: bool) -> Value {
+    json!({
+        "model": model,
+        "max_tokens": 256,
+        "stream": stream,
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": "Weather in Paris?"}],
+        "tools": [{"name": "get_weather", "description": "Current weather", "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}]
+    })
+}
+
+/// The data of each SSE event, checked to name its own `type` in the `event:` line.
+fn events(res: Response) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut name = String::new();
+    for line in BufReader::new(res).lines().map_while(Result::ok) {
+        if let Some(e) = line.strip_prefix("event: ") {
+            name = e.to_owned();
+        } else if let Some(d) = line.strip_prefix("data: ") {
+            let data: Value = serde_json::from_str(d).expect("event json");
+            assert_eq!(data["type"], name.as_str(), "{data}");
+            out.push(data);
+        }
+    }
+    out
+}
+
+/// The text and the tool call a stream carried, and its final `message_delta`.
+fn read_stream(events: &[Value]) -> (String, String, Value) {
+    let mut text = String::new();
+    let mut args = String::new();
+    for e in events {
+        match (e["type"].as_str(), e["delta"]["type"].as_str()) {
+            (Some("content_block_delta"), Some("text_delta")) => {
+                text.push_str(e["delta"]["text"].as_str().unwrap_or_default())
+            }
+            (Some("content_block_delta"), Some("input_json_delta")) => {
+                args.push_str(e["delta"]["partial_json"].as_str().unwrap_or_default())
+            }
+            _ => {}
+        }
+    }
+    let end = events
+        .iter()
+        .find(|e| e["type"] == "message_delta")
+        .cloned()
+        .unwrap_or(Value::Null);
+    (text, args, end)
+}
+
+/// The `{"type": "error", "error": {type, message}}` body of a `status` answer.
+fn anthropic_error(res: Response, status: u16) -> Value {
+    let (got, body) = json(res);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["type"], "error", "{body}");
+    body["error"].clone()
+}
+
+fn messages(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+    hub.add_provider_with_keys("anthropic", &mock, &["mock-ok"]);
+
+    // To an OpenAI-style upstream, translated both ways.
+    let (status, answer) = json(post(
+        &hub,
+        "/v1/messages",
+        ADMIN_KEY,
+        &ask("openai/gpt-5-mini", false),
+    ));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["type"], "message");
+    assert_eq!(answer["role"], "assistant");
+    assert_eq!(answer["model"], "openai/gpt-5-mini");
+    assert!(answer["id"].as_str().expect("id").starts_with("msg_"));
+    assert_eq!(
+        answer["content"],
+        json!([{"type": "text", "text": "Hello, world"}])
+    );
+    assert_eq!(answer["stop_reason"], "end_turn");
+    assert_eq!(answer["usage"]["input_tokens"], 19);
+    assert_eq!(answer["usage"]["output_tokens"], 10);
+    let sent = mock.bodies().pop().expect("sent");
+    assert_eq!(
+        sent["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(sent["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(sent["max_tokens"], 256, "{sent}");
+
+    // To an Anthropic upstream: its usage with cache reads comes back in Anthropic's terms.
+    let (status, answer) = json(post(
+        &hub,
+        "/api/v2/messages",
+        ADMIN_KEY,
+        &ask("anthropic/claude-sonnet-4-5", false),
+    ));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["content"][0]["text"], "Hello, world");
+    assert_eq!(
+        answer["usage"],
+        json!({"input_tokens": 2095, "output_tokens": 503, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1024})
+    );
+    let sent = mock.bodies().pop().expect("sent");
+    assert_eq!(sent["system"][0]["text"], "Be brief.");
+    assert_eq!(sent["max_tokens"], 256);
+
+    // A tool round through an OpenAI-style upstream: the model asks, the client answers.
+    let mut body = ask("openai/tool-caller", false);
+    let (status, first) = json(post(&hub, "/v1/messages", ADMIN_KEY, &body));
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["stop_reason"], "tool_use");
+    let call = first["content"]
+        .as_array()
+        .and_then(|c| c.iter().find(|b| b["type"] == "tool_use"))
+        .cloned()
+        .expect("tool_use block");
+    assert_eq!(call["name"], "get_weather");
+    assert_eq!(call["input"], json!({"location": "Paris, France"}));
+    body["messages"]
+        .as_array_mut()
+        .expect("messages")
+        .extend([
+            json!({"role": "assistant", "content": first["content"]}),
+            json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": call["id"], "content": "18°C and sunny"}]}),
+        ]);
+    let (status, second) = json(post(&hub, "/v1/messages", ADMIN_KEY, &body));
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["content"][0]["text"], "Hello, world");
+    let sent = mock.bodies().pop().expect("sent");
+    let upstream_messages = sent["messages"].as_array().expect("messages");
+    let tool = upstream_messages.last().expect("tool message");
+    assert_eq!(tool["role"], "tool");
+    assert_eq!(tool["tool_call_id"], call["id"]);
+    assert_eq!(tool["content"], "18°C and sunny");
+
+    // Streams, to both families: blocks opened and closed in order, usage at the end.
+    let res = post(
+        &hub,
+        "/v1/messages",
+        ADMIN_KEY,
+        &ask("openai/tool-caller", true),
+    );
+    assert_eq!(res.status(), 200);
+    let evs = events(res);
+    assert_eq!(evs[0]["type"], "message_start");
+    assert_eq!(evs.last().expect("last")["type"], "message_stop");
+    let (_, args, end) = read_stream(&evs);
+    assert_eq!(args, r#"{"location":"Paris, France"}"#);
+    assert_eq!(end["delta"]["stop_reason"], "tool_use");
+    assert_eq!(end["usage"]["input_tokens"], 82);
+    let res = post(
+        &hub,
+        "/v1/messages",
+        ADMIN_KEY,
+        &ask("anthropic/claude-sonnet-4-5", true),
+    );
+    let evs = events(res);
+    let (text, args, end) = read_stream(&evs);
+    assert_eq!(text, "Hello, world");
+    assert_eq!(args, r#"{"location": "San Francisco"}"#);
+    assert_eq!(
+        end["usage"],
+        json!({"input_tokens": 25, "output_tokens": 15, "cache_creation_input_tokens": 10, "cache_read_input_tokens": 0})
+    );
+
+    // Every call has its row.
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        (rows.len() == 6).then_some(rows)
+    });
+    assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    assert_eq!(rows[1].model, "anthropic/claude-sonnet-4-5");
+
+    // count_tokens: an estimate that says so; nothing goes upstream.
+    let before = mock.total_calls();
+    let res = post(
+        &hub,
+        "/v1/messages/count_tokens",
+        ADMIN_KEY,
+        &json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "hello world"}]}),
+    );
+    assert_eq!(
+        res.headers()
+            .get("x-aigne-hub-token-count")
+            .and_then(|v| v.to_str().ok()),
+        Some("estimated; tokenizer=o200k_base")
+    );
+    let (status, count) = json(res);
+    assert_eq!(status, 200, "{count}");
+    assert_eq!(count["input_tokens"], 5, "3 framing + 2 text tokens");
+    assert_eq!(mock.total_calls(), before);
+
+    // The call log says which API every call came in on (on both backends' insert paths).
+    let (_, log) = json(hub.get("/api/user/model-calls?allUsers=true", Some(ADMIN_KEY)));
+    let items = log["list"].as_array().expect("list");
+    assert!(!items.is_empty(), "{log}");
+    assert!(items.iter().all(|c| c["dialect"] == "anthropic"), "{log}");
+
+    // The model list in Anthropic's shape for Anthropic clients, OpenAI's for the others.
+    let (status, list) = json(
+        hub.request(reqwest::Method::GET, "/v1/models")
+            .header("x-api-key", ADMIN_KEY)
+            .header("anthropic-version", "2023-06-01")
+            .send()
+            .expect("models"),
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["has_more"], false);
+    assert!(
+        list["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .all(|m| m["type"] == "model" && m["id"].as_str().is_some_and(|id| id.contains('/'))),
+        "{list}"
+    );
+    let (status, list) = json(hub.get("/v1/models", Some(ADMIN_KEY)));
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["object"], "list");
+}
+
+crate::on_both_backends!(messages);
+
+/// Bad input and refusals, each in Anthropic's error shape, nothing sent upstream, no row left.
+#[test]
+fn errors_in_anthropic_shape() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let hub = env.start();
+    let id = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+    hub.add_rate(&id, "gpt-5-mini", "0.001", "0.001");
+
+    let e = anthropic_error(
+        post(
+            &hub,
+            "/v1/messages",
+            "wrong-key",
+            &ask("openai/gpt-5-mini", false),
+        ),
+        401,
+    );
+    assert_eq!(e["type"], "authentication_error", "{e}");
+    let res = hub
+        .request(reqwest::Method::POST, "/v1/messages")
+        .json(&ask("openai/gpt-5-mini", false))
+        .send()
+        .expect("request");
+    assert_eq!(anthropic_error(res, 401)["type"], "authentication_error");
+
+    let cases = [
+        (
+            json!({"model": "openai/gpt-5-mini", "messages": []}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "hologram"}]}]}),
+            "messages[0].content[0].type",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_x", "content": "1"}]}]}),
+            "messages[0].content[0].tool_use_id",
+        ),
+        (
+            json!({"model": "openai/../files", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}),
+            "model",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "web_search_20250305", "name": "web_search"}]}),
+            "web_search_20250305",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "max_tokens": "many"}),
+            "max_tokens",
+        ),
+    ];
+    for (body, named) in cases {
+        let e = anthropic_error(post(&hub, "/v1/messages", ADMIN_KEY, &body), 400);
+        assert_eq!(e["type"], "invalid_request_error", "{e}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains(named)),
+            "{named}: {e}"
+        );
+    }
+
+    // Billing on and no credits: 402 with the purchase link, before anything is sent.
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "broke", "role": "member"}),
+    ));
+    let broke = created["key"].as_str().expect("key");
+    for stream in [false, true] {
+        let e = anthropic_error(
+            post(
+                &hub,
+                "/v1/messages",
+                broke,
+                &ask("openai/gpt-5-mini", stream),
+            ),
+            402,
+        );
+        assert_eq!(e["type"], "billing_error", "{e}");
+        assert_eq!(e["link"], "/credits", "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("/credits")),
+            "{e}"
+        );
+    }
+    assert_eq!(mock.total_calls(), 0);
+    assert!(env.database.calls().is_empty());
+}
+
+/// An upstream failure after every attempt reaches the client as Anthropic's error of that
+/// status; a stream that breaks after it began ends with an `error` event.
+#[test]
+fn upstream_failures_in_anthropic_shape() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    hub.add_provider_with_keys("openai", &mock, &["mock-429"]);
+    hub.add_provider_with_keys("xai", &mock, &["mock-cut"]);
+    let e = anthropic_error(
+        post(
+            &hub,
+            "/v1/messages",
+            ADMIN_KEY,
+            &ask("openai/gpt-5-mini", false),
+        ),
+        429,
+    );
+    assert_eq!(e["type"], "rate_limit_error", "{e}");
+    let res = post(&hub, "/v1/messages", ADMIN_KEY, &ask("xai/grok-4", true));
+    assert_eq!(res.status(), 200);
+    let evs = events(res);
+    let last = evs.last().expect("an event");
+    assert_eq!(last["type"], "error", "{evs:?}");
+    assert_eq!(last["error"]["type"], "api_error");
+}

@@ -1,0 +1,48 @@
+// Model rates in a real browser: a rate a float would change is shown per 1M tokens exactly,
+// and saving it unchanged stores the same digits; the type list is the server's (audio
+// included). Run by tests/blackbox/console.rs with HUB_URL, ADMIN_KEY and MOCK_BASE.
+import assert from 'node:assert/strict';
+
+import { ADMIN, HUB, MOCK, api, browser, newPage, problems, signIn, step } from './session.mjs';
+
+try {
+  const page = await newPage();
+  const provider = await api('POST', '/api/ai-providers', ADMIN, { name: 'openai', baseUrl: MOCK });
+  assert.equal(provider.status, 201, JSON.stringify(provider.body));
+  await signIn(page, ADMIN);
+
+  step('a rate a float would change is shown per 1M tokens exactly and saved unchanged');
+  const openaiId = provider.body.id;
+  const exact = '0.0000001234567890123456789';
+  const made = await api('POST', `/api/ai-providers/${openaiId}/model-rates`, ADMIN, {
+    model: 'exact-model',
+    type: 'chatCompletion',
+    inputRate: exact,
+    outputRate: '0.0000003',
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  await page.getByRole('button', { name: 'Model rates' }).click();
+  const rateRow = page.getByRole('row').filter({ hasText: 'exact-model' });
+  await rateRow.getByText('0.1234567890123456789').waitFor();
+  await rateRow.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.getByLabel(/^Input credits/).inputValue(), '0.1234567890123456789');
+  assert.equal(await page.getByLabel(/^Output credits/).inputValue(), '0.3');
+  await page.getByLabel('Type').click();
+  await page.getByRole('option', { name: 'audio' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  const rates = await api('GET', `/api/ai-providers/${openaiId}/model-rates`, ADMIN);
+  const saved = rates.body.list.find((r) => r.id === made.body.id);
+  assert.equal(saved?.inputRate, exact, JSON.stringify(rates.body));
+  assert.equal(saved?.outputRate, '0.0000003', JSON.stringify(saved));
+
+  assert.deepEqual(problems, [], problems.join('\n'));
+  console.log('rates e2e: ok');
+} catch (e) {
+  console.error(e);
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
