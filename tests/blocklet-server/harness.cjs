@@ -86,7 +86,10 @@ class Server {
 
   /** Runs the CLI in the data directory; its output goes to the stage log. */
   cli(args, { timeout = 180000, allowFail = false } = {}) {
-    const res = spawnSync(CLI, args, { cwd: this.dir, env: this.env, encoding: 'utf8', timeout });
+    // In a process group of its own: `server stop --force` ends the router with fkill(pid), and
+    // when the router is no longer running pm2 reports pid 0, so that becomes kill(0, SIGTERM) —
+    // every process of the caller's group, this test runner included, ended without a word.
+    const res = spawnSync('setsid', ['--wait', CLI, ...args], { cwd: this.dir, env: this.env, encoding: 'utf8', timeout });
     fs.appendFileSync(this.log, `\n$ blocklet ${args.join(' ')}\n${res.stdout || ''}${res.stderr || ''}`);
     if (!allowFail && res.status !== 0) {
       throw new Error(`blocklet ${args.join(' ')} exited ${res.status ?? res.signal}: ${(res.stderr || res.stdout || '').slice(-2000)}`);
@@ -187,8 +190,28 @@ class Server {
   }
 
   /** A request through the server's router, as a browser at the app's address makes it. */
-  request(app, method, urlPath, { headers = {}, body, timeout = 30000 } = {}) {
+  async request(app, method, urlPath, { headers = {}, body, timeout = 30000 } = {}) {
+    await this.routerKnows(app.host);
     return request(this.httpPort, app.host, method, urlPath, { headers, body, timeout });
+  }
+
+  /** Waits until the router has a site for `host`. The Node router (1.17.12) dies on a request
+   * for a host it has no site for (`site.rules` of undefined), and after a few such deaths in a
+   * row pm2 stops restarting it: a new app's first request must wait for the routing table. */
+  async routerKnows(host) {
+    this.knownHosts ??= new Set();
+    if (this.knownHosts.has(host)) return;
+    const config = path.join(this.dir, '.blocklet-server', 'router', 'default', 'config.json');
+    await until(`the router's site for ${host}`, async () => {
+      try {
+        return JSON.parse(fs.readFileSync(config, 'utf8')).sites.some((s) => s.domain === host);
+      } catch {
+        return false;
+      }
+    }, { timeout: 60000, every: 250 });
+    // The file is written before the router is told to reload it.
+    await sleep(1500);
+    this.knownHosts.add(host);
   }
 
   async stop() {
