@@ -103,18 +103,31 @@ fn anthropic_sdks() {
 }
 
 /// Claude Code (`claude -p`, non-interactive, telemetry and updates off, its own empty home) with
-/// `ANTHROPIC_BASE_URL` at the Hub and the Hub's key; `model` is what it asks for.
-fn claude(hub: &Hub, key: &str, model: &str, prompt: &str, extra: &[&str]) -> serde_json::Value {
+/// `ANTHROPIC_BASE_URL` at the Hub and the Hub's key; `model` is what it asks for (its own
+/// default models when `None`).
+fn claude(
+    hub: &Hub,
+    key: &str,
+    model: Option<&str>,
+    prompt: &str,
+    extra: &[&str],
+) -> serde_json::Value {
     let bin = require("node_modules/.bin/claude");
     let home = tempfile::tempdir().expect("home");
-    let out = Command::new(bin)
-        .args(["-p", prompt, "--output-format", "json", "--model", model])
+    let mut cmd = Command::new(bin);
+    cmd.args(["-p", prompt, "--output-format", "json"])
+        .env_remove("ANTHROPIC_SMALL_FAST_MODEL")
+        .env_remove("ANTHROPIC_MODEL");
+    if let Some(model) = model {
+        cmd.args(["--model", model])
+            .env("ANTHROPIC_SMALL_FAST_MODEL", model);
+    }
+    let out = cmd
         .args(extra)
         .current_dir(home.path())
         .env("HOME", home.path())
         .env("ANTHROPIC_BASE_URL", &hub.base)
         .env("ANTHROPIC_API_KEY", key)
-        .env("ANTHROPIC_SMALL_FAST_MODEL", model)
         .env("DISABLE_TELEMETRY", "1")
         .env("DISABLE_ERROR_REPORTING", "1")
         .env("DISABLE_AUTOUPDATER", "1")
@@ -139,7 +152,7 @@ fn claude(hub: &Hub, key: &str, model: &str, prompt: &str, extra: &[&str]) -> se
 #[test]
 fn claude_code() {
     let (mock, env, hub, key) = setup();
-    let said = claude(&hub, &key, "openai/gpt-5-mini", "Say hello", &[]);
+    let said = claude(&hub, &key, Some("openai/gpt-5-mini"), "Say hello", &[]);
     assert_eq!(said["is_error"], false, "{said:#}");
     assert_eq!(said["result"], "Hello, world", "{said:#}");
 
@@ -147,7 +160,7 @@ fn claude_code() {
     let looped = claude(
         &hub,
         &key,
-        "openai/tool-caller",
+        Some("openai/tool-caller"),
         "What is the weather in Paris?",
         &[],
     );
@@ -162,7 +175,13 @@ fn claude_code() {
         "{bodies:#?}"
     );
 
-    let native = claude(&hub, &key, "anthropic/claude-sonnet-4-5", "Say hello", &[]);
+    let native = claude(
+        &hub,
+        &key,
+        Some("anthropic/claude-sonnet-4-5"),
+        "Say hello",
+        &[],
+    );
     assert_eq!(native["is_error"], false, "{native:#}");
 
     let rows = env.database.calls();
@@ -176,6 +195,56 @@ fn claude_code() {
     assert!(
         rows.iter()
             .any(|r| r.model == "anthropic/claude-sonnet-4-5")
+    );
+}
+
+/// Claude Code with its own default model names, which an operator's glob alias (`claude-*`)
+/// sends to an OpenAI-style upstream, with billing on: every row is the target model, keeps the
+/// name Claude Code asked for, and the member's balance fell by exactly the rows' credits.
+#[test]
+fn claude_code_through_an_alias() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let hub = env.start();
+    crate::ledger::priced_provider(&hub, &mock, "mock-ok");
+    let (status, alias) = json(hub.post(
+        "/api/model-aliases",
+        Some(ADMIN_KEY),
+        &json!({"pattern": "claude-*", "target": "openai/gpt-5-mini"}),
+    ));
+    assert_eq!(status, 201, "{alias}");
+    let (key, user) = crate::ledger::member(&hub, "coder");
+    let (status, grant) = json(hub.post(
+        "/api/credits/grants",
+        Some(ADMIN_KEY),
+        &json!({"userDid": user, "amount": "100"}),
+    ));
+    assert_eq!(status, 201, "{grant}");
+
+    let said = claude(&hub, &key, None, "Say hello", &[]);
+    assert_eq!(said["is_error"], false, "{said:#}");
+    assert_eq!(said["result"], "Hello, world", "{said:#}");
+
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        (!rows.is_empty() && rows.iter().all(|r| r.status != "processing")).then_some(rows)
+    });
+    assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.model == "openai/gpt-5-mini"),
+        "{rows:?}"
+    );
+    for row in &rows {
+        let metadata: serde_json::Value =
+            serde_json::from_str(row.metadata.as_deref().unwrap_or("{}")).expect("metadata");
+        let asked = metadata["originalModel"].as_str().unwrap_or_default();
+        assert!(asked.starts_with("claude-"), "{row:?}");
+    }
+    let spent: rust_decimal::Decimal = rows.iter().map(|r| crate::ledger::dec(&r.credits)).sum();
+    assert!(spent > rust_decimal::Decimal::ZERO, "{rows:?}");
+    assert_eq!(
+        crate::ledger::dec(&crate::ledger::balance(&hub, &key)),
+        crate::ledger::dec("100") - spent
     );
 }
 

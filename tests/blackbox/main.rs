@@ -10,6 +10,7 @@ mod support;
 
 mod admin_flow;
 mod aigne_chat;
+mod aliases;
 mod bad_input;
 mod blocklet;
 mod call_log;

@@ -37,6 +37,24 @@ try {
   assert.equal(saved?.inputRate, exact, JSON.stringify(rates.body));
   assert.equal(saved?.outputRate, '0.0000003', JSON.stringify(saved));
 
+  step('a model alias is added on the same page; a target without a provider is refused in the dialog');
+  await page.getByRole('button', { name: 'Add alias' }).click();
+  await page.getByLabel('Requested name').fill('claude-*');
+  await page.getByLabel('Served by').fill('gpt-5-mini');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('dialog').getByText(/target: .*provider\/model/).waitFor();
+  await page.getByLabel('Served by').fill('openai/gpt-5-mini');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  const aliasRow = page.getByTestId('model-aliases').getByRole('row').filter({ hasText: 'claude-*' });
+  await aliasRow.getByText('openai/gpt-5-mini').waitFor();
+  await aliasRow.getByText('glob').waitFor();
+  const aliases = await api('GET', '/api/model-aliases', ADMIN);
+  assert.deepEqual(
+    aliases.body.list.map((a) => [a.pattern, a.kind, a.target]),
+    [['claude-*', 'glob', 'openai/gpt-5-mini']],
+  );
+
   assert.deepEqual(problems, [], problems.join('\n'));
   console.log('rates e2e: ok');
 } catch (e) {

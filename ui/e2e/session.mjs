@@ -22,8 +22,8 @@ export async function newPage(viewport = { width: 1280, height: 800 }) {
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    // A 401/402/404 answer is logged by the browser itself; the console shows those on purpose.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[1-4]/.test(m.text())) {
+    // A 400/401/402/404 answer is logged by the browser itself; the console shows those on purpose.
+    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 40[0-4]/.test(m.text())) {
       problems.push(`console error: ${m.text()}`);
     }
   });

@@ -158,6 +158,13 @@ export interface Rate {
   deprecated?: boolean;
 }
 
+export interface ModelAlias {
+  id: string;
+  pattern: string;
+  kind: 'exact' | 'glob';
+  target: string;
+}
+
 export interface Call {
   id: string;
   providerId?: string | null;

@@ -7,7 +7,8 @@ use crate::error::ApiError;
 use crate::http::ApiJson;
 use crate::routes::chat;
 use crate::routing::model_name;
-use actix_web::HttpResponse;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
 use hub_core::providers::token_count;
 use serde_json::json;
 
@@ -18,9 +19,10 @@ pub const COUNT_HEADER: &str = "x-aigne-hub-token-count";
 /// `o200k_base` tokenizer (said in [`COUNT_HEADER`]); nothing is sent upstream or billed.
 pub async fn count_tokens(
     auth: Result<Authenticated, ApiError>,
+    state: web::Data<AppState>,
     body: Result<ApiJson<MessagesRequest>, ApiError>,
 ) -> HttpResponse {
-    match count(auth, body) {
+    match count(auth, &state, body) {
         Ok(n) => HttpResponse::Ok()
             .insert_header((COUNT_HEADER, "estimated; tokenizer=o200k_base"))
             .json(json!({"input_tokens": n})),
@@ -30,12 +32,13 @@ pub async fn count_tokens(
 
 fn count(
     auth: Result<Authenticated, ApiError>,
+    state: &AppState,
     body: Result<ApiJson<MessagesRequest>, ApiError>,
 ) -> Result<u64, ApiError> {
     auth?;
     let ApiJson(mut body) = body?;
     let requested = model_name::requested_or_default(body.model.as_deref());
-    let model = model_name::parse(&requested)?;
+    let model = state.router.resolve(&requested)?;
     // A count has no answer, so no `max_tokens` is needed to make one.
     body.max_tokens.get_or_insert(1);
     let chat = body.into_internal(model.model)?;

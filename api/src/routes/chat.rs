@@ -62,7 +62,7 @@ async fn run<D: ChatDialect>(
 ) -> ApiResult<HttpResponse> {
     let heading = D::heading(&body, req);
     let requested = model_name::requested_or_default(heading.model.as_deref());
-    let model = model_name::parse(&requested)?;
+    let model = state.router.resolve(&requested)?;
     let chat = D::into_chat(body, model.model.clone())?;
     let mut plan = state.router.plan(&model)?;
     let mut ctx = gateway::context(req, me, requested, heading.stream, &state.instance_id);

@@ -144,14 +144,37 @@ pub async fn ai_models(state: web::Data<AppState>, params: Params) -> ApiResult<
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// `GET /api/v2/models`: OpenAI's model list of every routable `provider/model`.
+/// The exact aliases whose target's provider can serve calls now, by name: `(alias, target,
+/// provider)`. Glob aliases name no model, so lists cannot show them.
+fn listed_aliases(state: &AppState) -> Vec<(String, String, &'static str)> {
+    let catalog = state.router.catalog();
+    let mut out: Vec<_> = catalog
+        .aliases
+        .exact()
+        .filter_map(|(alias, target)| {
+            let kind = model_name::parse(target).ok()?.provider?;
+            catalog
+                .get(kind)
+                .filter(|p| p.usable())
+                .map(|_| (alias.to_owned(), target.to_owned(), kind.name()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `GET /api/v2/models`: OpenAI's model list of every routable `provider/model`, then the
+/// operator's exact aliases (each says what it stands for in `aigne_hub_alias_of`).
 pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let created = chrono::Utc::now().timestamp();
-    let data: Vec<Value> = entries(&state, None)
+    let mut data: Vec<Value> = entries(&state, None)
         .await?
         .into_iter()
         .map(|e| json!({"id": format!("{}/{}", e.provider, e.model), "object": "model", "created": created, "owned_by": e.provider}))
         .collect();
+    data.extend(listed_aliases(&state).into_iter().map(|(alias, target, provider)| {
+        json!({"id": alias, "object": "model", "created": created, "owned_by": provider, "aigne_hub_alias_of": target})
+    }));
     Ok(HttpResponse::Ok().json(json!({"object": "list", "data": data})))
 }
 
@@ -177,13 +200,16 @@ pub async fn v1_models(
     };
     match listed {
         Ok(list) => {
-            let data: Vec<Value> = list
+            let mut data: Vec<Value> = list
                 .iter()
                 .map(|e| {
                     let id = format!("{}/{}", e.provider, e.model);
                     json!({"type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z"})
                 })
                 .collect();
+            data.extend(listed_aliases(&state).into_iter().map(|(alias, target, _)| {
+                json!({"type": "model", "id": alias, "display_name": format!("{alias} → {target}"), "created_at": "1970-01-01T00:00:00Z"})
+            }));
             HttpResponse::Ok().json(json!({
                 "first_id": data.first().map(|m| m["id"].clone()),
                 "last_id": data.last().map(|m| m["id"].clone()),
@@ -225,7 +251,9 @@ pub async fn v2_status(
     params: Params,
 ) -> HttpResponse {
     let mut outcome = match params.get("model") {
-        Some(model) => model_name::parse(model)
+        Some(model) => state
+            .router
+            .resolve(model)
             .map_err(ApiError::from)
             .and_then(|model| state.router.plan(&model).map(drop).map_err(ApiError::from)),
         None if state.router.catalog().providers.iter().any(|p| p.usable()) => Ok(()),

@@ -21,6 +21,7 @@ import { useState } from 'react';
 import { getAll, post, put, type Provider, type Rate } from '../api';
 import { shift } from '../decimal';
 import { Empty, ErrorAlert, Loading, PageTitle, useAsync, useEnums } from '../components/common';
+import ModelAliases from './ModelAliases';
 
 /** Token-priced types are shown per 1M tokens; images per image, video per second. */
 const perToken = (type: string) => type !== 'imageGeneration' && type !== 'video';
@@ -279,6 +280,7 @@ export default function Models() {
           }}
         />
       ) : null}
+      <ModelAliases />
     </Box>
   );
 }

@@ -1,6 +1,7 @@
-//! Admin APIs (SPEC §5.6): providers, credentials, model rates, access keys, users.
+//! Admin APIs (SPEC §5.6): providers, credentials, model rates, model aliases, access keys, users.
 
 mod access_keys;
+mod aliases;
 mod bulk_rates;
 mod credentials;
 mod decimal;
@@ -67,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ai-providers/{id}/model-rates/{rid}",
             web::delete().to(rates::delete),
         )
+        .route("/model-aliases", web::get().to(aliases::list))
+        .route("/model-aliases", web::post().to(aliases::create))
+        .route("/model-aliases/{id}", web::put().to(aliases::update))
+        .route("/model-aliases/{id}", web::delete().to(aliases::delete))
         .route("/access-keys", web::get().to(access_keys::list))
         .route("/access-keys", web::post().to(access_keys::create))
         .route("/access-keys/{id}", web::delete().to(access_keys::revoke))

@@ -70,7 +70,7 @@ pub async fn speech_answer(
         return Err(ApiError::invalid("voice", "is required (e.g. \"alloy\")"));
     }
     body.remove("model");
-    let model = model_name::parse(&ctx.requested_model)?;
+    let model = state.router.resolve(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Speech)?;
     let request = SpeechRequest {
         model: model.model.clone(),
@@ -222,7 +222,7 @@ pub async fn transcription_answer(
     let file =
         file.ok_or_else(|| ApiError::invalid("file", "is required (the audio to transcribe)"))?;
     fields.retain(|(k, _)| k != "model" && k != "stream");
-    let model = model_name::parse(&ctx.requested_model)?;
+    let model = state.router.resolve(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Transcription)?;
     // About 16 kB per second of compressed speech: what the admission holds.
     let held_seconds = Decimal::from((file.data.len() as u64 / 16_000).max(1));

@@ -37,7 +37,7 @@ pub async fn answer(
     ctx: CallContext,
     call: crate::dialects::media::EmbeddingsCall,
 ) -> ApiResult<HttpResponse> {
-    let model = model_name::parse(&ctx.requested_model)?;
+    let model = state.router.resolve(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Embedding)?;
     let mut request = call.request;
     request.model = model.model.clone();

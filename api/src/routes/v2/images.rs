@@ -26,7 +26,7 @@ pub async fn generate(
     ctx: &CallContext,
     mut request: ImageRequest,
 ) -> ApiResult<Done<ImageResponse>> {
-    let model = model_name::parse(&ctx.requested_model)?;
+    let model = state.router.resolve(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Image)?;
     request.model = model.model.clone();
     let n = u64::from(request.n);

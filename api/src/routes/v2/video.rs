@@ -34,7 +34,7 @@ pub async fn handle(
     let delivery = body.delivery();
     let ctx = super::gateway::context(&req, &me, requested, false, &state.instance_id)
         .of(Modality::Video);
-    let model = model_name::parse(&ctx.requested_model)?;
+    let model = state.router.resolve(&ctx.requested_model)?;
     let mut plan = state.router.plan_for(&model, Modality::Video)?;
     request.model = model.model.clone();
     let http = http.0.clone();

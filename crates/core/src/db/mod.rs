@@ -4,6 +4,7 @@
 //! never on the async executor.
 
 pub mod access_keys;
+pub mod aliases;
 pub mod apps;
 mod cached_sql;
 pub mod credentials;

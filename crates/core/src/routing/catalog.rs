@@ -2,6 +2,7 @@
 //! as secrets), read by the hot path without touching the database. Rebuilt after every admin
 //! change on this instance and every few seconds for changes made by other instances.
 
+use super::aliases::Aliases;
 use crate::billing::Rate;
 use crate::config::ProviderEnv;
 use crate::db::credentials::CredentialRow;
@@ -56,6 +57,7 @@ impl ProviderEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub providers: Vec<Arc<ProviderEntry>>,
+    pub aliases: Aliases,
 }
 
 impl Catalog {
@@ -156,7 +158,8 @@ pub fn load(
             rates: HashMap::new(),
         }));
     }
-    Ok(Catalog { providers })
+    let aliases = Aliases::build(crate::db::aliases::all(conn)?);
+    Ok(Catalog { providers, aliases })
 }
 
 /// `AWS_REGION` for Bedrock.

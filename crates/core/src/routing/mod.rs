@@ -1,6 +1,7 @@
 //! Routing (SPEC §6): from a model name to an ordered series of attempts, each a provider and one
 //! of its credentials, read from the in-memory catalog; failures feed the balancer.
 
+pub mod aliases;
 mod balancer;
 pub mod catalog;
 pub mod model_name;
@@ -106,6 +107,18 @@ impl Router {
 
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
+    }
+
+    /// The model a requested name means: the name is checked, then an operator's alias (exact,
+    /// else the most specific glob) replaces it with its `provider/model`; without one, the name
+    /// routes as written.
+    pub fn resolve(&self, requested: &str) -> Result<ModelRef, model_name::InvalidModel> {
+        let requested = requested.trim();
+        model_name::validate(requested)?;
+        match self.catalog.load().aliases.resolve(requested) {
+            Some(target) => model_name::parse(target),
+            None => model_name::parse(requested),
+        }
     }
 
     /// Plans the attempts for `model`. Errors: 404 when no provider serves an unprefixed model,
