@@ -277,6 +277,20 @@ fn openai_node_sdk() {
     run("node", &["openai_node.mjs"], &hub, &key);
 }
 
+/// `responses.create` and friends in the official Node SDK, at `OPENAI_BASE_URL=HUB/v1`.
+#[test]
+fn openai_node_responses() {
+    require("node_modules/openai/package.json");
+    let (_mock, env, hub, key) = setup();
+    run("node", &["openai_responses.mjs"], &hub, &key);
+    let rows = env.database.calls();
+    assert!(
+        rows.iter().any(|r| r.model == "anthropic/claude-sonnet-4-5"
+            && r.dialect.as_deref() == Some("responses")),
+        "{rows:?}"
+    );
+}
+
 #[test]
 fn aigne_hub_client() {
     require("node_modules/@aigne/aigne-hub/package.json");

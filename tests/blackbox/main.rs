@@ -30,6 +30,7 @@ mod messages;
 mod migrations;
 mod payment_kit;
 mod providers;
+mod responses;
 mod retention;
 mod scale_out;
 mod secrets;

@@ -8,6 +8,7 @@ pub mod anthropic;
 pub mod legacy;
 pub mod media;
 pub mod openai;
+pub mod responses;
 
 #[cfg(test)]
 mod snapshots;

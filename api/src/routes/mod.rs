@@ -6,6 +6,7 @@ pub mod chat;
 mod health;
 mod list;
 mod public;
+mod responses;
 mod time;
 mod user;
 mod v1;
@@ -35,7 +36,28 @@ pub fn configure_conventional(cfg: &mut web::ServiceConfig) {
         web::post().to(anthropic::count_tokens),
     )
     .route("/models", web::get().to(public::v1_models));
+    responses_routes(cfg, "");
     v2::configure_openai(cfg);
+}
+
+/// The Responses API under `prefix` (`` at the conventional paths, `/v2` under `/api`).
+fn responses_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
+    cfg.route(
+        &format!("{prefix}/responses"),
+        web::post().to(responses::create),
+    )
+    .route(
+        &format!("{prefix}/responses/{{id}}"),
+        web::get().to(responses::get),
+    )
+    .route(
+        &format!("{prefix}/responses/{{id}}"),
+        web::delete().to(responses::delete),
+    )
+    .route(
+        &format!("{prefix}/responses/{{id}}/input_items"),
+        web::get().to(responses::input_items),
+    );
 }
 
 /// Routes under `/api`.
@@ -55,6 +77,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
             web::post().to(anthropic::count_tokens),
         );
     }
+    responses_routes(cfg, "/v2");
     v1::configure(cfg);
     // Before the admin routes: `/ai-providers/models` is not a provider id.
     cfg.route("/ai/models", web::get().to(public::ai_models))

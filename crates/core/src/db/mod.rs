@@ -17,6 +17,7 @@ pub mod page;
 mod pool;
 pub mod providers;
 pub mod rates;
+pub mod responses;
 pub mod schema;
 pub mod stamp;
 pub mod users;

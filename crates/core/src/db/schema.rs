@@ -221,6 +221,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    stored_responses (id) {
+        id -> Text,
+        user_did -> Text,
+        previous_response_id -> Nullable<Text>,
+        input -> Text,
+        output -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     users (did) {
         did -> Text,
         name -> Nullable<Text>,
@@ -251,5 +263,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_call_stats,
     model_calls,
     projects,
+    stored_responses,
     users,
 );

@@ -1,11 +1,12 @@
 //! Keeps usage history from growing without bound (SPEC §9): `model_calls` rows older than
 //! `retention.calls_days` (and Payment Kit reports confirmed that long ago) and
-//! `model_call_stats` rollups older than `retention.stats_days` are deleted, a few thousand rows per statement so no write waits long behind it. Runs at start
+//! `model_call_stats` rollups older than `retention.stats_days` are deleted (stored Responses API
+//! turns go with the calls), a few thousand rows per statement so no write waits long behind it. Runs at start
 //! and then hourly; on PostgreSQL every instance may run it (deletes are idempotent).
 
 use super::rollup_store as stats;
 use crate::config::RetentionSettings;
-use crate::db::{Db, DbError, model_calls, outbox};
+use crate::db::{Db, DbError, model_calls, outbox, responses};
 use chrono::{Duration, Utc};
 
 /// Rows per delete statement.
@@ -19,6 +20,8 @@ pub struct Trimmed {
     pub stats: usize,
     /// Outbox rows Payment Kit confirmed that long ago.
     pub reports: usize,
+    /// Stored Responses API turns (kept as long as calls).
+    pub responses: usize,
 }
 
 /// One pass: deletes until nothing older than the limits is left.
@@ -40,6 +43,16 @@ pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> 
         trimmed.reports = db
             .run(move |conn| Ok::<_, DbError>(outbox::delete_sent_before(conn, before)?))
             .await?;
+        loop {
+            let n = db
+                .run(move |conn| Ok::<_, DbError>(responses::delete_before(conn, before, CHUNK)?))
+                .await?;
+            trimmed.responses += n;
+            if (n as i64) < CHUNK {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
     }
     if keep.stats_days > 0 {
         let before = (now - Duration::days(i64::from(keep.stats_days)))
@@ -68,10 +81,11 @@ pub async fn run(db: Db, keep: RetentionSettings) {
     loop {
         tick.tick().await;
         match trim(&db, keep).await {
-            Ok(t) if t.calls + t.stats > 0 => {
+            Ok(t) if t.calls + t.stats + t.responses > 0 => {
                 tracing::info!(
                     calls = t.calls,
                     stats = t.stats,
+                    responses = t.responses,
                     "old usage history deleted"
                 )
             }

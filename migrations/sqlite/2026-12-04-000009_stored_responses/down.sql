@@ -1,0 +1,1 @@
+DROP TABLE stored_responses;
