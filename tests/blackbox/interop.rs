@@ -291,6 +291,22 @@ fn openai_node_responses() {
     );
 }
 
+/// The Vercel AI SDK's default OpenAI provider (Responses) and its Anthropic provider.
+#[test]
+fn vercel_ai_sdk() {
+    require("node_modules/ai/package.json");
+    let (_mock, env, hub, key) = setup();
+    run("node", &["ai_sdk.mjs"], &hub, &key);
+    let rows = env.database.calls();
+    for dialect in ["responses", "anthropic"] {
+        assert!(
+            rows.iter()
+                .any(|r| r.dialect.as_deref() == Some(dialect) && r.status == "success"),
+            "{dialect}: {rows:?}"
+        );
+    }
+}
+
 #[test]
 fn aigne_hub_client() {
     require("node_modules/@aigne/aigne-hub/package.json");
