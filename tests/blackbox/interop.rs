@@ -277,12 +277,15 @@ fn openai_node_sdk() {
     run("node", &["openai_node.mjs"], &hub, &key);
 }
 
-/// `responses.create` and friends in the official Node SDK, at `OPENAI_BASE_URL=HUB/v1`.
+/// `responses.create` and friends in the official Node and Python SDKs, at
+/// `OPENAI_BASE_URL=HUB/v1`.
 #[test]
-fn openai_node_responses() {
+fn openai_sdks_responses() {
     require("node_modules/openai/package.json");
+    let python = require(".venv/bin/python");
     let (_mock, env, hub, key) = setup();
     run("node", &["openai_responses.mjs"], &hub, &key);
+    run(&python, &["openai_python_responses.py"], &hub, &key);
     let rows = env.database.calls();
     assert!(
         rows.iter().any(|r| r.model == "anthropic/claude-sonnet-4-5"

@@ -283,3 +283,40 @@ fn bad_input_is_refused_before_anything_is_sent() {
     assert_eq!(mock.total_calls(), before);
     assert_eq!(env.database.calls().len(), rows_before);
 }
+
+/// A conversation continues whatever key serves each turn: one of the provider's two keys fails,
+/// turns fail over to the other, and every turn still carries the whole conversation.
+#[test]
+fn a_conversation_survives_key_failover() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    hub.add_provider_with_keys("openai", &mock, &["mock-ok", "mock-500"]);
+    let mut previous = Value::Null;
+    for turn in 1..=4 {
+        let (status, answer) = create(
+            &hub,
+            ADMIN_KEY,
+            &json!({"model": "openai/gpt-5-mini", "input": format!("turn {turn}"),
+                    "previous_response_id": previous}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let sent = mock.bodies().pop().expect("sent");
+        let users: Vec<&Value> = sent["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|m| m["role"] == "user")
+            .collect();
+        assert_eq!(users.len(), turn, "{sent}");
+        previous = answer["id"].clone();
+    }
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        rows.iter()
+            .all(|r| r.status != "processing")
+            .then_some(rows)
+    });
+    assert!(rows.iter().any(|r| r.status == "failed"), "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.status == "success").count(), 4);
+}
