@@ -56,7 +56,8 @@ mod tests {
                     {"role": "user", "content": [{"type": "input_image", "image_url": "https://x/y.png", "detail": "low"}]}
                 ],
                 "instructions": "be brief",
-                "tools": [{"type": "function", "name": "weather", "parameters": {"type": "object"}}],
+                "tools": [{"type": "function", "name": "weather", "parameters": {"type": "object"}},
+                          {"type": "namespace", "name": "agents", "tools": [{"type": "function", "name": "spawn_agent"}]}],
                 "tool_choice": {"type": "function", "name": "weather"},
                 "text": {"format": {"type": "json_schema", "name": "w", "schema": {"type": "object"}, "strict": true}},
                 "reasoning": {"effort": "low"},
@@ -89,6 +90,8 @@ mod tests {
         assert!(
             matches!(req.response_format, Some(ResponseFormat::JsonSchema { ref name, strict: Some(true), .. }) if name == "w")
         );
+        let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["weather", "spawn_agent"]);
         assert_eq!(req.sampling.reasoning_effort.as_deref(), Some("low"));
         assert_eq!(req.sampling.max_tokens, Some(64));
         assert_eq!(req.extra["parallel_tool_calls"], json!(false));
@@ -123,6 +126,10 @@ mod tests {
             (
                 json!({"input": "x", "tools": [{"type": "file_search"}]}),
                 "tools[0].type",
+            ),
+            (
+                json!({"input": "x", "tools": [{"type": "namespace", "name": "n", "tools": [{"type": "web_search"}]}]}),
+                "tools[0].tools[0].type",
             ),
             (
                 json!({"input": "x", "tool_choice": "sometimes"}),

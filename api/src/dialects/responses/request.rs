@@ -156,12 +156,10 @@ impl ResponsesRequest {
         {
             return Err(ApiError::invalid("max_output_tokens", "must be at least 1"));
         }
-        let tools = self
-            .tools
-            .iter()
-            .enumerate()
-            .map(|(i, t)| tool(t, i))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut tools = Vec::new();
+        for (i, t) in self.tools.iter().enumerate() {
+            read_tool(t, &format!("tools[{i}]"), &mut tools)?;
+        }
         let tool_choice = self.tool_choice.as_ref().map(tool_choice).transpose()?;
         let response_format = self.text.as_ref().map(text_format).transpose()?.flatten();
         let reasoning_effort = match self.reasoning.as_ref().map(|r| &r["effort"]) {
@@ -400,22 +398,46 @@ fn read_part(part: &Value, field: &str) -> Result<Option<Part>, ApiError> {
     }
 }
 
-fn tool(t: &Value, i: usize) -> Result<Tool, ApiError> {
+/// Reads one tool (named `at` in errors) onto `out`: a function, or a `namespace` — a named group
+/// of functions, as Codex sends its sub-agent tools — whose functions go out as plain functions
+/// (their names are unique within a request). Built-in tools are a 400 naming the tool.
+fn read_tool(t: &Value, at: &str, out: &mut Vec<Tool>) -> Result<(), ApiError> {
     match t["type"].as_str() {
-        Some("function") => Ok(Tool {
-            name: text_of(&t["name"], &format!("tools[{i}].name"))?.to_owned(),
+        Some("function") => out.push(Tool {
+            name: text_of(&t["name"], &format!("{at}.name"))?.to_owned(),
             description: t["description"].as_str().map(str::to_owned),
             parameters: t.get("parameters").filter(|p| !p.is_null()).cloned(),
             strict: t["strict"].as_bool(),
         }),
-        Some(builtin) => Err(ApiError::invalid(
-            format!("tools[{i}].type"),
-            format!(
-                "the built-in tool '{builtin}' is not available through the Hub for this model; define a function tool instead"
-            ),
-        )),
-        None => Err(ApiError::invalid(format!("tools[{i}].type"), "is required")),
+        Some("namespace") => {
+            let Some(inner) = t["tools"].as_array() else {
+                return Err(ApiError::invalid(
+                    format!("{at}.tools"),
+                    "must be an array of function tools",
+                ));
+            };
+            for (j, f) in inner.iter().enumerate() {
+                let field = format!("{at}.tools[{j}]");
+                if f["type"].as_str() != Some("function") {
+                    return Err(ApiError::invalid(
+                        format!("{field}.type"),
+                        "must be function",
+                    ));
+                }
+                read_tool(f, &field, out)?;
+            }
+        }
+        Some(builtin) => {
+            return Err(ApiError::invalid(
+                format!("{at}.type"),
+                format!(
+                    "the built-in tool '{builtin}' is not available through the Hub for this model; define a function tool instead"
+                ),
+            ));
+        }
+        None => return Err(ApiError::invalid(format!("{at}.type"), "is required")),
     }
+    Ok(())
 }
 
 fn tool_choice(v: &Value) -> Result<ToolChoice, ApiError> {
