@@ -61,6 +61,18 @@ try {
   assert.match(await page.getByTestId('answer-meta').innerText(), /\d+ tokens/);
   await shot(page, 'playground');
 
+  step('the playground speaks the Responses and Messages APIs too');
+  for (const api of ['OpenAI Responses', 'Anthropic Messages']) {
+    await page.getByRole('button', { name: 'Clear chat' }).click();
+    await page.getByLabel('Client API').click();
+    await page.getByRole('option', { name: api }).click();
+    await page.getByTestId('prompt').fill('Say hello');
+    await page.getByTestId('prompt').press('Enter');
+    await page.getByTestId('answer-meta').filter({ hasText: /[\d.]+ credits/ }).waitFor();
+    assert.equal(await page.getByTestId('answer').innerText(), 'Hello, world', api);
+    assert.match(await page.getByTestId('answer-meta').innerText(), /\d+ tokens/, api);
+  }
+
   step('generates an image in the playground, served from the hub');
   await page.getByTestId('mode-image').click();
   const imagePicker = page.getByTestId('image-model-picker');

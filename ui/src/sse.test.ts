@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { feed, parseChunk } from './sse';
+import { feed, parseChunk, parseDialectChunk } from './sse';
 
 describe('sse', () => {
   it('splits frames across chunks and skips comments', () => {
@@ -21,5 +21,17 @@ describe('sse', () => {
     expect(u.usage?.total_tokens).toBe(5);
     expect(parseChunk('{"error":{"message":"boom"}}')).toEqual({ text: '', error: 'boom', done: true });
     expect(parseChunk('[DONE]').done).toBe(true);
+  });
+
+  it('reads the Responses and Messages streams into the same deltas', () => {
+    expect(parseDialectChunk('responses', '{"type":"response.output_text.delta","delta":"Hel","sequence_number":4}').text).toBe('Hel');
+    const done = parseDialectChunk('responses', '{"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":2}}}');
+    expect([done.usage?.total_tokens, done.done]).toEqual([5, true]);
+    expect(parseDialectChunk('responses', '{"type":"error","message":"boom"}').error).toBe('boom');
+    expect(parseDialectChunk('messages', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lo"}}').text).toBe('lo');
+    expect(parseDialectChunk('messages', '{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{"}}').text).toBe('');
+    expect(parseDialectChunk('messages', '{"type":"message_delta","usage":{"input_tokens":4,"output_tokens":6}}').usage?.total_tokens).toBe(10);
+    expect(parseDialectChunk('messages', '{"type":"error","error":{"type":"api_error","message":"cut"}}').error).toBe('cut');
+    expect(parseDialectChunk('messages', '{"type":"message_stop"}').done).toBe(true);
   });
 });

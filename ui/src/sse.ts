@@ -43,3 +43,44 @@ export function parseChunk(data: string): ChunkDelta {
     return { text: '', done: false };
   }
 }
+
+/** The client APIs the playground can speak. */
+export type Dialect = 'chat' | 'responses' | 'messages';
+
+/** One payload of a stream of `dialect`, read into the same delta (usage as a total only). */
+export function parseDialectChunk(dialect: Dialect, data: string): ChunkDelta {
+  if (dialect === 'chat') return parseChunk(data);
+  let v;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return { text: '', done: false };
+  }
+  const total = (input: number, output: number) => ({ prompt_tokens: input, completion_tokens: output, total_tokens: input + output });
+  if (dialect === 'responses') {
+    switch (v.type) {
+      case 'response.output_text.delta':
+        return { text: v.delta ?? '', done: false };
+      case 'response.completed':
+      case 'response.incomplete':
+        return { text: '', usage: v.response?.usage ? total(v.response.usage.input_tokens, v.response.usage.output_tokens) : undefined, done: true };
+      case 'error':
+      case 'response.failed':
+        return { text: '', error: v.message ?? v.response?.error?.message ?? 'the stream failed', done: true };
+      default:
+        return { text: '', done: false };
+    }
+  }
+  switch (v.type) {
+    case 'content_block_delta':
+      return { text: v.delta?.type === 'text_delta' ? (v.delta.text ?? '') : '', done: false };
+    case 'message_delta':
+      return { text: '', usage: v.usage ? total(v.usage.input_tokens ?? 0, v.usage.output_tokens ?? 0) : undefined, done: false };
+    case 'message_stop':
+      return { text: '', done: true };
+    case 'error':
+      return { text: '', error: v.error?.message ?? 'the stream failed', done: true };
+    default:
+      return { text: '', done: false };
+  }
+}

@@ -4,6 +4,7 @@ import {
   Autocomplete,
   Box,
   Button,
+  MenuItem,
   Paper,
   Stack,
   Tab,
@@ -16,7 +17,7 @@ import { useRef, useState } from 'react';
 import { ApiError, authHeaders, get, query, type Call, type List } from '../api';
 import { under } from '../base';
 import { ErrorAlert, PageTitle, fmt, useAsync } from '../components/common';
-import { feed, parseChunk } from '../sse';
+import { type Dialect, feed, parseDialectChunk } from '../sse';
 import ImagePlayground from './ImagePlayground';
 
 interface Message {
@@ -40,10 +41,62 @@ export default function Playground() {
   );
 }
 
-/** Chat with any routable model, streamed; each answer shows its tokens, credits and latency. */
+/** Where each client API is, and the body it takes for one streamed turn. */
+const DIALECTS: Record<Dialect, { label: string; path: string }> = {
+  chat: { label: 'OpenAI Chat Completions', path: '/api/v2/chat/completions' },
+  responses: { label: 'OpenAI Responses', path: '/api/v2/responses' },
+  messages: { label: 'Anthropic Messages', path: '/api/v2/messages' },
+};
+
+interface Turn {
+  model: string;
+  system: string;
+  history: { role: string; content: string }[];
+  temperature?: number;
+  maxTokens?: number;
+}
+
+export function requestBody(dialect: Dialect, t: Turn): Record<string, unknown> {
+  const sampling = t.temperature != null ? { temperature: t.temperature } : {};
+  switch (dialect) {
+    case 'chat':
+      return {
+        model: t.model,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [...(t.system ? [{ role: 'system', content: t.system }] : []), ...t.history],
+        ...sampling,
+        ...(t.maxTokens ? { max_tokens: t.maxTokens } : {}),
+      };
+    case 'responses':
+      // The whole transcript each turn (store: false): the playground keeps its own history.
+      return {
+        model: t.model,
+        stream: true,
+        store: false,
+        input: t.history,
+        ...(t.system ? { instructions: t.system } : {}),
+        ...sampling,
+        ...(t.maxTokens ? { max_output_tokens: t.maxTokens } : {}),
+      };
+    case 'messages':
+      return {
+        model: t.model,
+        stream: true,
+        messages: t.history,
+        ...(t.system ? { system: t.system } : {}),
+        ...sampling,
+        max_tokens: t.maxTokens ?? 1024,
+      };
+  }
+}
+
+/** Chat with any routable model, streamed through the client API of one's choice; each answer
+ * shows its tokens, credits and latency. */
 function ChatPlayground() {
   const models = useAsync(() => get<{ data: { id: string }[] }>('/api/v2/models'), []);
   const [model, setModel] = useState<string | null>(null);
+  const [dialect, setDialect] = useState<Dialect>('chat');
   const [system, setSystem] = useState('');
   const [temperature, setTemperature] = useState('');
   const [maxTokens, setMaxTokens] = useState('');
@@ -71,15 +124,14 @@ function ChatPlayground() {
     const update = (meta?: Message['meta']) =>
       setMessages([...history, { role: 'assistant', content: text, meta }]);
     try {
-      const body = {
+      const body = requestBody(dialect, {
         model: chosen,
-        stream: true,
-        stream_options: { include_usage: true },
-        messages: [...(system.trim() ? [{ role: 'system', content: system.trim() }] : []), ...history.map(({ role, content }) => ({ role, content }))],
-        ...(temperature ? { temperature: Number(temperature) } : {}),
-        ...(maxTokens ? { max_tokens: Number(maxTokens) } : {}),
-      };
-      const res = await fetch(under('/api/v2/chat/completions'), {
+        system: system.trim(),
+        history: history.map(({ role, content }) => ({ role, content })),
+        temperature: temperature ? Number(temperature) : undefined,
+        maxTokens: maxTokens ? Number(maxTokens) : undefined,
+      });
+      const res = await fetch(under(DIALECTS[dialect].path), {
         method: 'POST',
         headers: { ...authHeaders(), 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -97,7 +149,7 @@ function ChatPlayground() {
         const { value, done } = await reader.read();
         if (done) break;
         for (const data of feed(state, value)) {
-          const d = parseChunk(data);
+          const d = parseDialectChunk(dialect, data);
           if (d.error) throw new Error(d.error);
           if (d.text) {
             ttfb ??= performance.now() - started;
@@ -134,6 +186,13 @@ function ChatPlayground() {
               loading={models.loading}
               renderInput={(params) => <TextField {...params} label="Model" inputProps={{ ...params.inputProps, 'data-testid': 'model-picker' }} />}
             />
+            <TextField select label="Client API" value={dialect} onChange={(e) => setDialect(e.target.value as Dialect)} inputProps={{ 'data-testid': 'dialect-picker' }}>
+              {(Object.keys(DIALECTS) as Dialect[]).map((d) => (
+                <MenuItem key={d} value={d}>
+                  {DIALECTS[d].label}
+                </MenuItem>
+              ))}
+            </TextField>
             <TextField label="System prompt" multiline minRows={3} value={system} onChange={(e) => setSystem(e.target.value)} />
             <TextField label="Temperature" type="number" inputProps={{ step: 0.1, min: 0, max: 2 }} value={temperature} onChange={(e) => setTemperature(e.target.value)} />
             <TextField label="Max tokens" type="number" inputProps={{ min: 1 }} value={maxTokens} onChange={(e) => setMaxTokens(e.target.value)} />
