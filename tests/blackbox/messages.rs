@@ -213,6 +213,29 @@ fn messages(backend: Backend) {
     assert_eq!(count["input_tokens"], 5, "3 framing + 2 text tokens");
     assert_eq!(mock.total_calls(), before);
 
+    // A model Anthropic serves is counted by Anthropic (with a Hub key), unbilled and unrecorded.
+    let res = post(
+        &hub,
+        "/v1/messages/count_tokens",
+        ADMIN_KEY,
+        &json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 9, "messages": [{"role": "user", "content": "hello world"}]}),
+    );
+    assert_eq!(
+        res.headers()
+            .get("x-aigne-hub-token-count")
+            .and_then(|v| v.to_str().ok()),
+        Some("provider=anthropic")
+    );
+    let (status, count) = json(res);
+    assert_eq!(status, 200, "{count}");
+    assert!(
+        count["input_tokens"].as_u64().is_some_and(|n| n > 1000),
+        "{count}"
+    );
+    let sent = mock.bodies().pop().expect("sent");
+    assert!(sent.get("max_tokens").is_none(), "{sent}");
+    assert_eq!(env.database.calls().len(), 6);
+
     // The call log says which API every call came in on (on both backends' insert paths).
     let (_, log) = json(hub.get("/api/user/model-calls?allUsers=true", Some(ADMIN_KEY)));
     let items = log["list"].as_array().expect("list");

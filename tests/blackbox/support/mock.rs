@@ -147,6 +147,27 @@ fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
         .streaming(body)
 }
 
+/// Anthropic's token count: refuses generation settings as Anthropic does, then counts a word
+/// per token (enough to tell the count came from here).
+async fn count_tokens(
+    req: HttpRequest,
+    body: web::Json<Value>,
+    seen: web::Data<Seen>,
+) -> HttpResponse {
+    let key = record(&req, &body, &seen);
+    if let Some(res) = failure(&key, "anthropic", &seen).await {
+        return res;
+    }
+    if let Some(extra) = ["max_tokens", "stream", "temperature"]
+        .into_iter()
+        .find(|f| body.get(*f).is_some())
+    {
+        return HttpResponse::BadRequest().json(json!({"type": "error", "error": {"type": "invalid_request_error", "message": format!("{extra}: Extra inputs are not permitted")}}));
+    }
+    let words = body.to_string().split_whitespace().count();
+    HttpResponse::Ok().json(json!({"input_tokens": 1000 + words}))
+}
+
 async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -> HttpResponse {
     let key = record(&req, &body, &seen);
     if let Some(res) = failure(&key, "anthropic", &seen).await {
@@ -325,6 +346,7 @@ impl MockUpstream {
                         .app_data(data.clone())
                         .route("/v1/chat/completions", web::post().to(chat))
                         .route("/v1/messages", web::post().to(messages))
+                        .route("/v1/messages/count_tokens", web::post().to(count_tokens))
                         .route("/v1/models", web::get().to(models))
                         .route("/v1beta/models/{action}", web::post().to(gemini))
                         .configure(super::mock_media::register)

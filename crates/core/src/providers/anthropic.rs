@@ -28,6 +28,44 @@ impl Anthropic {
         .json(&request_body(req, stream))
     }
 
+    /// Anthropic's own count of a request's input tokens (`POST {base}/messages/count_tokens`),
+    /// which takes the request without its generation settings.
+    pub async fn count_tokens(
+        &self,
+        http: &reqwest::Client,
+        target: &Target<'_>,
+        req: &ChatRequest,
+        timeouts: &Timeouts,
+    ) -> Result<u64, UpstreamError> {
+        #[derive(serde::Deserialize)]
+        struct Count {
+            input_tokens: u64,
+        }
+        let mut body = request_body(req, false);
+        if let Some(fields) = body.as_object_mut() {
+            for generation in [
+                "max_tokens",
+                "stream",
+                "temperature",
+                "top_p",
+                "stop_sequences",
+                "metadata",
+            ] {
+                fields.remove(generation);
+            }
+        }
+        let builder = http
+            .post(format!(
+                "{}/messages/count_tokens",
+                target.base_url.trim_end_matches('/')
+            ))
+            .header("x-api-key", target.api_key)
+            .header("anthropic-version", VERSION)
+            .json(&body);
+        let count: Count = send_json(PROVIDER, builder, timeouts).await?;
+        Ok(count.input_tokens)
+    }
+
     pub async fn infer(
         &self,
         http: &reqwest::Client,
