@@ -175,9 +175,10 @@ for kind in json stream; do
   if [ $kind = json ]; then chat=$JSON_BODY resp=$RESP_BODY msg=$MSG_BODY; else chat=$STREAM_BODY resp=$RESP_STREAM_BODY msg=$MSG_STREAM_BODY; fi
   read -r c50 c99 cok < <(oha_latency http://127.0.0.1:18090/v1/chat/completions "$chat" $KEY)
   read -r r50 r99 rok < <(oha_latency http://127.0.0.1:18090/v1/responses "$resp" $KEY)
+  read -r u50 u99 uok < <(oha_latency http://127.0.0.1:18090/v1/responses "${resp%\}},\"store\":false}" $KEY)
   read -r a50 a99 aok < <(oha_latency http://127.0.0.1:18090/v1/messages "$msg" $KEY)
-  answered=$((answered + cok + rok + aok))
-  python3 -c "print(f'$kind: chat p50 {$c50:.3f} ms p99 {$c99:.3f} | responses p50 {$r50:.3f} ms p99 {$r99:.3f} ({$r50/$c50:.3f}x) | messages p50 {$a50:.3f} ms p99 {$a99:.3f} ({$a50/$c50:.3f}x)   ok {$cok}/{$rok}/{$aok}')"
+  answered=$((answered + cok + rok + uok + aok))
+  python3 -c "print(f'$kind: chat p50 {$c50:.3f} ms p99 {$c99:.3f} | responses p50 {$r50:.3f} ms p99 {$r99:.3f} ({$r50/$c50:.3f}x) | responses store:false p50 {$u50:.3f} ms ({$u50/$c50:.3f}x) | messages p50 {$a50:.3f} ms p99 {$a99:.3f} ({$a50/$c50:.3f}x)   ok {$cok}/{$rok}/{$uok}/{$aok}')"
 done
 
 echo "== memory and rows"
