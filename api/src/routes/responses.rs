@@ -193,15 +193,19 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let Authenticated(me) = auth?;
-    let id = id.into_inner();
-    let row = state
-        .db
-        .run(move |conn| repo::get(conn, &me.user_did, &id)?.ok_or_else(|| not_found(&id)))
-        .await?;
+    let row = stored(auth?, &state, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(row.body))
+}
+
+/// The caller's stored response `id` (another user's is as unknown as a missing one).
+async fn stored(me: Authenticated, state: &AppState, id: String) -> ApiResult<StoredResponse> {
+    let Authenticated(me) = me;
+    state
+        .db
+        .run(move |conn| repo::get(conn, &me.user_did, &id)?.ok_or_else(|| not_found(&id)))
+        .await
 }
 
 /// `DELETE …/responses/{id}` → `{id, object: "response.deleted", deleted: true}`.
@@ -231,12 +235,7 @@ pub async fn input_items(
     id: web::Path<String>,
     query: web::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let Authenticated(me) = auth?;
-    let id = id.into_inner();
-    let row = state
-        .db
-        .run(move |conn| repo::get(conn, &me.user_did, &id)?.ok_or_else(|| not_found(&id)))
-        .await?;
+    let row = stored(auth?, &state, id.into_inner()).await?;
     let mut items: Vec<Value> = serde_json::from_str(&row.input)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored response {}: {e}", row.id)))?;
     for (i, item) in items.iter_mut().enumerate() {
