@@ -1,5 +1,6 @@
-//! Retention (SPEC §9 via issue 6): calls older than `retention.calls_days` and rollups older
-//! than `retention.stats_days` are deleted at start (then hourly); newer ones stay.
+//! Retention (SPEC §9 via issue 6): calls (and stored Responses API turns) older than
+//! `retention.calls_days` and rollups older than `retention.stats_days` are deleted at start (then
+//! hourly); newer ones stay.
 
 use crate::on_both_backends;
 use crate::support::{Backend, HubEnv};
@@ -44,6 +45,14 @@ fn old_history_is_trimmed(backend: Backend) {
             t = ago(backend, days)
         ));
     }
+    // Stored Responses API turns are kept as long as calls.
+    for (id, days) in [("resp_5", 5), ("resp_31", 31)] {
+        env.database.execute(&format!(
+            "INSERT INTO stored_responses (id, user_did, input, output, body, created_at) \
+             VALUES ('{id}', 'u', '[]', '[]', '{{}}', {t})",
+            t = ago(backend, days)
+        ));
+    }
     let _hub = env.start();
     let started = Instant::now();
     loop {
@@ -51,12 +60,15 @@ fn old_history_is_trimmed(backend: Backend) {
         let stats = env
             .database
             .count("SELECT COUNT(*) AS n FROM model_call_stats");
-        if (calls, stats) == (2, 2) {
+        let responses = env
+            .database
+            .count("SELECT COUNT(*) AS n FROM stored_responses");
+        if (calls, stats, responses) == (2, 2, 1) {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "not trimmed: {calls} calls, {stats} rollups"
+            "not trimmed: {calls} calls, {stats} rollups, {responses} stored responses"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -69,6 +81,11 @@ fn old_history_is_trimmed(backend: Backend) {
         env.database
             .count("SELECT COUNT(*) AS n FROM model_call_stats WHERE id IN ('s-10', 's-59')"),
         2
+    );
+    assert_eq!(
+        env.database
+            .count("SELECT COUNT(*) AS n FROM stored_responses WHERE id = 'resp_5'"),
+        1
     );
 }
 
