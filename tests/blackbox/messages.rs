@@ -4,10 +4,9 @@
 //! nothing sent upstream.
 
 use crate::support::mock::MockUpstream;
-use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, json};
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, json, typed_events};
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 
 fn post(hub: &Hub, path: &str, key: &str, body: &Value) -> Response {
     hub.request(reqwest::Method::POST, path)
@@ -27,22 +26,6 @@ fn ask(model: &str, stream: bool) -> Value {
         "messages": [{"role": "user", "content": "Weather in Paris?"}],
         "tools": [{"name": "get_weather", "description": "Current weather", "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}]
     })
-}
-
-/// The data of each SSE event, checked to name its own `type` in the `event:` line.
-fn events(res: Response) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut name = String::new();
-    for line in BufReader::new(res).lines().map_while(Result::ok) {
-        if let Some(e) = line.strip_prefix("event: ") {
-            name = e.to_owned();
-        } else if let Some(d) = line.strip_prefix("data: ") {
-            let data: Value = serde_json::from_str(d).expect("event json");
-            assert_eq!(data["type"], name.as_str(), "{data}");
-            out.push(data);
-        }
-    }
-    out
 }
 
 /// The text and the tool call a stream carried, and its final `message_delta`.
@@ -164,7 +147,7 @@ fn messages(backend: Backend) {
         &ask("openai/tool-caller", true),
     );
     assert_eq!(res.status(), 200);
-    let evs = events(res);
+    let evs = typed_events(res);
     assert_eq!(evs[0]["type"], "message_start");
     assert_eq!(evs.last().expect("last")["type"], "message_stop");
     let (_, args, end) = read_stream(&evs);
@@ -177,7 +160,7 @@ fn messages(backend: Backend) {
         ADMIN_KEY,
         &ask("anthropic/claude-sonnet-4-5", true),
     );
-    let evs = events(res);
+    let evs = typed_events(res);
     let (text, args, end) = read_stream(&evs);
     assert_eq!(text, "Hello, world");
     assert_eq!(args, r#"{"location": "San Francisco"}"#);
@@ -379,7 +362,7 @@ fn upstream_failures_in_anthropic_shape() {
     assert_eq!(e["type"], "rate_limit_error", "{e}");
     let res = post(&hub, "/v1/messages", ADMIN_KEY, &ask("xai/grok-4", true));
     assert_eq!(res.status(), 200);
-    let evs = events(res);
+    let evs = typed_events(res);
     let last = evs.last().expect("an event");
     assert_eq!(last["type"], "error", "{evs:?}");
     assert_eq!(last["error"]["type"], "api_error");

@@ -4,9 +4,8 @@
 //! bad input in OpenAI's error shape with nothing sent upstream.
 
 use crate::support::mock::MockUpstream;
-use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json, typed_events};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 
 fn create(hub: &Hub, key: &str, body: &Value) -> (u16, Value) {
     json(hub.post("/v1/responses", Some(key), body))
@@ -14,17 +13,9 @@ fn create(hub: &Hub, key: &str, body: &Value) -> (u16, Value) {
 
 /// The events of a stream, each checked to name its own type and to be numbered in order.
 fn events(res: reqwest::blocking::Response) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut name = String::new();
-    for line in BufReader::new(res).lines().map_while(Result::ok) {
-        if let Some(e) = line.strip_prefix("event: ") {
-            name = e.to_owned();
-        } else if let Some(d) = line.strip_prefix("data: ") {
-            let data: Value = serde_json::from_str(d).expect("event json");
-            assert_eq!(data["type"], name.as_str(), "{data}");
-            assert_eq!(data["sequence_number"], out.len(), "{data}");
-            out.push(data);
-        }
+    let out = typed_events(res);
+    for (i, e) in out.iter().enumerate() {
+        assert_eq!(e["sequence_number"], i, "{e}");
     }
     out
 }

@@ -322,6 +322,23 @@ fn auth(builder: RequestBuilder, key: Option<&str>) -> RequestBuilder {
 }
 
 /// Status and JSON body of a response.
+/// The data of each named SSE event (`event:` + `data:`, as the Anthropic and Responses streams
+/// send them), each checked to name its own `type` in the `event:` line.
+pub fn typed_events(res: Response) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut name = String::new();
+    for line in BufReader::new(res).lines().map_while(Result::ok) {
+        if let Some(e) = line.strip_prefix("event: ") {
+            name = e.to_owned();
+        } else if let Some(d) = line.strip_prefix("data: ") {
+            let data: Value = serde_json::from_str(d).expect("event json");
+            assert_eq!(data["type"], name.as_str(), "{data}");
+            out.push(data);
+        }
+    }
+    out
+}
+
 pub fn json(res: Response) -> (u16, Value) {
     let status = res.status().as_u16();
     let text = res.text().expect("body");

@@ -147,7 +147,7 @@ impl MessagesRequest {
         if let Some(system) = self.system {
             let parts = system_parts(system)?;
             if !parts.is_empty() {
-                messages.push(message(Role::System, parts));
+                messages.push(Message::new(Role::System, parts));
             }
         }
         let mut tool_uses = HashSet::new();
@@ -228,16 +228,6 @@ fn effort(budget: u64) -> &'static str {
     }
 }
 
-fn message(role: Role, content: Vec<Part>) -> Message {
-    Message {
-        role,
-        content,
-        tool_calls: Vec::new(),
-        tool_call_id: None,
-        name: None,
-    }
-}
-
 fn system_parts(system: Value) -> Result<Vec<Part>, ApiError> {
     match system {
         Value::Null => Ok(Vec::new()),
@@ -283,7 +273,7 @@ fn turn(
 ) -> Result<(), ApiError> {
     let blocks = match content {
         Value::String(s) => {
-            out.push(message(role, vec![Part::Text(s)]));
+            out.push(Message::new(role, vec![Part::Text(s)]));
             return Ok(());
         }
         Value::Array(blocks) => blocks,
@@ -333,7 +323,7 @@ fn turn(
                 }
                 out.push(Message {
                     tool_call_id: Some(tool_use_id),
-                    ..message(Role::Tool, vec![Part::Text(text)])
+                    ..Message::new(Role::Tool, vec![Part::Text(text)])
                 });
             }
             Block::ToolUse { .. } => {
@@ -354,7 +344,7 @@ fn turn(
     if !parts.is_empty() || !calls.is_empty() {
         out.push(Message {
             tool_calls: calls,
-            ..message(role, parts)
+            ..Message::new(role, parts)
         });
     }
     Ok(())

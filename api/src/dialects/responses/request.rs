@@ -140,7 +140,7 @@ impl ResponsesRequest {
     ) -> Result<ChatRequest, ApiError> {
         let mut messages = Vec::new();
         if let Some(instructions) = self.instructions.as_deref().filter(|i| !i.is_empty()) {
-            messages.push(message(
+            messages.push(Message::new(
                 Role::System,
                 vec![Part::Text(instructions.to_owned())],
             ));
@@ -201,16 +201,6 @@ impl ResponsesRequest {
     }
 }
 
-fn message(role: Role, content: Vec<Part>) -> Message {
-    Message {
-        role,
-        content,
-        tool_calls: Vec::new(),
-        tool_call_id: None,
-        name: None,
-    }
-}
-
 fn text_of<'a>(v: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     v.as_str()
         .ok_or_else(|| ApiError::invalid(field, "must be a string"))
@@ -257,7 +247,7 @@ fn read_items(
                         last.tool_calls.push(call)
                     }
                     _ => {
-                        let mut m = message(Role::Assistant, Vec::new());
+                        let mut m = Message::new(Role::Assistant, Vec::new());
                         m.tool_calls.push(call);
                         out.push(m);
                     }
@@ -287,7 +277,7 @@ fn read_items(
                         ));
                     }
                 };
-                let mut m = message(Role::Tool, vec![Part::Text(output)]);
+                let mut m = Message::new(Role::Tool, vec![Part::Text(output)]);
                 m.tool_call_id = Some(call_id.to_owned());
                 out.push(m);
             }
@@ -341,7 +331,7 @@ fn read_message(item: &Value, field: &str) -> Result<Message, ApiError> {
             ));
         }
     };
-    Ok(message(role, content))
+    Ok(Message::new(role, content))
 }
 
 fn read_part(part: &Value, field: &str) -> Result<Option<Part>, ApiError> {

@@ -47,6 +47,17 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message of `role` with `content` and nothing else (no tool calls, no tool call id).
+    pub fn new(role: Role, content: Vec<Part>) -> Message {
+        Message {
+            role,
+            content,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            name: None,
+        }
+    }
+
     /// All text parts joined (for providers that take a plain string).
     pub fn text(&self) -> String {
         let mut out = String::new();
