@@ -324,6 +324,12 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
                     .configure(routes::configure_conventional),
             )
             .service(
+                web::scope("/v1beta")
+                    .wrap(from_fn(token::capture_json_body))
+                    .wrap(cors())
+                    .configure(routes::configure_gemini),
+            )
+            .service(
                 web::scope("/api")
                     .wrap(from_fn(token::capture_json_body))
                     .wrap(cors())

@@ -1,6 +1,6 @@
 //! Where a v2 caller's token is (SPEC §7.1), exactly as `@blocklet/sdk`'s session middleware
 //! (`@abtnode/util` `getTokenFromReq`) finds it: `Authorization: Bearer` > cookie `login_token` >
-//! body `access_token` > query `access_token`; the header may also be the one other dialects'
+//! body `access_token` > query `access_token` (or Gemini's `key`); the header may also be the one other dialects'
 //! SDKs use (`x-api-key`, `x-goog-api-key`). Duplicates are refused with 400 the same way:
 //! two tokens outside the header (equal or not), or the header's token repeated elsewhere. (A
 //! different token in the header and a cookie is the account-switch case: the header wins.)
@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 pub const COOKIE: &str = "login_token";
 const FIELD: &str = "access_token";
+/// Where Gemini's SDKs may put the key in the URL.
+const GEMINI_QUERY: &str = "key";
 
 /// The raw bytes of a JSON request body, left by [`capture_json_body`].
 #[derive(Debug, Clone)]
@@ -146,9 +148,10 @@ fn cookie_token(req: &HttpRequest) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// `?access_token=`, or Gemini's `?key=`.
 fn query_token(req: &HttpRequest) -> Option<String> {
     url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, v)| k == FIELD && !v.is_empty())
+        .find(|(k, v)| (k == FIELD || k == GEMINI_QUERY) && !v.is_empty())
         .map(|(_, v)| v.into_owned())
 }
 
@@ -211,6 +214,9 @@ mod tests {
         assert_eq!(locate(&r).expect("ok").as_deref(), Some("b"));
         let r = TestRequest::with_uri("/x?access_token=q").to_http_request();
         assert_eq!(locate(&r).expect("ok").as_deref(), Some("q"));
+        let r = TestRequest::with_uri("/v1beta/models/m:generateContent?alt=sse&key=g")
+            .to_http_request();
+        assert_eq!(locate(&r).expect("ok").as_deref(), Some("g"));
         // Account switch: a different header token beats the cookie.
         let r = TestRequest::default()
             .insert_header((AUTHORIZATION, "Bearer h"))

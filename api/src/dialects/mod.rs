@@ -5,6 +5,7 @@
 
 pub mod aigne;
 pub mod anthropic;
+pub mod gemini;
 pub mod legacy;
 pub mod media;
 pub mod openai;
@@ -56,6 +57,11 @@ pub trait ChatDialect: 'static {
         ctx: &CallContext,
         options: &Self::Options,
     ) -> Vec<u8>;
+
+    /// The content type of a stream's body (some clients ask for something other than SSE).
+    fn stream_content_type(_options: &Self::Options) -> &'static str {
+        "text/event-stream"
+    }
 
     /// The encoder of a stream whose `first` upstream event has arrived from
     /// `model_with_provider` (`provider/model` of the attempt that answered).

@@ -72,13 +72,16 @@ async fn run<D: ChatDialect>(
     }
     if heading.stream {
         let opened = gateway::open_stream(state, http, &ctx, &chat, &mut plan).await?;
+        let content_type = D::stream_content_type(&heading.options);
         let encoder = D::stream(
             &opened.first,
             &opened.model_with_provider,
             &ctx,
             heading.options,
         );
-        return Ok(gateway::sse_response().streaming(gateway::relay(state, ctx, opened, encoder)));
+        return Ok(gateway::sse_response()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, content_type))
+            .streaming(gateway::relay(state, ctx, opened, encoder)));
     }
     let done = gateway::complete(state, http, &ctx, &chat, &mut plan).await?;
     let body = D::answer(&done, &chat, &ctx, &heading.options);

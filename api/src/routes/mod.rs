@@ -3,11 +3,13 @@
 pub mod admin;
 mod anthropic;
 pub mod chat;
+mod gemini;
 mod health;
 mod list;
 mod public;
 mod responses;
 mod time;
+mod token_count;
 mod user;
 mod v1;
 pub(crate) mod v2;
@@ -24,7 +26,8 @@ pub fn configure_root(cfg: &mut web::ServiceConfig) {
 }
 
 /// The conventional paths under `/v1`, so SDKs work with only their base URL set:
-/// `OPENAI_BASE_URL=http://HUB/v1` and `ANTHROPIC_BASE_URL=http://HUB`.
+/// `OPENAI_BASE_URL=http://HUB/v1` and `ANTHROPIC_BASE_URL=http://HUB` (and Gemini's `v1`
+/// method path).
 pub fn configure_conventional(cfg: &mut web::ServiceConfig) {
     use crate::dialects::anthropic::AnthropicMessages;
     cfg.route(
@@ -35,7 +38,8 @@ pub fn configure_conventional(cfg: &mut web::ServiceConfig) {
         "/messages/count_tokens",
         web::post().to(anthropic::count_tokens),
     )
-    .route("/models", web::get().to(public::v1_models));
+    .route("/models", web::get().to(public::v1_models))
+    .route(GEMINI_METHOD, web::post().to(gemini::model_method));
     responses_routes(cfg, "");
     v2::configure_openai(cfg);
 }
@@ -60,6 +64,17 @@ fn responses_routes(cfg: &mut web::ServiceConfig, prefix: &str) {
     );
 }
 
+/// The method path of Gemini's models (`{model}:{method}`; the model may hold `/`).
+const GEMINI_METHOD: &str = "/models/{target:.+:[A-Za-z]+}";
+
+/// Gemini's `v1beta` paths (`GOOGLE_GEMINI_BASE_URL=http://HUB`); its `v1` method path is among
+/// [`configure_conventional`]'s.
+pub fn configure_gemini(cfg: &mut web::ServiceConfig) {
+    cfg.route(GEMINI_METHOD, web::post().to(gemini::model_method))
+        .route("/models", web::get().to(public::gemini_models))
+        .route("/models/{model:.+}", web::get().to(public::gemini_model));
+}
+
 /// Routes under `/api`.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     // The gateway first: the router tries routes in order, and the admin routes' `{id}` patterns
@@ -78,6 +93,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         );
     }
     responses_routes(cfg, "/v2");
+    cfg.service(web::scope("/v2/v1beta").configure(configure_gemini));
     v1::configure(cfg);
     // Before the admin routes: `/ai-providers/models` is not a provider id.
     cfg.route("/ai/models", web::get().to(public::ai_models))

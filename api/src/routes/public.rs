@@ -221,6 +221,62 @@ pub async fn v1_models(
     }
 }
 
+/// Gemini's model objects: every chat model as `models/{provider}/{model}`, then the exact
+/// aliases as `models/{alias}`.
+async fn gemini_list(state: &AppState) -> ApiResult<Vec<Value>> {
+    const METHODS: [&str; 3] = ["generateContent", "streamGenerateContent", "countTokens"];
+    let mut out: Vec<Value> = entries(state, Some("chatCompletion"))
+        .await?
+        .iter()
+        .map(|e| {
+            let id = format!("{}/{}", e.provider, e.model);
+            json!({"name": format!("models/{id}"), "displayName": id, "version": "", "supportedGenerationMethods": METHODS})
+        })
+        .collect();
+    out.extend(listed_aliases(state).into_iter().map(|(alias, target, _)| {
+        json!({"name": format!("models/{alias}"), "displayName": format!("{alias} → {target}"), "version": "", "supportedGenerationMethods": METHODS})
+    }));
+    Ok(out)
+}
+
+/// `GET /v1beta/models`: Gemini's list (one page), errors in Gemini's shape.
+pub async fn gemini_models(
+    auth: Result<Authenticated, ApiError>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use crate::dialects::gemini::GeminiGenerate;
+    let listed = match auth {
+        Ok(_) => gemini_list(&state).await,
+        Err(e) => Err(e),
+    };
+    match listed {
+        Ok(models) => HttpResponse::Ok().json(json!({ "models": models })),
+        Err(e) => crate::routes::chat::error::<GeminiGenerate>(&e),
+    }
+}
+
+/// `GET /v1beta/models/{model}`: one of [`gemini_models`]' entries, or a 404 in Gemini's shape.
+pub async fn gemini_model(
+    auth: Result<Authenticated, ApiError>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    use crate::dialects::gemini::GeminiGenerate;
+    let wanted = format!("models/{}", path.trim_start_matches("models/"));
+    let found = match auth {
+        Ok(_) => gemini_list(&state).await.and_then(|list| {
+            list.into_iter()
+                .find(|m| m["name"] == wanted.as_str())
+                .ok_or_else(|| ApiError::NotFound(format!("{wanted} is not a model of this hub")))
+        }),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(model) => HttpResponse::Ok().json(model),
+        Err(e) => crate::routes::chat::error::<GeminiGenerate>(&e),
+    }
+}
+
 /// `GET /api/enums`: the names the Hub accepts, for the console (one source, not copies): call
 /// types, call statuses, provider kinds with their display names and default base URLs, and
 /// the roles an access key can have.

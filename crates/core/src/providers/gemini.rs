@@ -32,6 +32,39 @@ impl Gemini {
             .json(&request_body(req))
     }
 
+    /// Gemini's own count of a request's input tokens (`POST {base}/models/{model}:countTokens`
+    /// with the whole request as `generateContentRequest`, so the system instruction and tools
+    /// are counted too).
+    pub async fn count_tokens(
+        &self,
+        http: &reqwest::Client,
+        target: &Target<'_>,
+        req: &ChatRequest,
+        timeouts: &Timeouts,
+    ) -> Result<u64, UpstreamError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Count {
+            total_tokens: u64,
+        }
+        let base = target.base_url.trim_end_matches('/');
+        let model = req.model.trim_start_matches("models/");
+        let mut inner = request_body(req);
+        if let Some(fields) = inner.as_object_mut() {
+            fields.remove("generationConfig");
+            fields.insert("model".into(), format!("models/{model}").into());
+        }
+        let builder = http
+            .post(format!(
+                "{base}/models/{}:countTokens",
+                super::url_path::segment(model)
+            ))
+            .header("x-goog-api-key", target.api_key)
+            .json(&serde_json::json!({ "generateContentRequest": inner }));
+        let count: Count = send_json(PROVIDER, builder, timeouts).await?;
+        Ok(count.total_tokens)
+    }
+
     pub async fn infer(
         &self,
         http: &reqwest::Client,
