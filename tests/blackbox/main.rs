@@ -21,6 +21,7 @@ mod crash;
 mod credits;
 mod discovery;
 mod gateway;
+mod gemini;
 mod http_basics;
 mod identity;
 mod interop;

@@ -114,6 +114,17 @@ fn answered(body: &Value) -> bool {
     })
 }
 
+/// A Gemini conversation holds a function response.
+fn gemini_answered(body: &Value) -> bool {
+    body["contents"].as_array().is_some_and(|c| {
+        c.iter().any(|c| {
+            c["parts"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p.get("functionResponse").is_some()))
+        })
+    })
+}
+
 /// SSE frames of `lines` (already `data`/`event` text), paced and cut per the key.
 fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
     let cut = key == "mock-cut";
@@ -245,7 +256,18 @@ async fn gemini(
         }
         "generateContent" => HttpResponse::Ok()
             .content_type("application/json")
-            .body(fixture("google/generate.json")),
+            .body(fixture(
+                if model.contains("tool-caller") && !gemini_answered(&body) {
+                    "google/generate.tools.json"
+                } else {
+                    "google/generate.json"
+                },
+            )),
+        // Gemini's count: a word per token (enough to tell the count came from here).
+        "countTokens" => {
+            let words = body.to_string().split_whitespace().count();
+            HttpResponse::Ok().json(json!({"totalTokens": 1000 + words}))
+        }
         "streamGenerateContent" if req.query_string().contains("alt=sse") => {
             let frames = fixture("google/generate.stream.jsonl")
                 .lines()

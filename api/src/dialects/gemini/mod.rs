@@ -232,7 +232,9 @@ mod tests {
                 detail: None
             }
         );
-        assert!(matches!(&req.messages[1].content[2], Part::File { mime_type, .. } if mime_type == "application/pdf"));
+        assert!(
+            matches!(&req.messages[1].content[2], Part::File { mime_type, .. } if mime_type == "application/pdf")
+        );
         let assistant = &req.messages[2];
         assert!(assistant.content.is_empty(), "thoughts are not forwarded");
         assert_eq!(assistant.tool_calls[0].id, "call_1_0");
@@ -250,7 +252,10 @@ mod tests {
             req.tools[0].parameters,
             Some(json!({"type": "object", "properties": {"city": {"type": "string"}}}))
         );
-        assert_eq!(req.tool_choice, Some(ToolChoice::Function("weather".into())));
+        assert_eq!(
+            req.tool_choice,
+            Some(ToolChoice::Function("weather".into()))
+        );
         assert_eq!(
             req.response_format,
             Some(ResponseFormat::JsonSchema {
@@ -386,7 +391,10 @@ mod tests {
             chunks[0]["candidates"][0]["content"]["parts"][0],
             json!({"text": "hmm", "thought": true})
         );
-        assert_eq!(chunks[1]["candidates"][0]["content"]["parts"][0]["text"], "Hel");
+        assert_eq!(
+            chunks[1]["candidates"][0]["content"]["parts"][0]["text"],
+            "Hel"
+        );
         let last = &chunks[3];
         assert_eq!(
             last["candidates"][0]["content"]["parts"][0]["functionCall"],
@@ -426,7 +434,10 @@ mod tests {
                 .as_str()
                 .is_some_and(|m| m.contains("https://hub/buy"))
         );
-        assert_eq!(body["error"]["details"][0]["links"][0]["url"], "https://hub/buy");
+        assert_eq!(
+            body["error"]["details"][0]["links"][0]["url"],
+            "https://hub/buy"
+        );
         let body: Value =
             serde_json::from_str(&error_body(&ApiError::Unauthorized("no key".into())))
                 .expect("json");

@@ -130,8 +130,9 @@ impl GenerateRequest {
         }
         let (tool_choice, tools) = tool_config(self.tool_config, tools)?;
         let config: GenerationConfig = match self.generation_config {
-            Some(c) => serde_json::from_value(c)
-                .map_err(|e| ApiError::invalid("generationConfig", e))?,
+            Some(c) => {
+                serde_json::from_value(c).map_err(|e| ApiError::invalid("generationConfig", e))?
+            }
             None => GenerationConfig::default(),
         };
         if config.candidate_count.is_some_and(|n| n > 1) {
@@ -329,7 +330,10 @@ fn read_part(at: &str, part: Value) -> Result<Piece, ApiError> {
     }
     if let Some(Value::Object(response)) = p.remove("functionResponse") {
         return Ok(Piece::Response {
-            id: response.get("id").and_then(Value::as_str).map(str::to_owned),
+            id: response
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             name: string(response.get("name"), "functionResponse.name")?,
             response: response
                 .get("response")
@@ -472,8 +476,7 @@ fn model_turn(
             Piece::Content(part) => message.content.push(part),
             Piece::Thought => {}
             Piece::Call { id, name, args } => {
-                let id =
-                    id.unwrap_or_else(|| format!("call_{turn}_{}", message.tool_calls.len()));
+                let id = id.unwrap_or_else(|| format!("call_{turn}_{}", message.tool_calls.len()));
                 pending.0.push((id.clone(), name.clone()));
                 message.tool_calls.push(ToolCall {
                     id,
@@ -497,12 +500,20 @@ fn tools(tools: Option<Value>) -> Result<(Vec<Tool>, Option<String>), ApiError> 
     let list = match tools {
         None | Some(Value::Null) => return Ok((Vec::new(), None)),
         Some(Value::Array(list)) => list,
-        Some(_) => return Err(ApiError::invalid("tools", "must be an array of Tool objects")),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "tools",
+                "must be an array of Tool objects",
+            ));
+        }
     };
     let mut out = Vec::new();
     for (i, tool) in list.into_iter().enumerate() {
         let Value::Object(tool) = tool else {
-            return Err(ApiError::invalid(format!("tools[{i}]"), "must be a Tool object"));
+            return Err(ApiError::invalid(
+                format!("tools[{i}]"),
+                "must be a Tool object",
+            ));
         };
         if let Some(kind) = BUILT_IN_TOOLS.iter().find(|k| tool.contains_key(**k)) {
             return Ok((out, Some(format!("tools[{i}].{kind}"))));
@@ -564,7 +575,9 @@ fn tool_config(
         "AUTO" | "VALIDATED" | "MODE_UNSPECIFIED" => ToolChoice::Auto,
         "NONE" => ToolChoice::None,
         "ANY" => {
-            if let Some(unknown) = allowed.iter().find(|n| !tools.iter().any(|t| t.name == **n))
+            if let Some(unknown) = allowed
+                .iter()
+                .find(|n| !tools.iter().any(|t| t.name == **n))
             {
                 return Err(ApiError::invalid(
                     "toolConfig.functionCallingConfig.allowedFunctionNames",
