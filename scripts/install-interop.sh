@@ -12,4 +12,4 @@ if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   touch .venv/.installed
 fi
-echo "interop clients: $(node -e 'console.log(["openai","@anthropic-ai/sdk","@aigne/aigne-hub","@blocklet/sdk","@ocap/wallet"].map((p)=>p+"@"+require("./node_modules/"+p+"/package.json").version).join(", "))') and python openai $(.venv/bin/python -c 'import openai; print(openai.__version__)'), anthropic $(.venv/bin/python -c 'import anthropic; print(anthropic.__version__)')"
+echo "interop clients: $(node -e 'console.log(["openai","@anthropic-ai/sdk","@google/genai","@google/gemini-cli","@aigne/aigne-hub","@blocklet/sdk","@ocap/wallet"].map((p)=>p+"@"+require("./node_modules/"+p+"/package.json").version).join(", "))') and python openai $(.venv/bin/python -c 'import openai; print(openai.__version__)'), anthropic $(.venv/bin/python -c 'import anthropic; print(anthropic.__version__)')"

@@ -18,6 +18,7 @@ fn setup() -> (MockUpstream, HubEnv, Hub, String) {
     for (name, key) in [
         ("openai", "mock-ok"),
         ("anthropic", "mock-ok"),
+        ("google", "mock-ok"),
         ("deepseek", "mock-json"),
         ("xai", "mock-500"),
     ] {
@@ -370,6 +371,119 @@ fn codex_exec() {
         "{rows:?}"
     );
     assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+}
+
+/// `@google/genai` at `baseUrl = HUB`: Gemini's API to an OpenAI-style and a Gemini upstream.
+#[test]
+fn google_genai_sdk() {
+    require("node_modules/@google/genai/package.json");
+    let (mock, env, hub, key) = setup();
+    run("node", &["google_genai.mjs"], &hub, &key);
+    // Gemini's schema reached the OpenAI-style upstream as JSON Schema.
+    assert!(
+        mock.bodies().iter().any(
+            |b| b["response_format"]["json_schema"]["schema"]["properties"]["temp"]["type"]
+                == "number"
+        ),
+        "{:#?}",
+        mock.bodies()
+    );
+    let rows = env.database.calls();
+    assert!(
+        rows.iter()
+            .all(|r| r.dialect.as_deref() == Some("gemini") && r.status == "success"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| r.model == "google/gemini-2.5-flash"));
+}
+
+/// Gemini CLI (`gemini -p`, non-interactive, its own empty home with telemetry, usage
+/// statistics and update checks off) with `GOOGLE_GEMINI_BASE_URL` at the Hub and the Hub's key
+/// as `GEMINI_API_KEY`; `model` is what it asks for. Returns its JSON output.
+fn gemini_cli(hub: &Hub, key: &str, model: &str, prompt: &str) -> serde_json::Value {
+    let bin = require("node_modules/.bin/gemini");
+    let home = tempfile::tempdir().expect("home");
+    let settings = home.path().join(".gemini");
+    std::fs::create_dir_all(&settings).expect("settings dir");
+    std::fs::write(
+        settings.join("settings.json"),
+        json!({
+            "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false, "disableAutoUpdate": true, "disableUpdateNag": true},
+            "privacy": {"usageStatisticsEnabled": false},
+            "telemetry": {"enabled": false},
+            "security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": false}}
+        })
+        .to_string(),
+    )
+    .expect("settings");
+    let started = std::time::Instant::now();
+    let out = Command::new(bin)
+        .args(["-p", prompt, "-m", model, "--output-format", "json"])
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("GOOGLE_GEMINI_BASE_URL", &hub.base)
+        .env("GEMINI_API_KEY", key)
+        .env("GEMINI_CLI_NO_RELAUNCH", "true")
+        .env("GEMINI_TELEMETRY_ENABLED", "false")
+        .env_remove("GOOGLE_API_KEY")
+        .env_remove("GOOGLE_CLOUD_PROJECT")
+        .env_remove("GOOGLE_GENAI_USE_VERTEXAI")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("gemini");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("gemini -p took {:?}", started.elapsed());
+    assert!(
+        out.status.success(),
+        "gemini failed:\n{stdout}\n{stderr}\nhub logs:\n{}",
+        hub.logs()
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+/// Gemini CLI against the Hub, to a Gemini and to an OpenAI-style upstream.
+#[test]
+fn gemini_cli_prompt() {
+    let (mock, env, hub, key) = setup();
+    for model in ["google/gemini-2.5-flash", "openai/gpt-5-mini"] {
+        let said = gemini_cli(&hub, &key, model, "Say hello");
+        assert_eq!(said["response"], "Hello, world", "{model}: {said:#}");
+    }
+    // A tool turn through each family: the model calls a tool Gemini CLI does not have, the CLI
+    // answers with an error result, and the model finishes in text.
+    for model in ["google/tool-caller", "openai/tool-caller"] {
+        let before = mock.bodies().len();
+        let said = gemini_cli(&hub, &key, model, "What is the weather in Paris?");
+        assert!(
+            said["response"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("Hello, world")),
+            "{model}: {said:#}"
+        );
+        let tools = &said["stats"]["tools"]["byName"]["get_weather"];
+        assert_eq!(tools["count"], 1, "{model}: {said:#}");
+        let bodies = mock.bodies();
+        assert!(
+            bodies[before..]
+                .iter()
+                .any(|b| b.to_string().contains("functionResponse")
+                    || b["messages"]
+                        .as_array()
+                        .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"))),
+            "{model}: the tool result went upstream: {bodies:#?}"
+        );
+    }
+    let rows = env.database.calls();
+    assert!(
+        rows.iter().any(|r| r.model == "google/gemini-2.5-flash"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.dialect.as_deref() == Some("gemini") && r.status == "success"),
+        "{rows:?}"
+    );
 }
 
 /// The Vercel AI SDK's default OpenAI provider (Responses) and its Anthropic provider.

@@ -178,14 +178,22 @@ pub async fn v2_models(_: Authenticated, state: web::Data<AppState>) -> ApiResul
     Ok(HttpResponse::Ok().json(json!({"object": "list", "data": data})))
 }
 
-/// `GET /v1/models` (and `/api/v2/v1/models`): OpenAI's list, or Anthropic's when the caller is
-/// an Anthropic client (it sends `anthropic-version`), with errors in that client's shape.
+/// `GET /v1/models` (and `/api/v2/v1/models`): OpenAI's list, Anthropic's when the caller is
+/// an Anthropic client (it sends `anthropic-version`), Gemini's when it is a Google one (it sends
+/// `x-goog-api-client` or `x-goog-api-key`; `@google/genai` lists at `v1`), with errors in that
+/// client's shape.
 pub async fn v1_models(
     req: HttpRequest,
     auth: Result<Authenticated, ApiError>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     use crate::dialects::anthropic::AnthropicMessages;
+    if ["x-goog-api-client", "x-goog-api-key"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h))
+    {
+        return gemini_models(auth, state).await;
+    }
     if !req.headers().contains_key("anthropic-version") {
         return match auth {
             Ok(me) => v2_models(me, state)

@@ -269,10 +269,20 @@ async fn gemini(
             HttpResponse::Ok().json(json!({"totalTokens": 1000 + words}))
         }
         "streamGenerateContent" if req.query_string().contains("alt=sse") => {
+            // The fixture ends with a function call: only a `…tool-caller…` model not yet
+            // answered makes it, as with the other families.
+            let calls = model.contains("tool-caller") && !gemini_answered(&body);
             let frames = fixture("google/generate.stream.jsonl")
                 .lines()
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| format!("data: {l}\r\n\r\n"))
+                .map(|l| {
+                    if calls || !l.contains("functionCall") {
+                        return format!("data: {l}\r\n\r\n");
+                    }
+                    let mut chunk: Value = serde_json::from_str(l).expect("fixture chunk");
+                    chunk["candidates"][0]["content"]["parts"] = json!([]);
+                    format!("data: {chunk}\r\n\r\n")
+                })
                 .collect();
             sse(&key, frames)
         }
