@@ -61,8 +61,8 @@ try {
   assert.match(await page.getByTestId('answer-meta').innerText(), /\d+ tokens/);
   await shot(page, 'playground');
 
-  step('the playground speaks the Responses and Messages APIs too');
-  for (const api of ['OpenAI Responses', 'Anthropic Messages']) {
+  step('the playground speaks the Responses, Messages and Gemini APIs too');
+  for (const api of ['OpenAI Responses', 'Anthropic Messages', 'Gemini generateContent']) {
     await page.getByRole('button', { name: 'Clear chat' }).click();
     await page.getByLabel('Client API').click();
     await page.getByRole('option', { name: api }).click();

@@ -33,5 +33,11 @@ describe('sse', () => {
     expect(parseDialectChunk('messages', '{"type":"message_delta","usage":{"input_tokens":4,"output_tokens":6}}').usage?.total_tokens).toBe(10);
     expect(parseDialectChunk('messages', '{"type":"error","error":{"type":"api_error","message":"cut"}}').error).toBe('cut');
     expect(parseDialectChunk('messages', '{"type":"message_stop"}').done).toBe(true);
+    const thought = '{"candidates":[{"content":{"role":"model","parts":[{"text":"hmm","thought":true},{"text":"Hi"}]},"index":0}]}';
+    expect(parseDialectChunk('gemini', thought)).toEqual({ text: 'Hi', usage: undefined, done: false });
+    const last = parseDialectChunk('gemini', '{"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":4,"totalTokenCount":7}}');
+    expect(last.done).toBe(true);
+    expect(last.usage?.total_tokens).toBe(7);
+    expect(parseDialectChunk('gemini', '{"error":{"code":502,"message":"cut","status":"INTERNAL"}}').error).toBe('cut');
   });
 });

@@ -45,7 +45,7 @@ export function parseChunk(data: string): ChunkDelta {
 }
 
 /** The client APIs the playground can speak. */
-export type Dialect = 'chat' | 'responses' | 'messages';
+export type Dialect = 'chat' | 'responses' | 'messages' | 'gemini';
 
 /** One payload of a stream of `dialect`, read into the same delta (usage as a total only). */
 export function parseDialectChunk(dialect: Dialect, data: string): ChunkDelta {
@@ -57,6 +57,17 @@ export function parseDialectChunk(dialect: Dialect, data: string): ChunkDelta {
     return { text: '', done: false };
   }
   const total = (input: number, output: number) => ({ prompt_tokens: input, completion_tokens: output, total_tokens: input + output });
+  if (dialect === 'gemini') {
+    if (v.error) return { text: '', error: v.error.message ?? 'the stream failed', done: true };
+    const candidate = v.candidates?.[0];
+    const text = (candidate?.content?.parts ?? [])
+      .filter((p: { thought?: boolean }) => !p.thought)
+      .map((p: { text?: string }) => p.text ?? '')
+      .join('');
+    const u = v.usageMetadata;
+    const done = candidate?.finishReason != null;
+    return { text, usage: done && u ? total(u.promptTokenCount ?? 0, u.candidatesTokenCount ?? 0) : undefined, done };
+  }
   if (dialect === 'responses') {
     switch (v.type) {
       case 'response.output_text.delta':

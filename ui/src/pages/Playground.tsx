@@ -42,10 +42,15 @@ export default function Playground() {
 }
 
 /** Where each client API is, and the body it takes for one streamed turn. */
-const DIALECTS: Record<Dialect, { label: string; path: string }> = {
-  chat: { label: 'OpenAI Chat Completions', path: '/api/v2/chat/completions' },
-  responses: { label: 'OpenAI Responses', path: '/api/v2/responses' },
-  messages: { label: 'Anthropic Messages', path: '/api/v2/messages' },
+const DIALECTS: Record<Dialect, { label: string; path: (model: string) => string }> = {
+  chat: { label: 'OpenAI Chat Completions', path: () => '/api/v2/chat/completions' },
+  responses: { label: 'OpenAI Responses', path: () => '/api/v2/responses' },
+  messages: { label: 'Anthropic Messages', path: () => '/api/v2/messages' },
+  // Gemini names the model and the method in the path.
+  gemini: {
+    label: 'Gemini generateContent',
+    path: (model) => `/api/v2/v1beta/models/${model}:streamGenerateContent?alt=sse`,
+  },
 };
 
 interface Turn {
@@ -88,6 +93,20 @@ export function requestBody(dialect: Dialect, t: Turn): Record<string, unknown> 
         ...sampling,
         max_tokens: t.maxTokens ?? 1024,
       };
+    case 'gemini': {
+      const generationConfig = {
+        ...sampling,
+        ...(t.maxTokens ? { maxOutputTokens: t.maxTokens } : {}),
+      };
+      return {
+        contents: t.history.map(({ role, content }) => ({
+          role: role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: content }],
+        })),
+        ...(t.system ? { systemInstruction: { parts: [{ text: t.system }] } } : {}),
+        ...(Object.keys(generationConfig).length ? { generationConfig } : {}),
+      };
+    }
   }
 }
 
@@ -131,7 +150,7 @@ function ChatPlayground() {
         temperature: temperature ? Number(temperature) : undefined,
         maxTokens: maxTokens ? Number(maxTokens) : undefined,
       });
-      const res = await fetch(under(DIALECTS[dialect].path), {
+      const res = await fetch(under(DIALECTS[dialect].path(chosen)), {
         method: 'POST',
         headers: { ...authHeaders(), 'content-type': 'application/json' },
         body: JSON.stringify(body),
