@@ -26,6 +26,7 @@ mod http_basics;
 mod identity;
 mod interop;
 mod ledger;
+mod matrix;
 mod media;
 mod messages;
 mod migrations;

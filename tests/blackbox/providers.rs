@@ -26,7 +26,7 @@ const ALL: [&str; 11] = [
     "ideogram",
 ];
 
-fn add(hub: &Hub, mock: &MockUpstream, name: &str, key: &str) -> String {
+pub(crate) fn add(hub: &Hub, mock: &MockUpstream, name: &str, key: &str) -> String {
     let mut body = json!({"name": name, "baseUrl": mock.base_for(name)});
     if name == "bedrock" {
         body["region"] = json!("us-west-2");

@@ -89,7 +89,34 @@ async fn converse(
     }
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(fixture("bedrock/converse.json"))
+        .body(fixture(if bedrock_calls(&id, &body) {
+            "bedrock/converse.tools.json"
+        } else {
+            "bedrock/converse.json"
+        }))
+}
+
+/// A `…tool-caller…` model asks for `get_weather` until the conversation holds a tool result.
+fn bedrock_calls(id: &str, body: &Value) -> bool {
+    let answered = body["messages"].as_array().is_some_and(|m| {
+        m.iter().any(|m| {
+            m["content"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|b| b.get("toolResult").is_some()))
+        })
+    });
+    id.contains("tool-caller") && !answered
+}
+
+/// The same for Ollama, whose tool results are `tool` messages.
+fn ollama_calls(body: &Value) -> bool {
+    let answered = body["messages"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|m| m["role"] == "tool"));
+    body["model"]
+        .as_str()
+        .is_some_and(|m| m.contains("tool-caller"))
+        && !answered
 }
 
 fn frame(event: &str, payload: &Value) -> Bytes {
@@ -121,7 +148,12 @@ async fn converse_stream(
         Ok(key) => key,
         Err(res) => return res,
     };
-    let frames: Vec<Bytes> = fixture("bedrock/converse.stream.jsonl")
+    let file = if bedrock_calls(&id, &body) {
+        "bedrock/converse.tools.stream.jsonl"
+    } else {
+        "bedrock/converse.stream.jsonl"
+    };
+    let frames: Vec<Bytes> = fixture(file)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -194,12 +226,21 @@ async fn ollama_chat(
     }
     let model = body["model"].as_str().unwrap_or("llama3.2").to_owned();
     if body["stream"] == false {
-        let mut answer: Value =
-            serde_json::from_str(&fixture("ollama/chat.json")).expect("fixture");
+        let file = if ollama_calls(&body) {
+            "ollama/chat.tools.json"
+        } else {
+            "ollama/chat.json"
+        };
+        let mut answer: Value = serde_json::from_str(&fixture(file)).expect("fixture");
         answer["model"] = json!(model);
         return ok(answer);
     }
-    let lines: Vec<Bytes> = fixture("ollama/chat.stream.jsonl")
+    let file = if ollama_calls(&body) {
+        "ollama/chat.tools.stream.jsonl"
+    } else {
+        "ollama/chat.stream.jsonl"
+    };
+    let lines: Vec<Bytes> = fixture(file)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| Bytes::from(format!("{l}\n")))
