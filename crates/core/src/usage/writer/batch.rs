@@ -5,7 +5,8 @@ use super::rollups::{CallMeta, facts_of};
 use super::thread::WriterState;
 use super::{INSERT_ROWS, START_DELAY};
 use crate::billing::ledger_work::{Debit, LedgerReplies, LedgerWork};
-use crate::db::schema::{ai_credentials, model_calls};
+use crate::db::responses::StoredResponse;
+use crate::db::schema::{ai_credentials, model_calls, stored_responses};
 use crate::db::{Backend, DbConnection, DbError};
 use crate::usage::calls::{CallFinish, CallStart};
 use crate::usage::insert_sqlite::InsertCall;
@@ -22,12 +23,20 @@ use tokio::sync::oneshot;
 pub(super) struct Replies {
     pub(super) acks: Vec<oneshot::Sender<()>>,
     pub(super) ledger: LedgerReplies,
+    /// Stored responses: each one's own outcome (its savepoint), given unless the batch failed.
+    pub(super) stored: Vec<(oneshot::Sender<Result<(), String>>, Result<(), String>)>,
 }
 
 impl Replies {
     pub(super) fn send(self, failure: Option<String>) {
         for ack in self.acks {
             let _ = ack.send(());
+        }
+        for (done, outcome) in self.stored {
+            let _ = done.send(match &failure {
+                Some(e) => Err(e.clone()),
+                None => outcome,
+            });
         }
         self.ledger.send(failure.as_deref());
     }
@@ -44,6 +53,7 @@ pub(super) fn write_batch(
     let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
+    let mut stores: Vec<(StoredResponse, oneshot::Sender<Result<(), String>>)> = Vec::new();
     let mut work = LedgerWork {
         metered: state.metered.clone(),
         ..LedgerWork::default()
@@ -86,6 +96,7 @@ pub(super) fn write_batch(
                 flush = true;
                 replies.acks.push(done);
             }
+            Op::StoreResponse { row, done } => stores.push((*row, done)),
             Op::Admit { request, reply } => work.admits.push((request, reply)),
             Op::Grant { grant, reply } => work.grants.push((grant, reply)),
         }
@@ -107,6 +118,7 @@ pub(super) fn write_batch(
         && finishes.is_empty()
         && used.is_empty()
         && work.is_empty()
+        && stores.is_empty()
     {
         return Ok(());
     }
@@ -124,6 +136,7 @@ pub(super) fn write_batch(
     let funds = state.funds;
     let mut after = work.after_commit();
     let starters = &*state.starters;
+    let mut stored_outcomes: Vec<Result<(), String>> = Vec::with_capacity(stores.len());
     // The statements run on the inner connection: diesel's two-engine connection type rewrites
     // every query on the way (the largest cost in this thread's profile). Rows go in one at a
     // time on SQLite, through one fixed statement prepared once and cached (a multi-row INSERT
@@ -138,6 +151,18 @@ pub(super) fn write_batch(
                 diesel::update(model_calls::table.find(id))
                     .set(finish)
                     .execute($c)?;
+            }
+            // Each in a savepoint: a stored response that cannot be written fails alone.
+            for (row, _) in &stores {
+                let outcome = $c
+                    .transaction(|c| {
+                        diesel::insert_into(stored_responses::table)
+                            .values(row)
+                            .execute(c)
+                    })
+                    .map(drop)
+                    .map_err(|e| e.to_string());
+                stored_outcomes.push(outcome);
             }
             for (id, (count, at)) in &used {
                 diesel::update(ai_credentials::table.find(id))
@@ -165,6 +190,13 @@ pub(super) fn write_batch(
         DbConnection::Sqlite(c) => c.immediate_transaction(|c| write_all!(c, insert_sqlite)),
         DbConnection::Postgres(c) => c.transaction(|c| write_all!(c, insert_pg)),
     };
+    let mut outcomes = stored_outcomes.into_iter();
+    for (_, done) in stores {
+        let outcome = outcomes
+            .next()
+            .unwrap_or_else(|| Err("the batch ended before the response was stored".into()));
+        replies.stored.push((done, outcome));
+    }
     // Asked but never reached (the transaction failed before the ledger part ran).
     work.abandon(&mut replies.ledger);
     after.apply(

@@ -1,6 +1,7 @@
 //! The writer's inbox: work queued by callers, waking the writer only for work someone awaits.
 
 use crate::billing::ledger::NewGrant;
+use crate::db::responses::StoredResponse;
 use crate::billing::ledger_work::{AdmitRequest, Bill, DecidedReply, GrantReply};
 use crate::usage::calls::{CallFinish, CallStart};
 use chrono::NaiveDateTime;
@@ -21,6 +22,12 @@ pub(super) enum Op {
         at: NaiveDateTime,
     },
     Flush(oneshot::Sender<()>),
+    /// A stored Responses API turn, committed with the batch (in its own savepoint, so a failed
+    /// insert never takes the batch's call rows with it).
+    StoreResponse {
+        row: Box<StoredResponse>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
     Admit {
         request: AdmitRequest,
         reply: DecidedReply,

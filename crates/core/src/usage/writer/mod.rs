@@ -94,4 +94,88 @@ mod tests {
         assert_eq!(taken, 1);
         assert!(waited < Duration::from_secs(25), "woken only by the tick");
     }
+
+    /// A stored response whose insert fails (here: its id is taken) fails alone: the call row
+    /// finished in the same batch is committed, and so is the first response.
+    #[tokio::test]
+    async fn a_failed_stored_response_keeps_the_batch() {
+        use crate::db::responses::{self, StoredResponse};
+        use crate::usage::{CallFinish, CallStart, Recorder};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = crate::db::migrated_sqlite(dir.path());
+        let recorder = Recorder::start(db.clone(), "test", false).expect("writer");
+        let now = chrono::Utc::now().naive_utc();
+        let stored = |id: &str| StoredResponse {
+            id: id.into(),
+            user_did: "zUser".into(),
+            previous_response_id: None,
+            input: "[]".into(),
+            output: "[]".into(),
+            body: "{}".into(),
+            created_at: now,
+        };
+        recorder
+            .store_response(stored("resp_1"))
+            .await
+            .expect("first stored");
+        recorder.start_call(CallStart {
+            id: "call-1".into(),
+            provider_id: None,
+            model: "openai/gpt-5-mini".into(),
+            credential_id: None,
+            kind: "chatCompletion".into(),
+            status: "processing".into(),
+            total_usage: 0,
+            usage_metrics: None,
+            credits: "0".parse().expect("credits"),
+            duration_ms: None,
+            ttfb_ms: None,
+            provider_ttfb_ms: None,
+            error_reason: None,
+            app_did: None,
+            user_did: Some("zUser".into()),
+            request_id: None,
+            trace_id: None,
+            metadata: None,
+            call_time: now.into(),
+            created_at: now.into(),
+            instance_id: None,
+            dialect: Some("responses".into()),
+        });
+        // Not urgent: it waits in the inbox and joins the duplicate's batch.
+        recorder.finish_call(
+            "call-1".into(),
+            CallFinish {
+                status: "success".into(),
+                total_usage: 9,
+                usage_metrics: None,
+                credits: "0".parse().expect("credits"),
+                duration_ms: Some(1),
+                ttfb_ms: None,
+                provider_ttfb_ms: None,
+                error_reason: None,
+            },
+            None,
+        );
+        let err = recorder
+            .store_response(stored("resp_1"))
+            .await
+            .expect_err("a taken id");
+        assert!(err.to_lowercase().contains("unique"), "{err}");
+        recorder.flush().await;
+        let (status, first) = db
+            .run_sync(|c| {
+                use crate::db::schema::model_calls;
+                use diesel::prelude::*;
+                let status: String = model_calls::table
+                    .find("call-1")
+                    .select(model_calls::status)
+                    .first(c)?;
+                let first = responses::get(c, "zUser", "resp_1")?;
+                Ok::<_, crate::db::DbError>((status, first))
+            })
+            .expect("read");
+        assert_eq!(status, "success");
+        assert!(first.is_some());
+    }
 }

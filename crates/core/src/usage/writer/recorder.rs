@@ -5,6 +5,7 @@ use super::ledger::Ledger;
 use super::thread::run;
 use crate::billing::funds::Funds;
 use crate::billing::ledger_work::Bill;
+use crate::db::responses::StoredResponse;
 use crate::db::{Backend, Db};
 use crate::usage::calls::{CallFinish, CallStart};
 use chrono::Utc;
@@ -86,6 +87,21 @@ impl Recorder {
     pub fn credential_used(&self, id: String) {
         let at = Utc::now().naive_utc();
         self.push(Op::CredentialUsed { id, at }, false);
+    }
+
+    /// Stores a Responses API turn with the next batch and waits until it is committed (or
+    /// failed: the insert's own error, or the batch's).
+    pub async fn store_response(&self, row: StoredResponse) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        let op = Op::StoreResponse {
+            row: Box::new(row),
+            done,
+        };
+        if !self.push(op, true) {
+            return Err("the usage writer has stopped".into());
+        }
+        wait.await
+            .unwrap_or_else(|_| Err("the usage writer stopped before storing".into()))
     }
 
     /// Waits until everything queued so far is committed.
