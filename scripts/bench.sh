@@ -166,19 +166,21 @@ read -r t50 t99 tok < <(oha_latency http://127.0.0.1:18090/api/v2/chat/completio
 answered=$((answered + tok))
 python3 -c "print(f'mock p50 {$s50:.3f} ms p99 {$s99:.3f} ms | hub p50 {$t50:.3f} ms p99 {$t99:.3f} ms | added p50 {$t50-$s50:.3f} ms p99 {$t99-$s99:.3f} ms')"
 
-echo "== the newer dialects at $RATE req/s through the Hub, same mock: p50 against Chat Completions in this run"
+echo "== the newer dialects (Responses, Messages, Gemini) at $RATE req/s through the Hub, same mock: p50 against Chat Completions in this run"
 RESP_BODY='{"model":"openai/gpt-4o-mini","input":"Say hello."}'
 RESP_STREAM_BODY='{"model":"deepseek/gpt-4o-mini","stream":true,"input":"Say hello."}'
 MSG_BODY='{"model":"openai/gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"Say hello."}]}'
 MSG_STREAM_BODY='{"model":"deepseek/gpt-4o-mini","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}'
+GEM_BODY='{"contents":[{"role":"user","parts":[{"text":"Say hello."}]}]}'
 for kind in json stream; do
-  if [ $kind = json ]; then chat=$JSON_BODY resp=$RESP_BODY msg=$MSG_BODY; else chat=$STREAM_BODY resp=$RESP_STREAM_BODY msg=$MSG_STREAM_BODY; fi
+  if [ $kind = json ]; then chat=$JSON_BODY resp=$RESP_BODY msg=$MSG_BODY gem=openai/gpt-4o-mini:generateContent; else chat=$STREAM_BODY resp=$RESP_STREAM_BODY msg=$MSG_STREAM_BODY gem='deepseek/gpt-4o-mini:streamGenerateContent?alt=sse'; fi
   read -r c50 c99 cok < <(oha_latency http://127.0.0.1:18090/v1/chat/completions "$chat" $KEY)
   read -r r50 r99 rok < <(oha_latency http://127.0.0.1:18090/v1/responses "$resp" $KEY)
   read -r u50 u99 uok < <(oha_latency http://127.0.0.1:18090/v1/responses "${resp%\}},\"store\":false}" $KEY)
   read -r a50 a99 aok < <(oha_latency http://127.0.0.1:18090/v1/messages "$msg" $KEY)
-  answered=$((answered + cok + rok + uok + aok))
-  python3 -c "print(f'$kind: chat p50 {$c50:.3f} ms p99 {$c99:.3f} | responses p50 {$r50:.3f} ms p99 {$r99:.3f} ({$r50/$c50:.3f}x) | responses store:false p50 {$u50:.3f} ms ({$u50/$c50:.3f}x) | messages p50 {$a50:.3f} ms p99 {$a99:.3f} ({$a50/$c50:.3f}x)   ok {$cok}/{$rok}/{$uok}/{$aok}')"
+  read -r g50 g99 gok < <(oha_latency "http://127.0.0.1:18090/v1beta/models/$gem" "$GEM_BODY" $KEY)
+  answered=$((answered + cok + rok + uok + aok + gok))
+  python3 -c "print(f'$kind: chat p50 {$c50:.3f} ms p99 {$c99:.3f} | responses p50 {$r50:.3f} ms p99 {$r99:.3f} ({$r50/$c50:.3f}x) | responses store:false p50 {$u50:.3f} ms ({$u50/$c50:.3f}x) | messages p50 {$a50:.3f} ms p99 {$a99:.3f} ({$a50/$c50:.3f}x) | gemini p50 {$g50:.3f} ms p99 {$g99:.3f} ({$g50/$c50:.3f}x)   ok {$cok}/{$rok}/{$uok}/{$aok}/{$gok}')"
 done
 
 echo "== memory and rows"

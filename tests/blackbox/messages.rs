@@ -160,14 +160,17 @@ fn messages(backend: Backend) {
         ADMIN_KEY,
         &ask("anthropic/claude-sonnet-4-5", true),
     );
+    // To Anthropic the stream is Anthropic's own, event for event.
     let evs = typed_events(res);
-    let (text, args, end) = read_stream(&evs);
+    let (text, args, _) = read_stream(&evs);
     assert_eq!(text, "Hello, world");
     assert_eq!(args, r#"{"location": "San Francisco"}"#);
-    assert_eq!(
-        end["usage"],
-        json!({"input_tokens": 25, "output_tokens": 15, "cache_creation_input_tokens": 10, "cache_read_input_tokens": 0})
-    );
+    let upstream: Vec<Value> = crate::support::mock::fixture("anthropic/message.stream.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("fixture event"))
+        .collect();
+    assert_eq!(evs, upstream);
 
     // Every call has its row.
     let rows = crate::support::eventually(|| {
@@ -249,6 +252,95 @@ fn messages(backend: Backend) {
 }
 
 crate::on_both_backends!(messages);
+
+/// To an Anthropic upstream a Messages request goes out as the client wrote it — fields the Hub
+/// does not model, cache control, thinking blocks with their signatures, `anthropic-beta` — and
+/// its answer comes back as Anthropic wrote it; the row still has its tokens.
+#[test]
+fn anthropic_upstream_gets_the_request_as_written() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    hub.add_provider_with_keys("anthropic", &mock, &["mock-ok"]);
+    let body = json!({
+        "model": "anthropic/claude-sonnet-4-5",
+        "max_tokens": 2048,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+        "tools": [{"name": "get_weather", "description": "Current weather", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+        "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "I should call the tool.", "signature": "EqQBCkYIBxgCKkDsig"},
+                {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix"},
+                {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"location": "Paris"}}
+            ]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "18°C", "cache_control": {"type": "ephemeral"}}]}
+        ]
+    });
+    let res = hub
+        .request(reqwest::Method::POST, "/v1/messages")
+        .header("x-api-key", ADMIN_KEY)
+        .header("anthropic-version", "2023-06-01")
+        .header(
+            "anthropic-beta",
+            "interleaved-thinking-2025-05-14,context-management-2025-06-27",
+        )
+        .json(&body)
+        .send()
+        .expect("request");
+    let (status, answer) = json(res);
+    assert_eq!(status, 200, "{answer}");
+    let mut expected = body.clone();
+    expected["model"] = json!("claude-sonnet-4-5");
+    expected["stream"] = json!(false);
+    assert_eq!(mock.bodies().pop().expect("sent"), expected);
+    let headers = mock.headers().pop().expect("headers");
+    assert_eq!(
+        headers.get("anthropic-beta").map(String::as_str),
+        Some("interleaved-thinking-2025-05-14,context-management-2025-06-27")
+    );
+    assert_eq!(
+        headers.get("anthropic-version").map(String::as_str),
+        Some("2023-06-01")
+    );
+    // The message exactly as the upstream answered it (the mock names the model it was asked).
+    let mut upstream: Value =
+        serde_json::from_str(&crate::support::mock::fixture("anthropic/message.json"))
+            .expect("fixture");
+    upstream["model"] = json!("claude-sonnet-4-5");
+    assert_eq!(answer, upstream);
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        (rows.len() == 1 && rows[0].status == "success").then_some(rows)
+    });
+    assert_eq!(rows[0].dialect.as_deref(), Some("anthropic"));
+    assert!(rows[0].total_usage > 0, "{rows:?}");
+
+    // count_tokens gets the same body, without what only generation takes.
+    let res = hub
+        .request(reqwest::Method::POST, "/v1/messages/count_tokens")
+        .header("x-api-key", ADMIN_KEY)
+        .header("anthropic-beta", "context-management-2025-06-27")
+        .json(&body)
+        .send()
+        .expect("count");
+    let (status, count) = json(res);
+    assert_eq!(status, 200, "{count}");
+    let sent = mock.bodies().pop().expect("sent");
+    assert_eq!(sent["context_management"], body["context_management"]);
+    assert_eq!(sent["messages"], body["messages"]);
+    assert!(sent.get("max_tokens").is_none(), "{sent}");
+    assert_eq!(
+        mock.headers()
+            .pop()
+            .expect("headers")
+            .get("anthropic-beta")
+            .map(String::as_str),
+        Some("context-management-2025-06-27")
+    );
+}
 
 /// Bad input and refusals, each in Anthropic's error shape, nothing sent upstream, no row left.
 #[test]

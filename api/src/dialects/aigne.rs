@@ -303,6 +303,7 @@ impl AigneChatRequest {
             user: None,
         };
         Ok(ChatRequest {
+            native: None,
             model: upstream_model,
             messages,
             tools,
@@ -490,7 +491,11 @@ impl super::ChatDialect for AigneChat {
         }
     }
 
-    fn into_chat(body: AigneChatRequest, upstream_model: String) -> Result<ChatRequest, ApiError> {
+    fn into_chat(
+        body: AigneChatRequest,
+        upstream_model: String,
+        _req: &actix_web::HttpRequest,
+    ) -> Result<ChatRequest, ApiError> {
         body.into_internal(upstream_model)
     }
 

@@ -37,7 +37,11 @@ impl super::ChatDialect for LegacyChat {
         }
     }
 
-    fn into_chat(body: ChatCompletionRequest, upstream_model: String) -> ApiResult<ChatRequest> {
+    fn into_chat(
+        body: ChatCompletionRequest,
+        upstream_model: String,
+        _req: &HttpRequest,
+    ) -> ApiResult<ChatRequest> {
         body.into_internal(upstream_model)
     }
 

@@ -47,8 +47,13 @@ pub trait ChatDialect: 'static {
     fn heading(body: &Self::Body, req: &HttpRequest) -> Heading<Self::Options>;
 
     /// The internal request for `upstream_model` (the model id without its provider prefix);
-    /// a bad body is a 400 naming the field.
-    fn into_chat(body: Self::Body, upstream_model: String) -> ApiResult<ChatRequest>;
+    /// a bad body is a 400 naming the field. `req`: for what a dialect forwards from the request
+    /// itself (a native body, its provider's headers).
+    fn into_chat(
+        body: Self::Body,
+        upstream_model: String,
+        req: &HttpRequest,
+    ) -> ApiResult<ChatRequest>;
 
     /// The JSON body of a call with one answer.
     fn answer(

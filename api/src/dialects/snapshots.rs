@@ -50,6 +50,7 @@ const USAGE: Usage = Usage {
 
 fn chat() -> ChatRequest {
     ChatRequest {
+        native: None,
         model: "gpt-5-mini".into(),
         messages: vec![Message {
             role: Role::User,
@@ -80,6 +81,7 @@ fn done<T>(output: T) -> Done<T> {
 
 fn answer() -> ChatResponse {
     ChatResponse {
+        raw: None,
         id: "chatcmpl-1".into(),
         model: "gpt-5-mini-2025-08-07".into(),
         created: 1_764_000_000,

@@ -8,18 +8,19 @@ use crate::http::ApiJson;
 use crate::routes::{chat, token_count};
 use crate::routing::model_name;
 use crate::state::{AppState, WorkerHttp};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 /// `POST /v1/messages/count_tokens`: the prompt's input tokens, counted by Anthropic when it
 /// serves the model, else estimated ([`token_count`]).
 pub async fn count_tokens(
+    req: HttpRequest,
     auth: Result<Authenticated, ApiError>,
     state: web::Data<AppState>,
     http: web::Data<WorkerHttp>,
     body: Result<ApiJson<MessagesRequest>, ApiError>,
 ) -> HttpResponse {
-    match count(auth, &state, &http.0, body).await {
+    match count(&req, auth, &state, &http.0, body).await {
         Ok((n, how)) => HttpResponse::Ok()
             .insert_header((token_count::COUNT_HEADER, how))
             .json(json!({"input_tokens": n})),
@@ -28,6 +29,7 @@ pub async fn count_tokens(
 }
 
 async fn count(
+    req: &HttpRequest,
     auth: Result<Authenticated, ApiError>,
     state: &AppState,
     http: &reqwest::Client,
@@ -39,6 +41,7 @@ async fn count(
     let model = state.router.resolve(&requested)?;
     // A count has no answer, so no `max_tokens` is needed to make one.
     body.max_tokens.get_or_insert(1);
-    let chat = body.into_internal(model.model.clone())?;
+    let mut chat = body.into_internal(model.model.clone())?;
+    chat.native = crate::dialects::anthropic::native(req);
     Ok(token_count::count(state, http, &model, &chat).await)
 }

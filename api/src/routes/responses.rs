@@ -157,9 +157,10 @@ impl Saver {
             body: response.to_string(),
             created_at: chrono::Utc::now().naive_utc(),
         };
-        self.recorder.store_response(row).await.map_err(|e| {
-            ApiError::internal(anyhow::anyhow!("storing response {id}: {e}"))
-        })
+        self.recorder
+            .store_response(row)
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("storing response {id}: {e}")))
     }
 }
 

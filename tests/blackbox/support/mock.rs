@@ -18,6 +18,8 @@ pub struct Seen {
     bodies: Arc<Mutex<Vec<Value>>>,
     /// Each call's path and query exactly as received (still percent-encoded).
     paths: Arc<Mutex<Vec<String>>>,
+    /// Each call's Anthropic headers (`anthropic-version`, `anthropic-beta`), as received.
+    headers: Arc<Mutex<Vec<HashMap<String, String>>>>,
     /// `mock-flaky` answers 401 until healed.
     healed: Arc<std::sync::atomic::AtomicBool>,
     /// Video jobs: id → (job, polls so far).
@@ -72,6 +74,14 @@ pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
         .lock()
         .expect("paths")
         .push(req.uri().to_string());
+    let headers = ["anthropic-version", "anthropic-beta"]
+        .iter()
+        .filter_map(|name| {
+            let value = req.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect();
+    seen.headers.lock().expect("headers").push(headers);
     key
 }
 
@@ -445,6 +455,11 @@ impl MockUpstream {
 
     pub fn total_calls(&self) -> usize {
         self.seen.calls.lock().expect("calls").values().sum()
+    }
+
+    /// The Anthropic headers of each call received, in order.
+    pub fn headers(&self) -> Vec<HashMap<String, String>> {
+        self.seen.headers.lock().expect("headers").clone()
     }
 
     /// The paths (with query) received, in order, as sent on the wire.

@@ -9,9 +9,10 @@ pub use answer::{message_json, usage_json};
 pub use request::MessagesRequest;
 pub use stream::{MessagesEncoder, error_frame};
 
+use crate::auth::token::JsonBody;
 use crate::error::ApiError;
-use crate::providers::types::{ChatRequest, ChatResponse, StreamEvent};
-use actix_web::ResponseError;
+use crate::providers::types::{ChatRequest, ChatResponse, Native, StreamEvent};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use hub_core::engine::Done;
 use hub_core::engine::context::CallContext;
 use serde_json::json;
@@ -26,7 +27,7 @@ impl super::ChatDialect for AnthropicMessages {
     type Options = bool;
     type Stream = MessagesEncoder;
 
-    fn heading(body: &MessagesRequest, _req: &actix_web::HttpRequest) -> super::Heading<bool> {
+    fn heading(body: &MessagesRequest, _req: &HttpRequest) -> super::Heading<bool> {
         super::Heading {
             model: body.model.clone(),
             stream: body.wants_stream(),
@@ -34,8 +35,14 @@ impl super::ChatDialect for AnthropicMessages {
         }
     }
 
-    fn into_chat(body: MessagesRequest, upstream_model: String) -> Result<ChatRequest, ApiError> {
-        body.into_internal(upstream_model)
+    fn into_chat(
+        body: MessagesRequest,
+        upstream_model: String,
+        req: &HttpRequest,
+    ) -> Result<ChatRequest, ApiError> {
+        let mut chat = body.into_internal(upstream_model)?;
+        chat.native = native(req);
+        Ok(chat)
     }
 
     fn answer(
@@ -44,9 +51,13 @@ impl super::ChatDialect for AnthropicMessages {
         ctx: &CallContext,
         thinking: &bool,
     ) -> Vec<u8> {
-        message_json(&done.output, &ctx.requested_model, *thinking)
-            .to_string()
-            .into_bytes()
+        // Native: Anthropic's own message, as it wrote it.
+        match &done.output.raw {
+            Some(raw) => raw.to_string().into_bytes(),
+            None => message_json(&done.output, &ctx.requested_model, *thinking)
+                .to_string()
+                .into_bytes(),
+        }
     }
 
     fn stream(
@@ -61,6 +72,21 @@ impl super::ChatDialect for AnthropicMessages {
     fn error(err: &ApiError) -> String {
         error_body(err)
     }
+}
+
+/// The client's body and Anthropic headers, for an attempt that goes to Anthropic: it is sent as
+/// the client wrote it (cache control, thinking signatures, beta features and every other field
+/// the Hub does not model kept), and answers as Anthropic wrote it.
+pub fn native(req: &HttpRequest) -> Option<Native> {
+    let body = req.extensions().get::<JsonBody>()?.0.clone();
+    let headers = ["anthropic-version", "anthropic-beta"]
+        .iter()
+        .filter_map(|name| {
+            let value = req.headers().get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect();
+    Some(Native::Anthropic { body, headers })
 }
 
 /// Anthropic's error `type` for a status, which its SDKs and Claude Code show.

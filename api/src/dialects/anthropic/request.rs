@@ -200,6 +200,7 @@ impl MessagesRequest {
             _ => None,
         };
         Ok(ChatRequest {
+            native: None,
             model: upstream_model,
             messages,
             tools,

@@ -40,6 +40,9 @@ pub struct MessagesEncoder {
     next: u32,
     open: Option<Open>,
     stop: Option<String>,
+    /// Native: Anthropic's own frames are forwarded as they came (its `message_stop` held back
+    /// until the call's row is committed) and the parsed events are not encoded.
+    native: Option<Option<String>>,
 }
 
 impl MessagesEncoder {
@@ -55,6 +58,7 @@ impl MessagesEncoder {
             next: 0,
             open: None,
             stop: None,
+            native: matches!(first, StreamEvent::Raw(_)).then_some(None),
         }
     }
 
@@ -99,6 +103,9 @@ impl MessagesEncoder {
 
 impl Encoder for MessagesEncoder {
     fn start(&mut self) -> Vec<String> {
+        if self.native.is_some() {
+            return Vec::new();
+        }
         let message = json!({
             "id": self.id,
             "type": "message",
@@ -119,9 +126,19 @@ impl Encoder for MessagesEncoder {
     }
 
     fn event(&mut self, event: &StreamEvent) -> Option<String> {
+        if let Some(stop) = &mut self.native {
+            return match event {
+                StreamEvent::Raw(f) if f.starts_with("event: message_stop\n") => {
+                    *stop = Some(f.clone());
+                    None
+                }
+                StreamEvent::Raw(f) => Some(f.clone()),
+                _ => None,
+            };
+        }
         let mut out = String::new();
         match event {
-            StreamEvent::Start { .. } | StreamEvent::Usage(_) => return None,
+            StreamEvent::Start { .. } | StreamEvent::Usage(_) | StreamEvent::Raw(_) => return None,
             StreamEvent::Text(t) => {
                 let index = self.open(Open::Text, || json!({"type": "text", "text": ""}), &mut out);
                 Self::delta(&mut out, index, json!({"type": "text_delta", "text": t}));
@@ -174,6 +191,11 @@ impl Encoder for MessagesEncoder {
     }
 
     fn finish(&mut self, end: &StreamEnd<'_>) -> Vec<String> {
+        if let Some(stop) = self.native.take() {
+            return vec![
+                stop.unwrap_or_else(|| frame("message_stop", &json!({"type": "message_stop"}))),
+            ];
+        }
         let mut out = String::new();
         self.close(&mut out);
         out.push_str(&frame(

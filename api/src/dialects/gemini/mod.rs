@@ -61,7 +61,11 @@ impl super::ChatDialect for GeminiGenerate {
         }
     }
 
-    fn into_chat(body: GenerateRequest, upstream_model: String) -> Result<ChatRequest, ApiError> {
+    fn into_chat(
+        body: GenerateRequest,
+        upstream_model: String,
+        _req: &HttpRequest,
+    ) -> Result<ChatRequest, ApiError> {
         body.into_internal(upstream_model)
     }
 

@@ -155,6 +155,7 @@ impl GenerateRequest {
         let response_format = response_format(&config)?;
         let reasoning_effort = config.thinking_config.as_ref().and_then(effort);
         Ok(ChatRequest {
+            native: None,
             model,
             messages,
             tools,

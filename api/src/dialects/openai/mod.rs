@@ -36,6 +36,7 @@ impl super::ChatDialect for OpenAiChat {
     fn into_chat(
         body: ChatCompletionRequest,
         upstream_model: String,
+        _req: &actix_web::HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
         body.into_internal(upstream_model)
     }
@@ -225,6 +226,7 @@ mod tests {
     #[test]
     fn completion_json_matches_the_reference_shape() {
         let mut res = ChatResponse {
+            raw: None,
             id: "chatcmpl-1".into(),
             model: "gpt-4o-mini-2024".into(),
             created: 1_700_000_000,

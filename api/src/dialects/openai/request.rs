@@ -365,6 +365,7 @@ impl ChatCompletionRequest {
             extra.remove(key);
         }
         Ok(ChatRequest {
+            native: None,
             model: upstream_model,
             messages,
             tools,

@@ -49,7 +49,7 @@ impl ChunkWriter {
                 Some(self.frame(json!({"tool_calls": [call]}), None))
             }
             StreamEvent::Finish { reason } => Some(self.frame(json!({}), Some(reason))),
-            StreamEvent::Usage(_) => None,
+            StreamEvent::Usage(_) | StreamEvent::Raw(_) => None,
         }
     }
 

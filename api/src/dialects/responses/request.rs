@@ -183,6 +183,7 @@ impl ResponsesRequest {
             extra.insert("parallel_tool_calls".into(), Value::Bool(parallel));
         }
         Ok(ChatRequest {
+            native: None,
             model: upstream_model,
             messages,
             tools,

@@ -150,7 +150,7 @@ impl Encoder for ResponsesEncoder {
     fn event(&mut self, event: &StreamEvent) -> Option<String> {
         let mut out = String::new();
         match event {
-            StreamEvent::Start { .. } | StreamEvent::Usage(_) => return None,
+            StreamEvent::Start { .. } | StreamEvent::Usage(_) | StreamEvent::Raw(_) => return None,
             StreamEvent::Reasoning(r) => {
                 if !matches!(self.open, Some(Open::Reasoning { .. })) {
                     self.close(&mut out);

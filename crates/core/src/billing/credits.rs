@@ -217,6 +217,7 @@ mod tests {
             name: None,
         };
         let mut chat = ChatRequest {
+            native: None,
             model: "m".into(),
             // 10 bytes → 4 tokens; one image → 1,100.
             messages: vec![message(vec![

@@ -51,6 +51,20 @@ pub async fn send_sse(
     builder: reqwest::RequestBuilder,
     timeouts: &Timeouts,
 ) -> Result<impl Stream<Item = Result<Value, UpstreamError>> + Send + 'static, UpstreamError> {
+    let events = send_sse_frames(provider, builder, timeouts).await?;
+    Ok(events.map(|item| item.map(|(_, value)| value)))
+}
+
+/// [`send_sse`] with each event's `data` text as it arrived, beside its parsed value (for a
+/// dialect that forwards the provider's own frames).
+pub async fn send_sse_frames(
+    provider: &'static str,
+    builder: reqwest::RequestBuilder,
+    timeouts: &Timeouts,
+) -> Result<
+    impl Stream<Item = Result<(String, Value), UpstreamError>> + Send + 'static,
+    UpstreamError,
+> {
     let response = send(provider, builder, timeouts).await?;
     let mut events = Box::pin(sse::events(provider, response, timeouts.idle));
     Ok(async_stream::stream! {
@@ -73,7 +87,7 @@ pub async fn send_sse(
                         yield Err(UpstreamError::Protocol(provider, message.to_owned()));
                         return;
                     }
-                    yield Ok(value);
+                    yield Ok((data.to_owned(), value));
                 }
                 Err(e) => {
                     yield Err(UpstreamError::Protocol(provider, format!("unreadable event: {e}")));

@@ -229,6 +229,7 @@ impl Ollama {
             "tool_calls"
         };
         Ok(ChatResponse {
+            raw: None,
             id: format!("ollama-{}", uuid::Uuid::new_v4().simple()),
             model: if line.model.is_empty() {
                 req.model.clone()
@@ -380,6 +381,7 @@ mod tests {
     #[test]
     fn body_maps_images_tools_and_options() {
         let req = ChatRequest {
+            native: None,
             model: "llama3.2".into(),
             messages: vec![Message {
                 role: Role::User,

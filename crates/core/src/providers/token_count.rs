@@ -68,6 +68,7 @@ mod tests {
         assert_eq!(text_tokens("hello world"), 2);
         assert!(text_tokens(&"a".repeat(400)) < 100);
         let chat = ChatRequest {
+            native: None,
             model: "m".into(),
             messages: vec![Message {
                 role: Role::User,

@@ -122,6 +122,20 @@ pub struct ChatRequest {
     pub sampling: Sampling,
     /// Parameters the Hub does not model, passed through to OpenAI-compatible upstreams.
     pub extra: Map<String, Value>,
+    /// The request as the client wrote it for one provider family: an attempt on that family
+    /// sends it unchanged but for the model, so nothing the Hub does not model is lost.
+    pub native: Option<Native>,
+}
+
+/// A client's own request body for the provider family it speaks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Native {
+    /// An Anthropic Messages body (JSON text) and the client's `anthropic-version` and
+    /// `anthropic-beta` headers.
+    Anthropic {
+        body: bytes::Bytes,
+        headers: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -149,6 +163,8 @@ pub struct ChatResponse {
     pub tool_calls: Vec<ToolCall>,
     pub finish_reason: Option<String>,
     pub usage: Usage,
+    /// The provider's answer as it wrote it, for a [`Native`] request.
+    pub raw: Option<Value>,
 }
 
 /// One event of a streamed answer, in arrival order.
@@ -173,4 +189,8 @@ pub enum StreamEvent {
         reason: String,
     },
     Usage(Usage),
+    /// One frame of the provider's own stream (`event:`/`data:` lines), for a [`Native`]
+    /// request: the dialect that sent it forwards the frames as they are; every other
+    /// dialect reads the events parsed from them, which follow each frame.
+    Raw(String),
 }

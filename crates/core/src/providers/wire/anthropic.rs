@@ -239,6 +239,7 @@ impl MessageResponse {
             }
         }
         ChatResponse {
+            raw: None,
             id: self.id,
             model: self.model,
             created: chrono::Utc::now().timestamp(),
@@ -385,6 +386,7 @@ mod tests {
         let mut tool = msg(Role::Tool, r#"{"temp":20}"#);
         tool.tool_call_id = Some("toolu_1".into());
         let req = ChatRequest {
+            native: None,
             model: "claude-sonnet-4".into(),
             messages: vec![
                 msg(Role::System, "be brief"),

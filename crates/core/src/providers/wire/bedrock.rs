@@ -259,6 +259,7 @@ impl ConverseResponse {
             }
         }
         ChatResponse {
+            raw: None,
             id: format!("bedrock-{}", uuid::Uuid::new_v4().simple()),
             model: model.to_owned(),
             created: chrono::Utc::now().timestamp(),
@@ -341,6 +342,7 @@ mod tests {
 
     fn chat(messages: Vec<Message>) -> ChatRequest {
         ChatRequest {
+            native: None,
             model: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
             messages,
             tools: vec![Tool {

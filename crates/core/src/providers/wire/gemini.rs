@@ -261,6 +261,7 @@ impl GenerateResponse {
         let mut next = 0;
         let (text, thoughts, tool_calls) = read_parts(&parts, &mut next);
         ChatResponse {
+            raw: None,
             id: self.response_id,
             model: if self.model_version.is_empty() {
                 model.to_owned()
@@ -361,6 +362,7 @@ mod tests {
         let mut tool = msg(Role::Tool, r#"{"temp":20}"#);
         tool.tool_call_id = Some("c1".into());
         let req = ChatRequest {
+            native: None,
             model: "gemini-2.5-flash".into(),
             messages: vec![
                 msg(Role::System, "be brief"),

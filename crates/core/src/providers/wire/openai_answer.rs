@@ -101,6 +101,7 @@ impl UpstreamResponse {
             None => (None, None, Vec::new()),
         };
         ChatResponse {
+            raw: None,
             id: self.id,
             model: self.model,
             created: self.created,

@@ -1,8 +1,8 @@
 //! The writer's inbox: work queued by callers, waking the writer only for work someone awaits.
 
 use crate::billing::ledger::NewGrant;
-use crate::db::responses::StoredResponse;
 use crate::billing::ledger_work::{AdmitRequest, Bill, DecidedReply, GrantReply};
+use crate::db::responses::StoredResponse;
 use crate::usage::calls::{CallFinish, CallStart};
 use chrono::NaiveDateTime;
 use std::sync::{Condvar, Mutex, MutexGuard};
