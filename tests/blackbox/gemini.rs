@@ -115,10 +115,9 @@ fn generate(backend: Backend) {
         answer["candidates"][0]["content"]["parts"][0]["text"],
         "Hello, world"
     );
-    assert_eq!(
-        answer["usageMetadata"]["candidatesTokenCount"], 15,
-        "thoughts count as output"
-    );
+    // Thoughts are output tokens the Hub bills, and given apart as Gemini does.
+    assert_eq!(answer["usageMetadata"]["candidatesTokenCount"], 5);
+    assert_eq!(answer["usageMetadata"]["thoughtsTokenCount"], 10);
     let sent = mock.bodies().pop().expect("sent");
     assert_eq!(sent["systemInstruction"]["parts"][0]["text"], "Be brief.");
     assert_eq!(
@@ -230,6 +229,11 @@ fn generate(backend: Backend) {
         (rows.len() == 8).then_some(rows)
     });
     assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    // Gemini's thoughts are kept apart in the row's usage too.
+    let metrics: Value =
+        serde_json::from_str(rows[1].usage_metrics.as_deref().unwrap_or("{}")).expect("metrics");
+    assert_eq!(metrics["reasoningTokens"], 10, "{rows:?}");
+    assert_eq!(metrics["completionTokens"], 15, "{rows:?}");
     let (_, log) = json(hub.get("/api/user/model-calls?allUsers=true", Some(ADMIN_KEY)));
     let items = log["list"].as_array().expect("list");
     assert!(items.iter().all(|c| c["dialect"] == "gemini"), "{log}");

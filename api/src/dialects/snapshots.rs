@@ -42,6 +42,7 @@ fn ctx() -> CallContext {
 }
 
 const USAGE: Usage = Usage {
+    reasoning_tokens: 0,
     prompt_tokens: 12,
     completion_tokens: 7,
     cache_read_tokens: 4,

@@ -254,6 +254,7 @@ mod tests {
             out.push_str(&e.event(ev).unwrap_or_default());
         }
         let usage = Usage {
+            reasoning_tokens: 0,
             prompt_tokens: 30,
             completion_tokens: 9,
             cache_read_tokens: 10,

@@ -4,15 +4,20 @@
 use crate::providers::types::{ChatResponse, ToolCall, Usage};
 use serde_json::{Value, json};
 
-/// Gemini's usage: `promptTokenCount` includes the cached part, which is also given alone.
+/// Gemini's usage: `promptTokenCount` includes the cached part, which is also given alone;
+/// `candidatesTokenCount` leaves out the thoughts, given as `thoughtsTokenCount`.
 pub fn usage_json(u: &Usage) -> Value {
+    let thoughts = u.reasoning_tokens.min(u.completion_tokens);
     let mut usage = json!({
         "promptTokenCount": u.prompt_tokens,
-        "candidatesTokenCount": u.completion_tokens,
+        "candidatesTokenCount": u.completion_tokens - thoughts,
         "totalTokenCount": u.total(),
     });
     if u.cache_read_tokens > 0 {
         usage["cachedContentTokenCount"] = json!(u.cache_read_tokens);
+    }
+    if thoughts > 0 {
+        usage["thoughtsTokenCount"] = json!(thoughts);
     }
     usage
 }

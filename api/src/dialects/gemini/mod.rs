@@ -329,6 +329,7 @@ mod tests {
 
     fn usage() -> Usage {
         Usage {
+            reasoning_tokens: 0,
             prompt_tokens: 30,
             completion_tokens: 9,
             cache_read_tokens: 10,

@@ -92,11 +92,18 @@ pub(super) struct UsageOut {
     total_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     prompt_tokens_details: Option<CachedTokens>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion_tokens_details: Option<ReasoningTokens>,
 }
 
 #[derive(Serialize)]
 struct CachedTokens {
     cached_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ReasoningTokens {
+    reasoning_tokens: u64,
 }
 
 impl UsageOut {
@@ -107,6 +114,9 @@ impl UsageOut {
             total_tokens: u.total(),
             prompt_tokens_details: (u.cache_read_tokens > 0).then_some(CachedTokens {
                 cached_tokens: u.cache_read_tokens,
+            }),
+            completion_tokens_details: (u.reasoning_tokens > 0).then_some(ReasoningTokens {
+                reasoning_tokens: u.reasoning_tokens,
             }),
         }
     }

@@ -214,6 +214,7 @@ mod tests {
         assert_eq!(
             events,
             vec![StreamEvent::Usage(Usage {
+                reasoning_tokens: 0,
                 prompt_tokens: 5,
                 completion_tokens: 7,
                 cache_read_tokens: 2,
@@ -235,6 +236,7 @@ mod tests {
             tool_calls: Vec::new(),
             finish_reason: Some("stop".into()),
             usage: Usage {
+                reasoning_tokens: 0,
                 prompt_tokens: 12,
                 completion_tokens: 7,
                 cache_read_tokens: 0,

@@ -24,8 +24,7 @@ pub fn usage_json(u: &Usage) -> Value {
         "input_tokens": u.prompt_tokens,
         "input_tokens_details": {"cached_tokens": u.cache_read_tokens},
         "output_tokens": u.completion_tokens,
-        // The internal usage has no reasoning count of its own; reasoning is in output_tokens.
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
         "total_tokens": u.total(),
     })
 }

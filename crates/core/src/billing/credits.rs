@@ -165,6 +165,7 @@ mod tests {
     #[test]
     fn chat_formula_with_and_without_cache_rates() {
         let usage = Usage {
+            reasoning_tokens: 0,
             prompt_tokens: 1_000,
             completion_tokens: 200,
             cache_read_tokens: 300,

@@ -19,6 +19,9 @@ pub struct UsageMetrics {
     pub completion_tokens: u64,
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
+    /// Of the completion tokens, the reasoning ones (left out when the provider gave none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,6 +31,10 @@ pub struct UsageMetrics {
     pub seconds: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub characters: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// JSON text of a plain struct (cannot fail: string keys, no maps of other keys).
@@ -57,6 +64,7 @@ impl Ending<'_> {
             completion_tokens: m.usage.completion_tokens,
             cache_read_tokens: m.usage.cache_read_tokens,
             cache_write_tokens: m.usage.cache_write_tokens,
+            reasoning_tokens: m.usage.reasoning_tokens,
             estimated: self.estimated.then_some(true),
             images: (m.images > 0).then_some(m.images),
             seconds: m.seconds.map(|s| s.normalize().to_string()),

@@ -210,6 +210,7 @@ fn ctx() -> CallContext {
 }
 
 const USAGE: Usage = Usage {
+    reasoning_tokens: 0,
     prompt_tokens: 10,
     completion_tokens: 5,
     cache_read_tokens: 0,

@@ -144,6 +144,9 @@ pub struct Usage {
     pub completion_tokens: u64,
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
+    /// Of `completion_tokens`, those the model spent reasoning, when the provider says (OpenAI's
+    /// `reasoning_tokens`, Gemini's thoughts); 0 when it does not.
+    pub reasoning_tokens: u64,
 }
 
 impl Usage {

@@ -167,6 +167,7 @@ pub struct WireUsage {
 impl From<WireUsage> for Usage {
     fn from(u: WireUsage) -> Self {
         Usage {
+            reasoning_tokens: 0,
             prompt_tokens: u.input_tokens
                 + u.cache_creation_input_tokens
                 + u.cache_read_input_tokens,
@@ -463,6 +464,7 @@ mod tests {
         assert_eq!(
             out[5],
             StreamEvent::Usage(Usage {
+                reasoning_tokens: 0,
                 prompt_tokens: 15,
                 completion_tokens: 7,
                 cache_read_tokens: 5,

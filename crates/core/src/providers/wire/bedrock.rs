@@ -184,6 +184,7 @@ pub struct WireUsage {
 impl WireUsage {
     pub fn internal(self) -> Usage {
         Usage {
+            reasoning_tokens: 0,
             prompt_tokens: self.input_tokens
                 + self.cache_read_input_tokens
                 + self.cache_write_input_tokens,

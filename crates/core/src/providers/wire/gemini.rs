@@ -173,6 +173,7 @@ impl From<UsageMetadata> for Usage {
             completion_tokens: u.candidates_token_count + u.thoughts_token_count,
             cache_read_tokens: u.cached_content_token_count,
             cache_write_tokens: 0,
+            reasoning_tokens: u.thoughts_token_count,
         }
     }
 }
@@ -421,6 +422,7 @@ mod tests {
         assert_eq!(
             r.usage,
             Usage {
+                reasoning_tokens: 2,
                 prompt_tokens: 8,
                 completion_tokens: 6,
                 cache_read_tokens: 0,

@@ -54,6 +54,13 @@ pub struct WireUsage {
     #[serde(default)]
     pub completion_tokens: u64,
     pub prompt_tokens_details: Option<PromptDetails>,
+    pub completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CompletionDetails {
+    #[serde(default)]
+    pub reasoning_tokens: u64,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -69,6 +76,9 @@ impl From<WireUsage> for Usage {
             completion_tokens: u.completion_tokens,
             cache_read_tokens: u.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
             cache_write_tokens: 0,
+            reasoning_tokens: u
+                .completion_tokens_details
+                .map_or(0, |d| d.reasoning_tokens),
         }
     }
 }
@@ -151,5 +161,24 @@ impl UpstreamResponse {
         if let Some(usage) = self.usage {
             out.push(StreamEvent::Usage(usage.into()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_keeps_cached_and_reasoning_tokens() {
+        let wire: WireUsage = serde_json::from_value(serde_json::json!({
+            "prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200,
+            "prompt_tokens_details": {"cached_tokens": 64},
+            "completion_tokens_details": {"reasoning_tokens": 50, "audio_tokens": 0}
+        }))
+        .expect("usage");
+        let usage = Usage::from(wire);
+        assert_eq!(usage.cache_read_tokens, 64);
+        assert_eq!(usage.reasoning_tokens, 50);
+        assert_eq!(usage.completion_tokens, 80, "reasoning is part of the completion");
     }
 }
