@@ -298,6 +298,19 @@ fn openai_sdks_responses() {
 /// Codex (`codex exec`, non-interactive, its own empty home) with a custom provider at the Hub
 /// (`wire_api = "responses"`); `model` is what it asks for. Returns its JSONL events.
 fn codex(hub: &Hub, key: &str, model: &str, prompt: &str) -> Vec<serde_json::Value> {
+    let (events, _) = codex_at(&format!("{}/v1", hub.base), key, model, prompt, &|| hub.logs());
+    events
+}
+
+/// Codex with its custom provider at `base_url`; its JSONL events and its wall time. `logs`:
+/// the server's logs, shown when it fails.
+fn codex_at(
+    base_url: &str,
+    key: &str,
+    model: &str,
+    prompt: &str,
+    logs: &dyn Fn() -> String,
+) -> (Vec<serde_json::Value>, std::time::Duration) {
     let bin = require("node_modules/.bin/codex");
     let home = tempfile::tempdir().expect("home");
     let codex_home = home.path().join(".codex");
@@ -317,11 +330,10 @@ enabled = false
 
 [model_providers.hub]
 name = "AIGNE Hub"
-base_url = "{}/v1"
+base_url = "{base_url}"
 env_key = "AIGNE_HUB_KEY"
 wire_api = "responses"
-"#,
-            hub.base
+"#
         ),
     )
     .expect("config");
@@ -337,18 +349,50 @@ wire_api = "responses"
         .stdin(std::process::Stdio::null())
         .output()
         .expect("codex");
+    let took = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("codex exec took {:?}", started.elapsed());
     assert!(
         out.status.success(),
-        "codex failed:\n{stdout}\n{stderr}\nhub logs:\n{}",
-        hub.logs()
+        "codex failed:\n{stdout}\n{stderr}\nserver logs:\n{}",
+        logs()
     );
-    stdout
+    let events = stdout
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+        .collect();
+    (events, took)
+}
+
+/// Benchmark, not part of the suite (`cargo nextest run --run-ignored only codex_wall_time
+/// --no-capture`): `codex exec` through the Hub against the same run straight at the mock's
+/// Responses API, alternating, five rounds each; prints the medians and their ratio.
+#[test]
+#[ignore = "benchmark: run on demand, see docs/performance.md"]
+fn codex_wall_time() {
+    let (mock, _env, hub, key) = setup();
+    let said = |events: &[serde_json::Value]| {
+        events
+            .iter()
+            .any(|e| e["item"]["type"] == "agent_message" && e["item"]["text"] == "Hello, world")
+    };
+    let (mut through, mut straight) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let base = format!("{}/v1", hub.base);
+        let (events, t) = codex_at(&base, &key, "openai/gpt-5-mini", "Say hello", &|| hub.logs());
+        assert!(said(&events), "{events:#?}");
+        through.push(t);
+        let (events, t) = codex_at(&mock.base, "mock-ok", "gpt-5-mini", "Say hello", &String::new);
+        assert!(said(&events), "{events:#?}");
+        straight.push(t);
+    }
+    through.sort();
+    straight.sort();
+    let (h, m) = (through[2], straight[2]);
+    println!(
+        "codex exec median: through the Hub {h:?}, straight at the mock {m:?}, ratio {:.3}",
+        h.as_secs_f64() / m.as_secs_f64()
+    );
 }
 
 /// Codex against the Hub, to an OpenAI-style and to an Anthropic upstream.

@@ -168,6 +168,36 @@ fn sse(key: &str, frames: Vec<String>) -> HttpResponse {
         .streaming(body)
 }
 
+/// OpenAI's Responses API, for clients run straight at the mock (the baseline of what the Hub
+/// adds): the documented answer, or its typed event stream.
+async fn responses(
+    req: HttpRequest,
+    body: web::Json<Value>,
+    seen: web::Data<Seen>,
+) -> HttpResponse {
+    let key = record(&req, &body, &seen);
+    if let Some(res) = failure(&key, "openai", &seen).await {
+        return res;
+    }
+    if body["stream"] != true {
+        return HttpResponse::Ok()
+            .content_type("application/json")
+            .body(fixture("openai/responses.json"));
+    }
+    let frames = fixture("openai/responses.stream.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let kind = serde_json::from_str::<Value>(l).expect("event")["type"]
+                .as_str()
+                .unwrap_or("x")
+                .to_owned();
+            format!("event: {kind}\ndata: {l}\n\n")
+        })
+        .collect();
+    sse(&key, frames)
+}
+
 /// Anthropic's token count: refuses generation settings as Anthropic does, then counts a word
 /// per token (enough to tell the count came from here).
 async fn count_tokens(
@@ -388,6 +418,7 @@ impl MockUpstream {
                         .app_data(data.clone())
                         .route("/v1/chat/completions", web::post().to(chat))
                         .route("/v1/messages", web::post().to(messages))
+                        .route("/v1/responses", web::post().to(responses))
                         .route("/v1/messages/count_tokens", web::post().to(count_tokens))
                         .route("/v1/models", web::get().to(models))
                         .route("/v1beta/models/{action}", web::post().to(gemini))
