@@ -321,11 +321,19 @@ crate::on_both_backends!(generate);
 #[test]
 fn errors_in_gemini_shape() {
     let mock = MockUpstream::start();
-    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let env = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT", "64kb");
     let hub = env.start();
     let id = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
     hub.add_rate(&id, "gpt-5-mini", "0.001", "0.001");
     let path = "/v1beta/models/openai/gpt-5-mini:generateContent";
+
+    // A body over the limit: 413 in Google's shape.
+    let mut big = ask();
+    big["contents"][0]["parts"][0]["text"] = json!("x".repeat(70 * 1024));
+    let e = google_error(post(&hub, path, ADMIN_KEY, &big), 413);
+    assert_eq!(e["status"], "INVALID_ARGUMENT", "{e}");
 
     let e = google_error(post(&hub, path, "wrong-key", &ask()), 401);
     assert_eq!(e["status"], "UNAUTHENTICATED", "{e}");

@@ -298,7 +298,9 @@ fn openai_sdks_responses() {
 /// Codex (`codex exec`, non-interactive, its own empty home) with a custom provider at the Hub
 /// (`wire_api = "responses"`); `model` is what it asks for. Returns its JSONL events.
 fn codex(hub: &Hub, key: &str, model: &str, prompt: &str) -> Vec<serde_json::Value> {
-    let (events, _) = codex_at(&format!("{}/v1", hub.base), key, model, prompt, &|| hub.logs());
+    let (events, _) = codex_at(&format!("{}/v1", hub.base), key, model, prompt, &|| {
+        hub.logs()
+    });
     events
 }
 
@@ -379,10 +381,18 @@ fn codex_wall_time() {
     let (mut through, mut straight) = (Vec::new(), Vec::new());
     for _ in 0..5 {
         let base = format!("{}/v1", hub.base);
-        let (events, t) = codex_at(&base, &key, "openai/gpt-5-mini", "Say hello", &|| hub.logs());
+        let (events, t) = codex_at(&base, &key, "openai/gpt-5-mini", "Say hello", &|| {
+            hub.logs()
+        });
         assert!(said(&events), "{events:#?}");
         through.push(t);
-        let (events, t) = codex_at(&mock.base, "mock-ok", "gpt-5-mini", "Say hello", &String::new);
+        let (events, t) = codex_at(
+            &mock.base,
+            "mock-ok",
+            "gpt-5-mini",
+            "Say hello",
+            &String::new,
+        );
         assert!(said(&events), "{events:#?}");
         straight.push(t);
     }

@@ -346,10 +346,18 @@ fn anthropic_upstream_gets_the_request_as_written() {
 #[test]
 fn errors_in_anthropic_shape() {
     let mock = MockUpstream::start();
-    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let env = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .var("AIGNE_HUB_REQUEST_ENTITY_SIZE_LIMIT", "64kb");
     let hub = env.start();
     let id = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
     hub.add_rate(&id, "gpt-5-mini", "0.001", "0.001");
+
+    // A body over the limit: 413 in Anthropic's shape.
+    let mut big = ask("openai/gpt-5-mini", false);
+    big["messages"][0]["content"] = json!("x".repeat(70 * 1024));
+    let e = anthropic_error(post(&hub, "/v1/messages", ADMIN_KEY, &big), 413);
+    assert_eq!(e["type"], "request_too_large", "{e}");
 
     let e = anthropic_error(
         post(

@@ -60,7 +60,7 @@ fn is_json(req: &ServiceRequest) -> bool {
 /// copy as [`JsonBody`], and puts the bytes back for the handler.
 pub async fn capture_json_body(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if is_json(&req) {
         let limit = req
@@ -100,13 +100,21 @@ pub async fn capture_json_body(
             }
         }
         if let Some(err) = failed {
-            return Err(err.into());
+            // In the shape of the dialect the path speaks, so its SDK raises its own error.
+            let body = crate::dialects::error_body_for_path(req.path(), &err);
+            let response =
+                actix_web::HttpResponse::build(actix_web::ResponseError::status_code(&err))
+                    .content_type("application/json")
+                    .body(body);
+            return Ok(req.into_response(response).map_into_right_body());
         }
         let body = first.unwrap_or_else(|| joined.freeze());
         req.extensions_mut().insert(JsonBody(body.clone()));
         req.set_payload(actix_web::dev::Payload::from(body));
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn header_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {

@@ -21,6 +21,18 @@ use hub_core::engine::context::CallContext;
 use hub_core::engine::relay::Encoder;
 use hub_core::providers::types::{ChatRequest, ChatResponse, StreamEvent};
 
+/// `err` in the shape of the dialect `path` belongs to (Anthropic's Messages, Gemini's models,
+/// else the one OpenAI-style shape), for errors raised before a route runs (a body too large).
+pub fn error_body_for_path(path: &str, err: &ApiError) -> String {
+    if path.ends_with("/messages") || path.ends_with("/messages/count_tokens") {
+        anthropic::error_body(err)
+    } else if path.contains("/v1beta/") || (path.contains("/models/") && path.contains(':')) {
+        gemini::error_body(err)
+    } else {
+        err.body()
+    }
+}
+
 /// What the engine needs to know of a body before it becomes the internal request.
 pub struct Heading<O> {
     /// The model the client named (`None`: the Hub's default chat model).

@@ -179,6 +179,9 @@ mod tests {
         let usage = Usage::from(wire);
         assert_eq!(usage.cache_read_tokens, 64);
         assert_eq!(usage.reasoning_tokens, 50);
-        assert_eq!(usage.completion_tokens, 80, "reasoning is part of the completion");
+        assert_eq!(
+            usage.completion_tokens, 80,
+            "reasoning is part of the completion"
+        );
     }
 }
