@@ -24,6 +24,7 @@ use std::time::Instant;
 
 fn ctx() -> CallContext {
     CallContext {
+        row_committed_by_route: false,
         started: Instant::now(),
         auth_ms: 0.0,
         user_did: "z1user".into(),

@@ -88,6 +88,8 @@ async fn run(
     let mut plan = state.router.plan(&model)?;
     let mut ctx = gateway::context(req, me, requested.clone(), stream, &state.instance_id);
     ctx.dialect = "responses";
+    // A stored turn's write commits the call's row with it (one commit for both).
+    ctx.row_committed_by_route = store;
     let turn = Turn {
         id: new_id("resp"),
         created_at: chrono::Utc::now().timestamp(),

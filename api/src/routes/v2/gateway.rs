@@ -47,6 +47,7 @@ pub fn context(
         .get::<Arrived>()
         .map_or_else(Instant::now, |a| a.0);
     CallContext {
+        row_committed_by_route: false,
         started,
         auth_ms: started.elapsed().as_secs_f64() * 1000.0,
         user_did: me.user_did.clone(),

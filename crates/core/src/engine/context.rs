@@ -34,6 +34,10 @@ pub struct CallContext {
     pub mount: String,
     /// The client dialect the call came in on (`model_calls.dialect`).
     pub dialect: &'static str,
+    /// The route commits a successful call's row itself, with a write of its own that it awaits
+    /// before answering (a stored Responses turn): the engine queues the row without waiting, and
+    /// the writer commits it in that write's batch or an earlier one — one commit, not two.
+    pub row_committed_by_route: bool,
 }
 
 impl CallContext {

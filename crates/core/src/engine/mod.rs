@@ -232,9 +232,14 @@ impl Engine {
                         provider_ttfb_ms: Some(upstream_ms as i64),
                     };
                     let row = end.row(ctx.started, rate.as_ref());
-                    self.recorder
-                        .finish_call_committed(id.clone(), row, payer.bill_final())
-                        .await;
+                    if ctx.row_committed_by_route {
+                        self.recorder
+                            .finish_call(id.clone(), row, payer.bill_final());
+                    } else {
+                        self.recorder
+                            .finish_call_committed(id.clone(), row, payer.bill_final())
+                            .await;
+                    }
                     return Ok(Done {
                         credits: record::cost(op.modality, &measure, rate.as_ref()),
                         output,

@@ -176,7 +176,11 @@ pub fn relay<E: Encoder>(
         let bill = guard.payer.bill_final();
         match failure {
             None => {
-                engine.recorder.finish_call_committed(call_id.clone(), end, bill).await;
+                if ctx.row_committed_by_route {
+                    engine.recorder.finish_call(call_id.clone(), end, bill);
+                } else {
+                    engine.recorder.finish_call_committed(call_id.clone(), end, bill).await;
+                }
                 let credits = super::record::cost(Modality::Chat, &measure, rate.as_ref());
                 for frame in encoder.finish(&StreamEnd { usage: &usage, call_id: &call_id, credits }) {
                     yield Bytes::from(frame);

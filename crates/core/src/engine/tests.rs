@@ -192,6 +192,7 @@ fn plan_for(engine: &Engine, model: &str) -> Plan {
 
 fn ctx() -> CallContext {
     CallContext {
+        row_committed_by_route: false,
         started: Instant::now(),
         auth_ms: 0.0,
         user_did: "z-user".into(),
@@ -237,6 +238,13 @@ fn answer(key: &str) -> Result<Answer<String>, UpstreamError> {
 
 /// One call; returns its result and the keys its attempts used, in order.
 async fn call(engine: &Engine) -> (Result<Done<String>, CoreError>, Vec<String>) {
+    call_in(engine, &ctx()).await
+}
+
+async fn call_in(
+    engine: &Engine,
+    ctx: &CallContext,
+) -> (Result<Done<String>, CoreError>, Vec<String>) {
     let tried = Mutex::new(Vec::new());
     let mut plan = plan_for(engine, "openai/gpt-x");
     let op = Operation {
@@ -249,8 +257,24 @@ async fn call(engine: &Engine) -> (Result<Done<String>, CoreError>, Vec<String>)
             async move { answer(&key) }
         },
     };
-    let result = engine.run(&ctx(), &mut plan, op).await;
+    let result = engine.run(ctx, &mut plan, op).await;
     (result, tried.into_inner().unwrap())
+}
+
+/// A route that commits the row with a write of its own gets it queued, not awaited, and
+/// still billed.
+#[tokio::test]
+async fn a_row_the_route_commits_is_queued_not_awaited() {
+    let rig = rig(&["k-ok"], true, None);
+    let mut ctx = ctx();
+    ctx.row_committed_by_route = true;
+    let (result, _) = call_in(&rig.engine, &ctx).await;
+    assert!(result.is_ok());
+    let ends = rig.log.ends();
+    assert!(
+        matches!(&ends[..], [Row::End { status, committed: false, billed: true, .. }] if status == "success"),
+        "{ends:?}"
+    );
 }
 
 #[tokio::test]
