@@ -7,11 +7,14 @@
 #   BENCH_SECS=60 scripts/bench.sh
 #   BENCH_ROUNDS=3                # the throughput step alternates proxy, Hub and floor this
 #                                 # many times, BENCH_SECS / BENCH_ROUNDS each (at least 5 s)
+#   BENCH_STEPS="dialects"        # only these steps (default: throughput latency dialects)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=${BENCH_DIR:-$ROOT/../shared/bench}
 SECS=${BENCH_SECS:-15}
+STEPS=" ${BENCH_STEPS:-throughput latency dialects} "
+step_on() { [[ $STEPS == *" $1 "* ]]; }
 CONNS=64
 RATE=1000
 KEY=bench-admin-key-0123456789
@@ -126,6 +129,7 @@ print("%.3f %.3f %d" % (p["p50"] * 1000, p["p99"] * 1000, ok))'
 # $ROUNDS rounds of SECS/ROUNDS each, so a drift of the shared machine during the step weighs on
 # all three alike. Each ratio is total requests over the same total time.
 ROUNDS=${BENCH_ROUNDS:-3}
+if step_on throughput; then
 STEP=$(( SECS / ROUNDS > 5 ? SECS / ROUNDS : 5 ))
 echo "== throughput, non-stream, $CONNS connections, $ROUNDS alternating rounds of ${STEP}s each"
 FLOOR_LISTEN=127.0.0.1:18095 ./target/release/examples/forward_floor > "$WORK/floor.log" 2>&1 &
@@ -154,6 +158,9 @@ echo "stack floor (actix-web + reqwest forwarding only): $((floor_n / t)) req/s 
 echo "hub CPU: $(cpu_per_request "$WORK/hub.cpu" "$hub_n")"
 echo "floor CPU: $(cpu_per_request "$WORK/floor.cpu" "$floor_n")"
 
+fi
+
+if step_on latency; then
 echo "== added latency at $RATE req/s, non-stream"
 read -r m50 m99 _ < <(oha_latency http://127.0.0.1:18080/v1/chat/completions "$JSON_BODY" "")
 read -r h50 h99 hok < <(oha_latency http://127.0.0.1:18090/api/v2/chat/completions "$JSON_BODY" $KEY)
@@ -166,6 +173,9 @@ read -r t50 t99 tok < <(oha_latency http://127.0.0.1:18090/api/v2/chat/completio
 answered=$((answered + tok))
 python3 -c "print(f'mock p50 {$s50:.3f} ms p99 {$s99:.3f} ms | hub p50 {$t50:.3f} ms p99 {$t99:.3f} ms | added p50 {$t50-$s50:.3f} ms p99 {$t99-$s99:.3f} ms')"
 
+fi
+
+if step_on dialects; then
 echo "== the newer dialects (Responses, Messages, Gemini) at $RATE req/s through the Hub, same mock: p50 against Chat Completions in this run"
 RESP_BODY='{"model":"openai/gpt-4o-mini","input":"Say hello."}'
 RESP_STREAM_BODY='{"model":"deepseek/gpt-4o-mini","stream":true,"input":"Say hello."}'
@@ -182,6 +192,8 @@ for kind in json stream; do
   answered=$((answered + cok + rok + uok + aok + gok))
   python3 -c "print(f'$kind: chat p50 {$c50:.3f} ms p99 {$c99:.3f} | responses p50 {$r50:.3f} ms p99 {$r99:.3f} ({$r50/$c50:.3f}x) | responses store:false p50 {$u50:.3f} ms ({$u50/$c50:.3f}x) | messages p50 {$a50:.3f} ms p99 {$a99:.3f} ({$a50/$c50:.3f}x) | gemini p50 {$g50:.3f} ms p99 {$g99:.3f} ({$g50/$c50:.3f}x)   ok {$cok}/{$rok}/{$uok}/{$aok}/{$gok}')"
 done
+
+fi
 
 echo "== memory and rows"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$HUB_PID/status)
