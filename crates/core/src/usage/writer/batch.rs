@@ -1,6 +1,6 @@
 //! One batch: call rows, credential use and the ledger's work in one transaction.
 
-use super::inbox::Op;
+use super::inbox::{Op, StoreReply};
 use super::rollups::{CallMeta, facts_of};
 use super::thread::WriterState;
 use super::{INSERT_ROWS, START_DELAY};
@@ -24,7 +24,7 @@ pub(super) struct Replies {
     pub(super) acks: Vec<oneshot::Sender<()>>,
     pub(super) ledger: LedgerReplies,
     /// Stored responses: each one's own outcome (its savepoint), given unless the batch failed.
-    pub(super) stored: Vec<(oneshot::Sender<Result<(), String>>, Result<(), String>)>,
+    pub(super) stored: Vec<(StoreReply, Result<(), String>)>,
 }
 
 impl Replies {
@@ -53,7 +53,7 @@ pub(super) fn write_batch(
     let mut finished: Vec<CallStart> = Vec::new();
     let mut finishes: Vec<(String, CallFinish)> = Vec::new();
     let mut used: HashMap<String, (i64, NaiveDateTime)> = HashMap::new();
-    let mut stores: Vec<(StoredResponse, oneshot::Sender<Result<(), String>>)> = Vec::new();
+    let mut stores: Vec<(StoredResponse, StoreReply)> = Vec::new();
     let mut work = LedgerWork {
         metered: state.metered.clone(),
         ..LedgerWork::default()

@@ -9,6 +9,9 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+/// Where a stored response's outcome goes: committed, or why not.
+pub(super) type StoreReply = oneshot::Sender<Result<(), String>>;
+
 pub(super) enum Op {
     Start(Box<CallStart>),
     Finish {
@@ -26,7 +29,7 @@ pub(super) enum Op {
     /// insert never takes the batch's call rows with it).
     StoreResponse {
         row: Box<StoredResponse>,
-        done: oneshot::Sender<Result<(), String>>,
+        done: StoreReply,
     },
     Admit {
         request: AdmitRequest,
