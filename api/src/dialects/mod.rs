@@ -14,6 +14,41 @@ pub mod responses;
 #[cfg(test)]
 mod snapshots;
 
+/// Tests: the field a 400 names (any other error fails the test).
+#[cfg(test)]
+pub(crate) fn field_of(err: ApiError) -> String {
+    match err {
+        ApiError::Invalid { field, .. } => field.unwrap_or_default(),
+        other => panic!("not a 400: {other:?}"),
+    }
+}
+
+/// Tests: a tool-using stream in the Hub's events — reasoning, two text deltas, one call in two
+/// fragments, the finish.
+#[cfg(test)]
+pub(crate) fn tool_stream() -> Vec<StreamEvent> {
+    vec![
+        StreamEvent::Reasoning("hmm".into()),
+        StreamEvent::Text("Hel".into()),
+        StreamEvent::Text("lo".into()),
+        StreamEvent::ToolCall {
+            index: 0,
+            id: Some("call_1".into()),
+            name: Some("f".into()),
+            arguments: "{\"a\"".into(),
+        },
+        StreamEvent::ToolCall {
+            index: 0,
+            id: None,
+            name: None,
+            arguments: ":1}".into(),
+        },
+        StreamEvent::Finish {
+            reason: "tool_calls".into(),
+        },
+    ]
+}
+
 use crate::error::{ApiError, ApiResult};
 use actix_web::HttpRequest;
 use hub_core::engine::Done;

@@ -135,12 +135,7 @@ mod tests {
         wire.into_internal("claude-sonnet-4-5".into())
     }
 
-    fn field_of(err: ApiError) -> String {
-        match err {
-            ApiError::Invalid { field, .. } => field.unwrap_or_default(),
-            other => panic!("not a 400: {other:?}"),
-        }
-    }
+    use crate::dialects::field_of;
 
     #[test]
     fn converts_system_tools_results_images_and_thinking() {

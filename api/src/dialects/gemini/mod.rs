@@ -159,12 +159,7 @@ mod tests {
         wire.into_internal("gemini-2.5-pro".into())
     }
 
-    fn field_of(err: ApiError) -> String {
-        match err {
-            ApiError::Invalid { field, .. } => field.unwrap_or_default(),
-            other => panic!("not a 400: {other:?}"),
-        }
-    }
+    use crate::dialects::field_of;
 
     #[test]
     fn splits_model_and_method() {
@@ -361,26 +356,7 @@ mod tests {
     }
 
     fn events() -> Vec<StreamEvent> {
-        vec![
-            StreamEvent::Reasoning("hmm".into()),
-            StreamEvent::Text("Hel".into()),
-            StreamEvent::Text("lo".into()),
-            StreamEvent::ToolCall {
-                index: 0,
-                id: Some("call_1".into()),
-                name: Some("f".into()),
-                arguments: "{\"a\"".into(),
-            },
-            StreamEvent::ToolCall {
-                index: 0,
-                id: None,
-                name: None,
-                arguments: ":1}".into(),
-            },
-            StreamEvent::Finish {
-                reason: "tool_calls".into(),
-            },
-        ]
+        crate::dialects::tool_stream()
     }
 
     #[test]

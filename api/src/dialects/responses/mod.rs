@@ -32,12 +32,7 @@ mod tests {
         wire.into_internal("gpt-5-mini".into(), history, &input)
     }
 
-    fn param_of(err: ApiError) -> String {
-        match err {
-            ApiError::Invalid { field, .. } => field.unwrap_or_default(),
-            other => panic!("not a 400: {other:?}"),
-        }
-    }
+    use crate::dialects::field_of as param_of;
 
     #[test]
     fn items_become_messages_with_calls_and_outputs() {
