@@ -108,7 +108,12 @@ impl Dialect {
                 let mut contents = vec![json!({"role": "user", "parts": [{"text": ASK}]})];
                 if let Some(c) = answered {
                     contents.push(c.turn.clone());
-                    contents.push(json!({"role": "user", "parts": [{"functionResponse": {"id": c.id, "name": c.name, "response": {"output": result}}}]}));
+                    let mut response = json!({"name": c.name, "response": {"output": result}});
+                    if !c.id.is_empty() {
+                        response["id"] = json!(c.id);
+                    }
+                    contents
+                        .push(json!({"role": "user", "parts": [{"functionResponse": response}]}));
                 }
                 let method = if stream {
                     "streamGenerateContent?alt=sse"
@@ -182,8 +187,9 @@ impl Dialect {
                     .as_array()?
                     .iter()
                     .find_map(|p| p.get("functionCall"))?;
+                // Gemini itself may give a call no id (the Hub gives every translated call one).
                 Some(Call {
-                    id: c["id"].as_str()?.to_owned(),
+                    id: c["id"].as_str().unwrap_or_default().to_owned(),
                     name: c["name"].as_str()?.to_owned(),
                     args: c["args"].clone(),
                     turn: content.clone(),

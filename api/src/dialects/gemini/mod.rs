@@ -12,9 +12,10 @@ pub use answer::answer_json;
 pub use request::GenerateRequest;
 pub use stream::GeminiEncoder;
 
+use crate::auth::token::JsonBody;
 use crate::error::ApiError;
-use crate::providers::types::{ChatRequest, ChatResponse, StreamEvent};
-use actix_web::{HttpRequest, ResponseError};
+use crate::providers::types::{ChatRequest, ChatResponse, Native, StreamEvent};
+use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use hub_core::engine::Done;
 use hub_core::engine::context::CallContext;
 use serde_json::{Value, json};
@@ -64,9 +65,16 @@ impl super::ChatDialect for GeminiGenerate {
     fn into_chat(
         body: GenerateRequest,
         upstream_model: String,
-        _req: &HttpRequest,
+        req: &HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        body.into_internal(upstream_model)
+        let mut chat = body.into_internal(upstream_model)?;
+        // For an attempt on Gemini: the body as the client wrote it (thought signatures, safety
+        // settings and every other field the Hub does not model kept).
+        chat.native = req
+            .extensions()
+            .get::<JsonBody>()
+            .map(|b| Native::Gemini { body: b.0.clone() });
+        Ok(chat)
     }
 
     fn answer(
@@ -75,9 +83,12 @@ impl super::ChatDialect for GeminiGenerate {
         ctx: &CallContext,
         options: &Options,
     ) -> Vec<u8> {
-        answer_json(&done.output, &ctx.requested_model, options.thoughts)
-            .to_string()
-            .into_bytes()
+        match &done.output.raw {
+            Some(raw) => raw.to_string().into_bytes(),
+            None => answer_json(&done.output, &ctx.requested_model, options.thoughts)
+                .to_string()
+                .into_bytes(),
+        }
     }
 
     fn stream_content_type(options: &Options) -> &'static str {

@@ -19,6 +19,9 @@ pub struct GeminiEncoder {
     wrote: bool,
     calls: Vec<(u32, ToolCall)>,
     finish: Option<String>,
+    /// Native: Gemini's own chunks are forwarded as they came; the last one (with its finish
+    /// reason and usage) is held until the call's row is committed.
+    native: Option<Vec<String>>,
 }
 
 impl GeminiEncoder {
@@ -35,7 +38,18 @@ impl GeminiEncoder {
             wrote: false,
             calls: Vec::new(),
             finish: None,
+            native: matches!(first, StreamEvent::Raw(_)).then(Vec::new),
         }
+    }
+
+    /// One chunk's JSON text, framed for the client.
+    fn chunk_text(&mut self, text: &str) -> String {
+        if self.sse {
+            return format!("data: {text}\r\n\r\n");
+        }
+        let sep = if self.wrote { ",\r\n" } else { "" };
+        self.wrote = true;
+        format!("{sep}{text}")
     }
 
     fn chunk(&mut self, value: &Value) -> String {
@@ -63,6 +77,17 @@ impl Encoder for GeminiEncoder {
     }
 
     fn event(&mut self, event: &StreamEvent) -> Option<String> {
+        if self.native.is_some() {
+            let StreamEvent::Raw(text) = event else {
+                return None;
+            };
+            let held = self.native.as_ref().is_some_and(|h| !h.is_empty());
+            if held || text.contains("\"finishReason\"") {
+                self.native.get_or_insert_with(Vec::new).push(text.clone());
+                return None;
+            }
+            return Some(self.chunk_text(text));
+        }
         match event {
             StreamEvent::Text(t) if !t.is_empty() => Some(self.parts(vec![json!({"text": t})])),
             StreamEvent::Reasoning(r) if self.thoughts && !r.is_empty() => {
@@ -96,6 +121,13 @@ impl Encoder for GeminiEncoder {
     }
 
     fn finish(&mut self, end: &StreamEnd<'_>) -> Vec<String> {
+        if let Some(held) = self.native.take() {
+            let mut out: Vec<String> = held.iter().map(|t| self.chunk_text(t)).collect();
+            if !self.sse {
+                out.push("]".to_owned());
+            }
+            return out;
+        }
         let parts: Vec<Value> = self.calls.iter().map(|(_, c)| call_part(c)).collect();
         let reason = finish_reason(self.finish.as_deref());
         let mut last = response(parts, Some(reason), &self.model, &self.id);

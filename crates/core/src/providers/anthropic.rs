@@ -40,7 +40,7 @@ impl Anthropic {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(native_body(body, &req.model, Some(stream))?)
             }
-            None => builder
+            _ => builder
                 .header("anthropic-version", VERSION)
                 .json(&request_body(req, stream)),
         })
@@ -65,7 +65,7 @@ impl Anthropic {
                     .map_err(|e| UpstreamError::Protocol(PROVIDER, e.to_string()))?,
                 headers.as_slice(),
             ),
-            None => (request_body(req, false), &[][..]),
+            _ => (request_body(req, false), &[][..]),
         };
         if let Some(fields) = body.as_object_mut() {
             for generation in [
@@ -106,7 +106,7 @@ impl Anthropic {
         timeouts: &Timeouts,
     ) -> Result<ChatResponse, UpstreamError> {
         let builder = Self::request(http, target, req, false)?;
-        if req.native.is_none() {
+        if !matches!(req.native, Some(Native::Anthropic { .. })) {
             let parsed: MessageResponse = send_json(PROVIDER, builder, timeouts).await?;
             return Ok(parsed.into_internal());
         }
@@ -128,7 +128,7 @@ impl Anthropic {
     ) -> Result<EventStream, UpstreamError> {
         let builder = Self::request(http, target, req, true)?;
         let mut values = Box::pin(send_sse_frames(PROVIDER, builder, timeouts).await?);
-        let native = req.native.is_some();
+        let native = matches!(req.native, Some(Native::Anthropic { .. }));
         Ok(Box::pin(async_stream::stream! {
             let mut state = StreamState::default();
             let mut out = Vec::new();

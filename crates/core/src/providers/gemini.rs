@@ -2,11 +2,13 @@
 //! `:streamGenerateContent?alt=sse`, key in `x-goog-api-key`.
 
 use super::error::UpstreamError;
-use super::http::{send_json, send_sse};
-use super::types::{ChatRequest, ChatResponse, StreamEvent};
+use super::http::{send_json, send_sse_frames};
+use super::types::{ChatRequest, ChatResponse, Native, StreamEvent};
 use super::wire::gemini::{GenerateResponse, StreamState, request_body};
 use super::{EventStream, Target, Timeouts};
 use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 const PROVIDER: &str = "google";
 
@@ -19,7 +21,7 @@ impl Gemini {
         target: &Target<'_>,
         req: &ChatRequest,
         stream: bool,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<reqwest::RequestBuilder, UpstreamError> {
         let base = target.base_url.trim_end_matches('/');
         let model = super::url_path::segment(req.model.trim_start_matches("models/"));
         let url = if stream {
@@ -27,9 +29,13 @@ impl Gemini {
         } else {
             format!("{base}/models/{model}:generateContent")
         };
-        http.post(url)
-            .header("x-goog-api-key", target.api_key)
-            .json(&request_body(req))
+        let builder = http.post(url).header("x-goog-api-key", target.api_key);
+        Ok(match &req.native {
+            Some(Native::Gemini { body }) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(native_body(body)?),
+            _ => builder.json(&request_body(req)),
+        })
     }
 
     /// Gemini's own count of a request's input tokens (`POST {base}/models/{model}:countTokens`
@@ -72,9 +78,19 @@ impl Gemini {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<ChatResponse, UpstreamError> {
-        let parsed: GenerateResponse =
-            send_json(PROVIDER, Self::request(http, target, req, false), timeouts).await?;
-        Ok(parsed.into_internal(&req.model))
+        let builder = Self::request(http, target, req, false)?;
+        if !matches!(req.native, Some(Native::Gemini { .. })) {
+            let parsed: GenerateResponse = send_json(PROVIDER, builder, timeouts).await?;
+            return Ok(parsed.into_internal(&req.model));
+        }
+        // Native: the answer goes back as Gemini wrote it (thought signatures and all); the Hub
+        // reads its usage.
+        let raw: Value = send_json(PROVIDER, builder, timeouts).await?;
+        let parsed = GenerateResponse::deserialize(&raw)
+            .map_err(|e| UpstreamError::Protocol(PROVIDER, format!("unreadable answer: {e}")))?;
+        let mut out = parsed.into_internal(&req.model);
+        out.raw = Some(raw);
+        Ok(out)
     }
 
     pub async fn infer_stream(
@@ -84,17 +100,21 @@ impl Gemini {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<EventStream, UpstreamError> {
-        let mut values =
-            Box::pin(send_sse(PROVIDER, Self::request(http, target, req, true), timeouts).await?);
+        let builder = Self::request(http, target, req, true)?;
+        let mut values = Box::pin(send_sse_frames(PROVIDER, builder, timeouts).await?);
         let model = req.model.clone();
+        let native = matches!(req.native, Some(Native::Gemini { .. }));
         Ok(Box::pin(async_stream::stream! {
             let mut state = StreamState::default();
             let mut out = Vec::new();
             while let Some(item) = values.next().await {
-                let value = match item {
+                let (text, value) = match item {
                     Ok(v) => v,
                     Err(e) => { yield Err(e); return; }
                 };
+                if native {
+                    yield Ok(StreamEvent::Raw(text));
+                }
                 match serde_json::from_value::<GenerateResponse>(value) {
                     Ok(chunk) => state.on_chunk(chunk, &model, &mut out),
                     Err(e) => { yield Err(UpstreamError::Protocol(PROVIDER, format!("unreadable chunk: {e}"))); return; }
@@ -108,4 +128,14 @@ impl Gemini {
             }
         }))
     }
+}
+
+/// A client's `generateContent` body as Gemini is sent it: as the client wrote it, but for the
+/// Hub's own credential field.
+fn native_body(body: &[u8]) -> Result<Vec<u8>, UpstreamError> {
+    let mut fields: Map<String, Value> = serde_json::from_slice(body)
+        .map_err(|e| UpstreamError::Protocol(PROVIDER, format!("unreadable request: {e}")))?;
+    fields.remove("access_token");
+    serde_json::to_vec(&fields)
+        .map_err(|e| UpstreamError::Protocol(PROVIDER, format!("request: {e}")))
 }

@@ -136,6 +136,8 @@ pub enum Native {
         body: bytes::Bytes,
         headers: Vec<(String, String)>,
     },
+    /// A Gemini `generateContent` body (JSON text; the model is in the path).
+    Gemini { body: bytes::Bytes },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -192,8 +194,9 @@ pub enum StreamEvent {
         reason: String,
     },
     Usage(Usage),
-    /// One frame of the provider's own stream (`event:`/`data:` lines), for a [`Native`]
-    /// request: the dialect that sent it forwards the frames as they are; every other
-    /// dialect reads the events parsed from them, which follow each frame.
+    /// One event of the provider's own stream, for a [`Native`] request, as its wire has it
+    /// (Anthropic: the `event:`/`data:` frame; Gemini: the chunk's JSON text): the dialect that
+    /// sent the request forwards it as it is; every other dialect reads the events parsed from
+    /// it, which follow it.
     Raw(String),
 }
