@@ -132,6 +132,20 @@ fn generate(backend: Backend) {
         mock.paths()
     );
 
+    // Gemini's own tools and cached contents go to a Gemini model as written (elsewhere they are
+    // refused: see the errors test).
+    let mut search = ask();
+    search["tools"] = json!([{"googleSearch": {}}, {"codeExecution": {}}]);
+    search["cachedContent"] = json!("cachedContents/abc123");
+    let (status, answer) = json(post(
+        &hub,
+        "/v1beta/models/google/gemini-2.5-flash:generateContent",
+        ADMIN_KEY,
+        &search,
+    ));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(mock.bodies().pop().expect("sent"), search);
+
     // A function-call round through each family: the model calls, the client answers (by id
     // when the call has one: the Hub gives every translated call one; Gemini may not).
     for model in ["openai/tool-caller", "google/tool-caller"] {
@@ -231,7 +245,7 @@ fn generate(backend: Backend) {
     // Every call has its row, marked as having come in on Gemini's API.
     let rows = crate::support::eventually(|| {
         let rows = env.database.calls();
-        (rows.len() == 8).then_some(rows)
+        (rows.len() == 9).then_some(rows)
     });
     assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
     // Gemini's thoughts are kept apart in the row's usage too.
@@ -285,7 +299,7 @@ fn generate(backend: Backend) {
         sent["generateContentRequest"]["model"],
         "models/gemini-2.5-flash"
     );
-    assert_eq!(env.database.calls().len(), 8);
+    assert_eq!(env.database.calls().len(), 9);
 
     // The model list in Gemini's shape, and one model.
     let res = hub

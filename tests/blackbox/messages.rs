@@ -254,8 +254,9 @@ fn messages(backend: Backend) {
 crate::on_both_backends!(messages);
 
 /// To an Anthropic upstream a Messages request goes out as the client wrote it — fields the Hub
-/// does not model, cache control, thinking blocks with their signatures, `anthropic-beta` — and
-/// its answer comes back as Anthropic wrote it; the row still has its tokens.
+/// does not model, cache control, thinking blocks with their signatures, Anthropic's own server
+/// tools and their results, `anthropic-beta` — and its answer comes back as Anthropic wrote it;
+/// the row still has its tokens.
 #[test]
 fn anthropic_upstream_gets_the_request_as_written() {
     let mock = MockUpstream::start();
@@ -267,10 +268,19 @@ fn anthropic_upstream_gets_the_request_as_written() {
         "max_tokens": 2048,
         "thinking": {"type": "enabled", "budget_tokens": 1024},
         "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
-        "tools": [{"name": "get_weather", "description": "Current weather", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+        "tools": [
+            {"name": "get_weather", "description": "Current weather", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}
+        ],
         "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
         "messages": [
-            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "user", "content": "News, then weather in Paris?"},
+            {"role": "assistant", "content": [
+                {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search", "input": {"query": "paris news"}},
+                {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01", "content": [{"type": "web_search_result", "url": "https://example.com", "title": "News", "encrypted_content": "Eq0B", "page_age": null}]},
+                {"type": "text", "text": "Here is the news.", "citations": [{"type": "web_search_result_location", "url": "https://example.com", "title": "News", "encrypted_index": "Eo8B", "cited_text": "..."}]}
+            ]},
+            {"role": "user", "content": "And the weather?"},
             {"role": "assistant", "content": [
                 {"type": "thinking", "thinking": "I should call the tool.", "signature": "EqQBCkYIBxgCKkDsig"},
                 {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix"},

@@ -493,10 +493,10 @@ impl super::ChatDialect for AigneChat {
 
     fn into_chat(
         body: AigneChatRequest,
-        upstream_model: String,
+        model: &hub_core::routing::ModelRef,
         _req: &actix_web::HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        body.into_internal(upstream_model)
+        body.into_internal(model.model.clone())
     }
 
     fn answer(

@@ -39,10 +39,10 @@ impl super::ChatDialect for LegacyChat {
 
     fn into_chat(
         body: ChatCompletionRequest,
-        upstream_model: String,
+        model: &hub_core::routing::ModelRef,
         _req: &HttpRequest,
     ) -> ApiResult<ChatRequest> {
-        body.into_internal(upstream_model)
+        body.into_internal(model.model.clone())
     }
 
     fn answer(done: &Done<ChatResponse>, _: &ChatRequest, _: &CallContext, _: &()) -> Vec<u8> {

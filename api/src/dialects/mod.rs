@@ -55,6 +55,7 @@ use hub_core::engine::Done;
 use hub_core::engine::context::CallContext;
 use hub_core::engine::relay::Encoder;
 use hub_core::providers::types::{ChatRequest, ChatResponse, StreamEvent};
+use hub_core::routing::ModelRef;
 
 /// `err` in the shape of the dialect `path` belongs to (Anthropic's Messages, Gemini's models,
 /// else the one OpenAI-style shape), for errors raised before a route runs (a body too large).
@@ -93,14 +94,10 @@ pub trait ChatDialect: 'static {
     /// `Accept`).
     fn heading(body: &Self::Body, req: &HttpRequest) -> Heading<Self::Options>;
 
-    /// The internal request for `upstream_model` (the model id without its provider prefix);
-    /// a bad body is a 400 naming the field. `req`: for what a dialect forwards from the request
-    /// itself (a native body, its provider's headers).
-    fn into_chat(
-        body: Self::Body,
-        upstream_model: String,
-        req: &HttpRequest,
-    ) -> ApiResult<ChatRequest>;
+    /// The internal request for `model` (its provider, when the client named one, and the model
+    /// id without the prefix); a bad body is a 400 naming the field. `req`: for what a dialect
+    /// forwards from the request itself (a native body, its provider's headers).
+    fn into_chat(body: Self::Body, model: &ModelRef, req: &HttpRequest) -> ApiResult<ChatRequest>;
 
     /// The JSON body of a call with one answer.
     fn answer(

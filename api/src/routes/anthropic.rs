@@ -41,7 +41,8 @@ async fn count(
     let model = state.router.resolve(&requested)?;
     // A count has no answer, so no `max_tokens` is needed to make one.
     body.max_tokens.get_or_insert(1);
-    let mut chat = body.into_internal(model.model.clone())?;
+    let native = model.provider == Some(crate::config::ProviderKind::Anthropic);
+    let mut chat = body.into_internal_for(model.model.clone(), native)?;
     chat.native = crate::dialects::anthropic::native(req);
     Ok(token_count::count(state, http, &model, &chat).await)
 }

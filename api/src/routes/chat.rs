@@ -63,7 +63,7 @@ async fn run<D: ChatDialect>(
     let heading = D::heading(&body, req);
     let requested = model_name::requested_or_default(heading.model.as_deref());
     let model = state.router.resolve(&requested)?;
-    let chat = D::into_chat(body, model.model.clone(), req)?;
+    let chat = D::into_chat(body, &model, req)?;
     let mut plan = state.router.plan(&model)?;
     let mut ctx = gateway::context(req, me, requested, heading.stream, &state.instance_id);
     ctx.dialect = D::NAME;

@@ -52,6 +52,9 @@ async fn count(
     let ApiJson(body) = body?;
     let requested = model_name::requested_or_default(Some(model));
     let model = state.router.resolve(&requested)?;
-    let chat = body.counted().into_internal(model.model.clone())?;
+    let native = model.provider == Some(crate::config::ProviderKind::Google);
+    let chat = body
+        .counted()
+        .into_internal_for(model.model.clone(), native)?;
     Ok(token_count::count(state, http, &model, &chat).await)
 }

@@ -10,11 +10,13 @@ pub use request::MessagesRequest;
 pub use stream::{MessagesEncoder, error_frame};
 
 use crate::auth::token::JsonBody;
+use crate::config::ProviderKind;
 use crate::error::ApiError;
 use crate::providers::types::{ChatRequest, ChatResponse, Native, StreamEvent};
 use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use hub_core::engine::Done;
 use hub_core::engine::context::CallContext;
+use hub_core::routing::ModelRef;
 use serde_json::json;
 
 /// `POST /v1/messages` (and `/api/v2/messages`): Anthropic Messages.
@@ -37,10 +39,11 @@ impl super::ChatDialect for AnthropicMessages {
 
     fn into_chat(
         body: MessagesRequest,
-        upstream_model: String,
+        model: &ModelRef,
         req: &HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        let mut chat = body.into_internal(upstream_model)?;
+        let anthropic = model.provider == Some(ProviderKind::Anthropic);
+        let mut chat = body.into_internal_for(model.model.clone(), anthropic)?;
         chat.native = native(req);
         Ok(chat)
     }

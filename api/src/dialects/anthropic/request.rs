@@ -137,6 +137,17 @@ impl MessagesRequest {
 
     /// The internal request for `upstream_model`.
     pub fn into_internal(self, upstream_model: String) -> Result<ChatRequest, ApiError> {
+        self.into_internal_for(upstream_model, false)
+    }
+
+    /// [`Self::into_internal`]; `native`: the model is Anthropic's, so the request goes out as
+    /// the client wrote it, and what only Anthropic has — its built-in (server) tools and their
+    /// blocks in earlier turns — is left out of the internal copy instead of refused.
+    pub fn into_internal_for(
+        self,
+        upstream_model: String,
+        native: bool,
+    ) -> Result<ChatRequest, ApiError> {
         let max_tokens = self
             .max_tokens
             .ok_or_else(|| ApiError::invalid("max_tokens", "is required"))?;
@@ -165,12 +176,18 @@ impl MessagesRequest {
                     ));
                 }
             };
-            turn(&field, role, m.content, &mut tool_uses, &mut messages)?;
+            let content = if native {
+                known_blocks(m.content)
+            } else {
+                m.content
+            };
+            turn(&field, role, content, &mut tool_uses, &mut messages)?;
         }
         let tools = self
             .tools
             .into_iter()
             .enumerate()
+            .filter(|(_, t)| !(native && t.kind.as_deref().is_some_and(|k| k != "custom")))
             .map(|(i, t)| tool(i, t))
             .collect::<Result<Vec<_>, _>>()?;
         let mut extra = Map::new();
@@ -217,6 +234,35 @@ impl MessagesRequest {
             },
             extra,
         })
+    }
+}
+
+/// The block types the translation reads; others (server tool use and results, MCP, search
+/// results, …) are Anthropic's own.
+const KNOWN_BLOCKS: [&str; 7] = [
+    "text",
+    "image",
+    "document",
+    "tool_use",
+    "tool_result",
+    "thinking",
+    "redacted_thinking",
+];
+
+/// `content` without the blocks only Anthropic reads.
+fn known_blocks(content: Value) -> Value {
+    match content {
+        Value::Array(blocks) => Value::Array(
+            blocks
+                .into_iter()
+                .filter(|b| {
+                    b.get("type")
+                        .and_then(Value::as_str)
+                        .is_none_or(|t| KNOWN_BLOCKS.contains(&t))
+                })
+                .collect(),
+        ),
+        other => other,
     }
 }
 

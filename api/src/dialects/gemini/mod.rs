@@ -18,6 +18,7 @@ use crate::providers::types::{ChatRequest, ChatResponse, Native, StreamEvent};
 use actix_web::{HttpMessage, HttpRequest, ResponseError};
 use hub_core::engine::Done;
 use hub_core::engine::context::CallContext;
+use hub_core::routing::ModelRef;
 use serde_json::{Value, json};
 
 /// The path parameter holding `{model}:{method}`.
@@ -64,10 +65,11 @@ impl super::ChatDialect for GeminiGenerate {
 
     fn into_chat(
         body: GenerateRequest,
-        upstream_model: String,
+        model: &ModelRef,
         req: &HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        let mut chat = body.into_internal(upstream_model)?;
+        let native = model.provider == Some(crate::config::ProviderKind::Google);
+        let mut chat = body.into_internal_for(model.model.clone(), native)?;
         // For an attempt on Gemini: the body as the client wrote it (thought signatures, safety
         // settings and every other field the Hub does not model kept).
         chat.native = req

@@ -100,7 +100,14 @@ impl GenerateRequest {
     }
 
     pub fn into_internal(self, model: String) -> Result<ChatRequest, ApiError> {
-        if let Some(cached) = self.cached_content {
+        self.into_internal_for(model, false)
+    }
+
+    /// [`Self::into_internal`]; `native`: the model is Gemini's, so the request goes out as the
+    /// client wrote it, and what only Gemini has — its built-in tools, code execution parts,
+    /// cached contents — is left out of the internal copy instead of refused.
+    pub fn into_internal_for(self, model: String, native: bool) -> Result<ChatRequest, ApiError> {
+        if let Some(cached) = self.cached_content.filter(|_| !native) {
             return Err(ApiError::invalid(
                 "cachedContent",
                 format!(
@@ -116,9 +123,9 @@ impl GenerateRequest {
                 messages.push(Message::new(Role::System, parts));
             }
         }
-        messages.extend(contents(self.contents)?);
+        messages.extend(contents(self.contents, native)?);
         let (tools, builtin) = tools(self.tools)?;
-        if let Some(field) = builtin {
+        if let Some(field) = builtin.filter(|_| !native) {
             return Err(ApiError::invalid(
                 field.clone(),
                 format!(
@@ -234,7 +241,7 @@ fn system_parts(system: Value) -> Result<Vec<Part>, ApiError> {
                 .enumerate()
                 .filter_map(|(i, p)| {
                     let at = format!("systemInstruction.parts[{i}]");
-                    match read_part(&at, p) {
+                    match read_part(&at, p, false) {
                         Ok(Piece::Content(Part::Text(t))) => Some(Ok(Part::Text(t))),
                         Ok(Piece::Thought) => None,
                         Ok(_) => Some(Err(ApiError::invalid(at, "must be a text part"))),
@@ -266,7 +273,7 @@ enum Piece {
     },
 }
 
-fn read_part(at: &str, part: Value) -> Result<Piece, ApiError> {
+fn read_part(at: &str, part: Value, native: bool) -> Result<Piece, ApiError> {
     let Value::Object(mut p) = part else {
         return Err(ApiError::invalid(at, "must be a Part object"));
     };
@@ -346,6 +353,10 @@ fn read_part(at: &str, part: Value) -> Result<Piece, ApiError> {
         .into_iter()
         .find(|k| p.contains_key(*k))
     {
+        if native {
+            // Gemini's own code execution: only the native request carries it.
+            return Ok(Piece::Thought);
+        }
         return Err(ApiError::invalid(
             format!("{at}.{kind}"),
             "code execution runs inside Google; the Hub does not offer it",
@@ -381,7 +392,7 @@ impl Pending {
     }
 }
 
-fn contents(contents: Option<Value>) -> Result<Vec<Message>, ApiError> {
+fn contents(contents: Option<Value>, native: bool) -> Result<Vec<Message>, ApiError> {
     let list = match contents {
         Some(Value::Array(list)) if !list.is_empty() => list,
         Some(Value::Array(_)) | None | Some(Value::Null) => {
@@ -418,7 +429,7 @@ fn contents(contents: Option<Value>) -> Result<Vec<Message>, ApiError> {
         let mut pieces = Vec::with_capacity(parts.len());
         for (j, p) in parts.into_iter().enumerate() {
             let part_at = format!("{at}.parts[{j}]");
-            pieces.push((read_part(&part_at, p)?, part_at));
+            pieces.push((read_part(&part_at, p, native)?, part_at));
         }
         match role.as_str() {
             "user" | "function" => user_turn(pieces, &mut pending, &mut out)?,
@@ -509,6 +520,7 @@ fn tools(tools: Option<Value>) -> Result<(Vec<Tool>, Option<String>), ApiError> 
         }
     };
     let mut out = Vec::new();
+    let mut builtin = None;
     for (i, tool) in list.into_iter().enumerate() {
         let Value::Object(tool) = tool else {
             return Err(ApiError::invalid(
@@ -517,7 +529,8 @@ fn tools(tools: Option<Value>) -> Result<(Vec<Tool>, Option<String>), ApiError> 
             ));
         };
         if let Some(kind) = BUILT_IN_TOOLS.iter().find(|k| tool.contains_key(**k)) {
-            return Ok((out, Some(format!("tools[{i}].{kind}"))));
+            builtin.get_or_insert_with(|| format!("tools[{i}].{kind}"));
+            continue;
         }
         let declarations = match tool.get("functionDeclarations") {
             Some(Value::Array(d)) => d,
@@ -551,7 +564,7 @@ fn tools(tools: Option<Value>) -> Result<(Vec<Tool>, Option<String>), ApiError> 
             });
         }
     }
-    Ok((out, None))
+    Ok((out, builtin))
 }
 
 /// `toolConfig.functionCallingConfig` as a tool choice; `ANY` with allowed names keeps only

@@ -35,10 +35,10 @@ impl super::ChatDialect for OpenAiChat {
 
     fn into_chat(
         body: ChatCompletionRequest,
-        upstream_model: String,
+        model: &hub_core::routing::ModelRef,
         _req: &actix_web::HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        body.into_internal(upstream_model)
+        body.into_internal(model.model.clone())
     }
 
     fn answer(
