@@ -184,18 +184,7 @@ async fn responses(
             .content_type("application/json")
             .body(fixture("openai/responses.json"));
     }
-    let frames = fixture("openai/responses.stream.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let kind = serde_json::from_str::<Value>(l).expect("event")["type"]
-                .as_str()
-                .unwrap_or("x")
-                .to_owned();
-            format!("event: {kind}\ndata: {l}\n\n")
-        })
-        .collect();
-    sse(&key, frames)
+    sse(&key, typed_frames("openai/responses.stream.jsonl"))
 }
 
 /// Anthropic's token count: refuses generation settings as Anthropic does, then counts a word
@@ -254,7 +243,13 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
     } else {
         "anthropic/message.stream.jsonl"
     };
-    let frames = fixture(file)
+    sse(&key, typed_frames(file))
+}
+
+/// A fixture of typed events (one JSON object per line) as SSE frames named by their `type`, as
+/// Anthropic's and OpenAI's Responses streams are.
+fn typed_frames(file: &str) -> Vec<String> {
+    fixture(file)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -264,8 +259,7 @@ async fn messages(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen
                 .to_owned();
             format!("event: {kind}\ndata: {l}\n\n")
         })
-        .collect();
-    sse(&key, frames)
+        .collect()
 }
 
 /// `mock-long`: an OpenAI stream of this many words, one every [`LONG_PACE`] (10 s in all).

@@ -179,31 +179,13 @@ mod tests {
 
     #[test]
     fn a_stream_opens_and_closes_each_item_in_order() {
-        let (frames, last) = run(&[
-            StreamEvent::Start {
-                id: "x".into(),
-                model: "m".into(),
-                created: 1,
-            },
-            StreamEvent::Reasoning("think".into()),
-            StreamEvent::Text("Hel".into()),
-            StreamEvent::Text("lo".into()),
-            StreamEvent::ToolCall {
-                index: 0,
-                id: Some("call_1".into()),
-                name: Some("f".into()),
-                arguments: "{\"a\":".into(),
-            },
-            StreamEvent::ToolCall {
-                index: 0,
-                id: None,
-                name: None,
-                arguments: "1}".into(),
-            },
-            StreamEvent::Finish {
-                reason: "tool_calls".into(),
-            },
-        ]);
+        let mut events = vec![StreamEvent::Start {
+            id: "x".into(),
+            model: "m".into(),
+            created: 1,
+        }];
+        events.extend(crate::dialects::tool_stream());
+        let (frames, last) = run(&events);
         let kinds: Vec<&str> = frames.iter().filter_map(|f| f["type"].as_str()).collect();
         assert_eq!(
             kinds,
