@@ -105,7 +105,7 @@ async fn run(
     if stream {
         let opened = gateway::open_stream(state, http, &ctx, &chat, &mut plan).await?;
         let slot: FinalSlot = Arc::new(Mutex::new(None));
-        let encoder = ResponsesEncoder::new(turn, echo, slot.clone());
+        let encoder = ResponsesEncoder::new(turn, echo, saver.is_some().then(|| slot.clone()));
         let frames = gateway::relay(state, ctx, opened, encoder);
         return Ok(gateway::sse_response().streaming(save_before_the_end(frames, slot, saver)));
     }

@@ -152,7 +152,7 @@ mod tests {
             created_at: 1,
             model: "openai/gpt-5-mini".into(),
         };
-        let mut enc = ResponsesEncoder::new(turn, Echo::default(), slot.clone());
+        let mut enc = ResponsesEncoder::new(turn, Echo::default(), Some(slot.clone()));
         let mut text: String = enc.start().concat();
         for e in events {
             text.push_str(&enc.event(e).unwrap_or_default());

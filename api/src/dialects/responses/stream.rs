@@ -43,11 +43,12 @@ pub struct ResponsesEncoder {
     output: Vec<Value>,
     open: Option<Open>,
     finish: Option<String>,
-    slot: FinalSlot,
+    /// `None`: the response is not stored (`store: false`), so it is not kept.
+    slot: Option<FinalSlot>,
 }
 
 impl ResponsesEncoder {
-    pub fn new(turn: Turn, echo: Echo, slot: FinalSlot) -> Self {
+    pub fn new(turn: Turn, echo: Echo, slot: Option<FinalSlot>) -> Self {
         Self {
             turn,
             echo,
@@ -59,11 +60,21 @@ impl ResponsesEncoder {
         }
     }
 
-    fn frame(&mut self, out: &mut String, kind: &str, mut data: Value) {
-        data["type"] = json!(kind);
-        data["sequence_number"] = json!(self.seq);
+    /// One event: `data`'s fields after `type` and `sequence_number`, written straight into
+    /// `out` (no insertions into the object: this runs for every delta).
+    fn frame(&mut self, out: &mut String, kind: &str, data: Value) {
+        use std::fmt::Write;
+        let seq = self.seq;
         self.seq += 1;
-        out.push_str(&format!("event: {kind}\ndata: {data}\n\n"));
+        let body = data.to_string();
+        let rest = body
+            .strip_prefix('{')
+            .filter(|r| *r != "}")
+            .map_or_else(|| "}".to_owned(), |r| format!(",{r}"));
+        let _ = write!(
+            out,
+            "event: {kind}\ndata: {{\"type\":\"{kind}\",\"sequence_number\":{seq}{rest}\n\n"
+        );
     }
 
     /// The output index of the open item (it is the next one to finish).
@@ -244,7 +255,7 @@ impl Encoder for ResponsesEncoder {
             self.output.clone(),
             Some(end.usage),
         );
-        if let Ok(mut slot) = self.slot.lock() {
+        if let Some(Ok(mut slot)) = self.slot.as_ref().map(|s| s.lock()) {
             *slot = Some(response.clone());
         }
         let kind = if status == "completed" {
