@@ -150,13 +150,20 @@ struct Saver {
 impl Saver {
     async fn save(self, response: &Value) -> ApiResult<()> {
         let id = self.id.clone();
+        // The output items are kept once, in `output`; the body holds the rest (`output: null`)
+        // and `get` puts them back.
+        let mut body = response.clone();
+        let output = body
+            .get_mut("output")
+            .map(Value::take)
+            .unwrap_or(Value::Array(Vec::new()));
         let row = StoredResponse {
             id: self.id,
             user_did: self.user,
             previous_response_id: self.previous,
             input: Value::Array(self.input).to_string(),
-            output: response["output"].to_string(),
-            body: response.to_string(),
+            output: output.to_string(),
+            body: body.to_string(),
             created_at: chrono::Utc::now().naive_utc(),
         };
         self.recorder
@@ -200,9 +207,14 @@ pub async fn get(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = stored(auth?, &state, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(row.body))
+    let mut body: Value = serde_json::from_str(&row.body)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored response {}: {e}", row.id)))?;
+    // Turns stored before the output was kept apart hold it in the body already.
+    if body.get("output").is_none_or(Value::is_null) {
+        body["output"] = serde_json::from_str(&row.output)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored output {}: {e}", row.id)))?;
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// The caller's stored response `id` (another user's is as unknown as a missing one).
