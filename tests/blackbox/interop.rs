@@ -316,6 +316,13 @@ fn codex_at(
     let bin = require("node_modules/.bin/codex");
     let home = tempfile::tempdir().expect("home");
     let codex_home = home.path().join(".codex");
+    // OpenAI's hosted web search runs on OpenAI models (the Hub passes the tool on); for others
+    // the Hub refuses it with a 400 naming the tool, so Codex is told not to offer it.
+    let web_search = if model.starts_with("openai/") {
+        ""
+    } else {
+        "web_search = \"disabled\""
+    };
     std::fs::create_dir_all(&codex_home).expect("codex home");
     std::fs::write(
         codex_home.join("config.toml"),
@@ -323,9 +330,7 @@ fn codex_at(
             r#"model = "{model}"
 model_provider = "hub"
 check_for_update_on_startup = false
-# OpenAI's hosted web search is not something other providers have: without this line the Hub
-# refuses the call with a 400 naming the tool.
-web_search = "disabled"
+{web_search}
 
 [analytics]
 enabled = false
@@ -408,7 +413,7 @@ fn codex_wall_time() {
 /// Codex against the Hub, to an OpenAI-style and to an Anthropic upstream.
 #[test]
 fn codex_exec() {
-    let (_mock, env, hub, key) = setup();
+    let (mock, env, hub, key) = setup();
     for model in ["openai/gpt-5-mini", "anthropic/claude-sonnet-4-5"] {
         let events = codex(&hub, &key, model, "Say hello");
         let said: Vec<&str> = events
@@ -418,6 +423,19 @@ fn codex_exec() {
             .collect();
         assert!(said.contains(&"Hello, world"), "{model}: {events:#?}");
     }
+    // To OpenAI, Codex's request went as a Responses call, its hosted web search included.
+    assert!(
+        mock.paths().iter().any(|p| p == "/v1/responses"),
+        "{:?}",
+        mock.paths()
+    );
+    assert!(
+        mock.bodies().iter().any(|b| b["store"] == false
+            && b["tools"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["type"] == "web_search"))),
+        "no web_search reached OpenAI"
+    );
     let rows = env.database.calls();
     assert!(
         rows.iter().any(|r| r.model == "anthropic/claude-sonnet-4-5"

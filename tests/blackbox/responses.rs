@@ -41,21 +41,27 @@ fn responses(backend: Backend) {
     assert_eq!(first["model"], "openai/gpt-5-mini");
     assert_eq!(first["metadata"], json!({"ticket": "7"}));
     assert_eq!(first["instructions"], "Be brief.");
+    assert_eq!(first["store"], true);
     assert_eq!(first["output"][0]["type"], "message");
     assert_eq!(first["output"][0]["role"], "assistant");
+    assert_eq!(first["output"][0]["content"][0]["text"], "Hello, world");
+    assert_eq!(first["usage"]["input_tokens"], 37);
+    assert_eq!(first["usage"]["output_tokens"], 11);
+    assert_eq!(first["usage"]["total_tokens"], 48);
+    // To OpenAI it went as a Responses call: the client's fields, the Hub keeping the state.
     assert_eq!(
-        first["output"][0]["content"][0],
-        json!({"type": "output_text", "text": "Hello, world", "annotations": []})
+        mock.paths().last().map(String::as_str),
+        Some("/v1/responses")
     );
-    assert_eq!(first["usage"]["input_tokens"], 19);
-    assert_eq!(first["usage"]["output_tokens"], 10);
-    assert_eq!(first["usage"]["total_tokens"], 29);
     let sent = mock.bodies().pop().expect("sent");
+    assert_eq!(sent["model"], "gpt-5-mini");
+    assert_eq!(sent["instructions"], "Be brief.");
+    assert_eq!(sent["metadata"], json!({"ticket": "7"}));
+    assert_eq!(sent["store"], false);
     assert_eq!(
-        sent["messages"][0],
-        json!({"role": "system", "content": "Be brief."})
+        sent["input"],
+        json!([{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "My name is Ada."}]}])
     );
-    assert_eq!(sent["messages"][1]["content"], "My name is Ada.");
 
     // The next turn goes to another provider: the Hub rebuilds the conversation for it.
     let (status, second) = create(
@@ -105,17 +111,22 @@ fn responses(backend: Backend) {
                 "input": [{"type": "function_call_output", "call_id": call["call_id"], "output": "18°C"}]}),
     );
     assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered["output"][0]["content"][0]["text"], "Hello, world");
     let sent = mock.bodies().pop().expect("sent");
-    let messages = sent["messages"].as_array().expect("messages");
+    let items = sent["input"].as_array().expect("input");
+    let kinds: Vec<&str> = items.iter().filter_map(|i| i["type"].as_str()).collect();
     assert_eq!(
-        messages[1]["tool_calls"][0]["id"], call["call_id"],
+        kinds,
+        ["message", "function_call", "function_call_output"],
         "{sent}"
     );
-    let tool = messages.last().expect("tool message");
-    assert_eq!(
-        (&tool["role"], &tool["content"]),
-        (&json!("tool"), &json!("18°C"))
+    assert_eq!(items[1]["call_id"], call["call_id"], "{sent}");
+    assert!(
+        items[1].get("id").is_none(),
+        "OpenAI would look the id up: {sent}"
     );
+    assert_eq!(items[2]["output"], "18°C");
+    assert!(sent.get("previous_response_id").is_none(), "{sent}");
 
     // A stream: the documented events in order, numbered, ending with the whole response.
     let res = hub.post(
@@ -151,7 +162,8 @@ fn responses(backend: Backend) {
             .expect("json"),
         json!({"location": "Paris, France"})
     );
-    assert_eq!(done["usage"]["input_tokens"], 82);
+    assert_eq!(done["usage"]["input_tokens"], 68);
+    assert_eq!(done["model"], "openai/tool-caller");
 
     // The streamed turn was stored before its last event: it can be read back at once.
     let id = done["id"].as_str().expect("id");
@@ -206,6 +218,7 @@ fn bad_input_is_refused_before_anything_is_sent() {
     let env = HubEnv::new(Backend::Sqlite);
     let hub = env.start();
     hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+    hub.add_provider_with_keys("anthropic", &mock, &["mock-ok"]);
     let (status, mine) = create(
         &hub,
         ADMIN_KEY,
@@ -251,8 +264,24 @@ fn bad_input_is_refused_before_anything_is_sent() {
             "input[0].call_id",
         ),
         (
-            json!({"model": "openai/gpt-5-mini", "input": "hi", "tools": [{"type": "web_search"}]}),
+            json!({"model": "anthropic/claude-sonnet-4-5", "max_output_tokens": 9, "input": "hi", "tools": [{"type": "web_search"}]}),
             "tools[0].type",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "input": "hi", "tools": [{"type": "hologram"}]}),
+            "tools[0].type",
+        ),
+        (
+            json!({"model": "anthropic/claude-sonnet-4-5", "input": [{"type": "web_search_call", "id": "ws_1"}]}),
+            "input[0].type",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "input": "hi", "background": true}),
+            "background",
+        ),
+        (
+            json!({"model": "openai/gpt-5-mini", "input": "hi", "conversation": "conv_1"}),
+            "conversation",
         ),
         (
             json!({"model": "openai/gpt-5-mini", "input": "hi", "text": {"format": {"type": "yaml"}}}),
@@ -293,9 +322,9 @@ fn a_conversation_survives_key_failover() {
         );
         assert_eq!(status, 200, "{answer}");
         let sent = mock.bodies().pop().expect("sent");
-        let users: Vec<&Value> = sent["messages"]
+        let users: Vec<&Value> = sent["input"]
             .as_array()
-            .expect("messages")
+            .expect("input")
             .iter()
             .filter(|m| m["role"] == "user")
             .collect();
@@ -310,4 +339,99 @@ fn a_conversation_survives_key_failover() {
     });
     assert!(rows.iter().any(|r| r.status == "failed"), "{rows:?}");
     assert_eq!(rows.iter().filter(|r| r.status == "success").count(), 4);
+}
+
+/// To OpenAI a Responses call goes as one, so what only OpenAI has works: built-in tools pass,
+/// and encrypted reasoning is asked for when the Hub keeps the turn. That reasoning can be read
+/// only by the account that wrote it (the mock refuses it from any other key, as OpenAI does):
+/// with two keys taking turns, each turn carries back exactly the reasoning its own key wrote,
+/// and the conversation goes on whichever key serves it — also after a turn on another provider.
+#[test]
+fn reasoning_goes_back_only_to_the_key_that_wrote_it() {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite);
+    let hub = env.start();
+    hub.add_provider_with_keys("openai", &mock, &["mock-a", "mock-b"]);
+    hub.add_provider_with_keys("anthropic", &mock, &["mock-ok"]);
+    let mut previous = Value::Null;
+    let mut served: Vec<String> = Vec::new();
+    for turn in 0..5 {
+        let model = if turn == 2 {
+            "anthropic/claude-sonnet-4-5"
+        } else {
+            "openai/gpt-5"
+        };
+        let (status, answer) = create(
+            &hub,
+            ADMIN_KEY,
+            &json!({"model": model, "input": format!("turn {turn}"), "previous_response_id": previous,
+                    "reasoning": {"effort": "low"}, "tools": if turn == 2 { json!([]) } else { json!([{"type": "web_search"}]) }}),
+        );
+        assert_eq!(status, 200, "turn {turn}: {answer}");
+        let sent = mock.bodies().pop().expect("sent");
+        let key = mock.keys().pop().expect("key");
+        previous = answer["id"].clone();
+        if turn == 2 {
+            served.push(String::new());
+            assert!(sent.get("messages").is_some(), "translated: {sent}");
+            continue;
+        }
+        assert_eq!(sent["tools"], json!([{"type": "web_search"}]), "{sent}");
+        assert_eq!(sent["include"], json!(["reasoning.encrypted_content"]));
+        // The answer's reasoning is sealed to its key; what went up was unsealed.
+        let reasoning = &answer["output"][0];
+        assert_eq!(reasoning["type"], "reasoning", "{answer}");
+        let sealed = reasoning["encrypted_content"].as_str().expect("sealed");
+        assert!(sealed.starts_with("aigne-hub:"), "{sealed}");
+        let carried: Vec<&Value> = sent["input"]
+            .as_array()
+            .expect("input")
+            .iter()
+            .filter(|i| i["type"] == "reasoning")
+            .collect();
+        let own = served.iter().filter(|k| **k == key).count();
+        assert_eq!(carried.len(), own, "turn {turn} on {key}: {sent}");
+        for r in carried {
+            assert_eq!(r["encrypted_content"], format!("gAAAAABo-{key}-reasoning"));
+        }
+        let users = sent["input"]
+            .as_array()
+            .expect("input")
+            .iter()
+            .filter(|i| i["role"] == "user")
+            .count();
+        assert_eq!(users, turn + 1, "the whole conversation: {sent}");
+        served.push(key);
+    }
+    assert!(
+        served.iter().any(|k| k == "mock-a") && served.iter().any(|k| k == "mock-b"),
+        "both keys served: {served:?}"
+    );
+
+    // A stream passes OpenAI's own events on, under the Hub's id, stored before its last event.
+    let res = hub.post(
+        "/v1/responses",
+        Some(ADMIN_KEY),
+        &json!({"model": "openai/gpt-5", "input": "again", "previous_response_id": previous, "stream": true}),
+    );
+    assert_eq!(res.status(), 200);
+    let evs = events(res);
+    assert_eq!(evs.len(), 10, "the fixture's events, no more: {evs:?}");
+    let done = evs.last().expect("last")["response"].clone();
+    let id = done["id"].as_str().expect("id");
+    assert!(
+        evs[..2].iter().all(|e| e["response"]["id"] == id),
+        "{evs:?}"
+    );
+    assert_eq!(done["previous_response_id"], previous);
+    let (status, stored) = json(hub.get(&format!("/v1/responses/{id}"), Some(ADMIN_KEY)));
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["output"][0]["content"][0]["text"], "Hello, world");
+
+    let rows = crate::support::eventually(|| {
+        let rows = env.database.calls();
+        (rows.len() == 6 && rows.iter().all(|r| r.status != "processing")).then_some(rows)
+    });
+    assert!(rows.iter().all(|r| r.status == "success"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.total_usage == 48), "{rows:?}");
 }

@@ -21,7 +21,7 @@ function check(name, cond, detail = "") {
 
 const hello = await generateText({ model: openai("openai/gpt-5-mini"), prompt: "Say hello", maxRetries: 0 });
 check("openai.text", hello.text === "Hello, world", hello.text);
-check("openai.usage", hello.usage.inputTokens === 19 && hello.usage.outputTokens === 10, hello.usage);
+check("openai.usage", hello.usage.inputTokens === 37 && hello.usage.outputTokens === 11, hello.usage);
 
 const streamed = streamText({ model: openai("anthropic/claude-sonnet-4-5"), prompt: "Say hello", maxRetries: 0 });
 check("openai.stream", (await streamed.text) === "Hello, world");

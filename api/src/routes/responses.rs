@@ -4,18 +4,21 @@
 //! whichever provider and key serve the turn, so a conversation survives key rotation, failover
 //! and a change of provider.
 
+use crate::auth::token::JsonBody;
 use crate::auth::{Authenticated, Identity};
+use crate::config::ProviderKind;
 use crate::db::responses::{self as repo, StoredResponse};
 use crate::dialects::responses::{
-    FinalSlot, ResponsesEncoder, ResponsesRequest, Turn, new_id, output_items, response_json,
-    status_of,
+    FinalSlot, ResponsesEncoder, ResponsesRequest, Turn, adopt, new_id, output_items,
+    response_json, status_of,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::providers::types::{Native, StreamEvent};
 use crate::routes::v2::gateway;
 use crate::routing::model_name;
 use crate::state::{AppState, WorkerHttp};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -84,7 +87,21 @@ async fn run(
     let stream = body.wants_stream();
     let store = body.stores();
     let echo = body.echo();
-    let chat = body.into_internal(model.model.clone(), &history, &input)?;
+    // Encrypted reasoning is asked for when the Hub keeps the turn, so the next turn can give it
+    // back (to the same account: see `providers::openai_responses`).
+    let include_reasoning = store && body.reasoning.as_ref().is_some_and(|r| !r.is_null());
+    let openai = model.provider == Some(ProviderKind::OpenAi);
+    let mut chat = body.into_internal_for(model.model.clone(), &history, &input, openai)?;
+    // An attempt on OpenAI sends the client's own body with the whole conversation as `input`.
+    if let Some(JsonBody(raw)) = req.extensions().get::<JsonBody>().cloned() {
+        let mut conversation = history;
+        conversation.extend(input.iter().cloned());
+        chat.native = Some(Native::OpenAiResponses {
+            body: raw,
+            input: conversation,
+            include_reasoning,
+        });
+    }
     let mut plan = state.router.plan(&model)?;
     let mut ctx = gateway::context(req, me, requested.clone(), stream, &state.instance_id);
     ctx.dialect = "responses";
@@ -105,26 +122,39 @@ async fn run(
     if stream {
         let opened = gateway::open_stream(state, http, &ctx, &chat, &mut plan).await?;
         let slot: FinalSlot = Arc::new(Mutex::new(None));
-        let encoder = ResponsesEncoder::new(turn, echo, saver.is_some().then(|| slot.clone()));
+        let kept = saver.is_some().then(|| slot.clone());
+        let encoder = match opened.first {
+            StreamEvent::Raw(_) => ResponsesEncoder::native(turn, echo, kept),
+            _ => ResponsesEncoder::new(turn, echo, kept),
+        };
         let frames = gateway::relay(state, ctx, opened, encoder);
         return Ok(gateway::sse_response().streaming(save_before_the_end(frames, slot, saver)));
     }
-    let done = gateway::complete(state, http, &ctx, &chat, &mut plan).await?;
-    let answer = &done.output;
-    let (status, incomplete) = status_of(answer.finish_reason.as_deref());
-    let output = output_items(
-        answer.content.as_deref(),
-        answer.reasoning.as_deref(),
-        &answer.tool_calls,
-    );
-    let response = response_json(
-        &turn,
-        &echo,
-        status,
-        incomplete,
-        output,
-        Some(&answer.usage),
-    );
+    let mut done = gateway::complete(state, http, &ctx, &chat, &mut plan).await?;
+    let response = match done.output.raw.take() {
+        // OpenAI's own response, as it wrote it, made this turn.
+        Some(mut raw) => {
+            adopt(&mut raw, &turn, &echo);
+            raw
+        }
+        None => {
+            let answer = &done.output;
+            let (status, incomplete) = status_of(answer.finish_reason.as_deref());
+            let output = output_items(
+                answer.content.as_deref(),
+                answer.reasoning.as_deref(),
+                &answer.tool_calls,
+            );
+            response_json(
+                &turn,
+                &echo,
+                status,
+                incomplete,
+                output,
+                Some(&answer.usage),
+            )
+        }
+    };
     if let Some(saver) = saver {
         saver.save(&response).await?;
     }

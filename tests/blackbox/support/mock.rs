@@ -16,6 +16,7 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures")
 pub struct Seen {
     calls: Arc<Mutex<HashMap<String, usize>>>,
     bodies: Arc<Mutex<Vec<Value>>>,
+    keys: Arc<Mutex<Vec<String>>>,
     /// Each call's path and query exactly as received (still percent-encoded).
     paths: Arc<Mutex<Vec<String>>>,
     /// Each call's Anthropic headers (`anthropic-version`, `anthropic-beta`), as received.
@@ -70,6 +71,7 @@ pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
         .entry(key.clone())
         .or_default() += 1;
     seen.bodies.lock().expect("bodies").push(body.clone());
+    seen.keys.lock().expect("keys").push(key.clone());
     seen.paths
         .lock()
         .expect("paths")
@@ -179,12 +181,66 @@ async fn responses(
     if let Some(res) = failure(&key, "openai", &seen).await {
         return res;
     }
-    if body["stream"] != true {
-        return HttpResponse::Ok()
-            .content_type("application/json")
-            .body(fixture("openai/responses.json"));
+    // As OpenAI with `store: false`: reasoning comes back only as encrypted content, which only
+    // the account that wrote it can read, and an item without it cannot be looked up.
+    let items = body["input"].as_array().cloned().unwrap_or_default();
+    for item in items.iter().filter(|i| i["type"] == "reasoning") {
+        let id = item["id"].as_str().unwrap_or_default();
+        let message = match item["encrypted_content"].as_str() {
+            None => format!(
+                "Item with id '{id}' not found. Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input."
+            ),
+            Some(text) if text != sealed_by(&key) => {
+                format!("The encrypted content for item {id} could not be verified.")
+            }
+            Some(_) => continue,
+        };
+        return HttpResponse::BadRequest().json(serde_json::json!({"error": {
+            "message": message, "type": "invalid_request_error", "param": null,
+            "code": "invalid_encrypted_content"}}));
     }
-    sse(&key, typed_frames("openai/responses.stream.jsonl"))
+    let tools = body["model"]
+        .as_str()
+        .is_some_and(|m| m.contains("tool-caller"))
+        && !items.iter().any(|i| i["type"] == "function_call_output");
+    let name = if tools {
+        "responses.tools"
+    } else {
+        "responses"
+    };
+    if body["stream"] != true {
+        let mut answer: Value =
+            serde_json::from_str(&fixture(&format!("openai/{name}.json"))).expect("fixture");
+        // OpenAI echoes the request's parameters.
+        for field in [
+            "instructions",
+            "metadata",
+            "max_output_tokens",
+            "tools",
+            "store",
+        ] {
+            if let Some(v) = body.get(field) {
+                answer[field] = v.clone();
+            }
+        }
+        let encrypted = body["include"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|v| v == "reasoning.encrypted_content"));
+        if encrypted && let Some(output) = answer["output"].as_array_mut() {
+            output.insert(
+                0,
+                serde_json::json!({"id": "rs_68af40315e3c8193b3e8c8f0d3b5e1a905438e46b5f69a3b",
+                "type": "reasoning", "summary": [], "encrypted_content": sealed_by(&key)}),
+            );
+        }
+        return HttpResponse::Ok().json(answer);
+    }
+    sse(&key, typed_frames(&format!("openai/{name}.stream.jsonl")))
+}
+
+/// The encrypted reasoning the mock's account `key` writes (and alone reads).
+fn sealed_by(key: &str) -> String {
+    format!("gAAAAABo-{key}-reasoning")
 }
 
 /// Anthropic's token count: refuses generation settings as Anthropic does, then counts a word
@@ -480,6 +536,11 @@ impl MockUpstream {
 
     pub fn total_calls(&self) -> usize {
         self.seen.calls.lock().expect("calls").values().sum()
+    }
+
+    /// The key each call was made with, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.seen.keys.lock().expect("keys").clone()
     }
 
     /// The Anthropic headers of each call received, in order.

@@ -117,3 +117,18 @@ pub fn response_json(
         "metadata": echo.metadata,
     })
 }
+
+/// OpenAI's own response object made the Hub's turn: the Hub's id (the one
+/// `previous_response_id` and `GET /responses/{id}` know), the model as the client named it, and
+/// the storing the client asked for (OpenAI was told not to store).
+pub fn adopt(response: &mut Value, turn: &Turn, echo: &Echo) {
+    if let Some(fields) = response.as_object_mut() {
+        fields.insert("id".into(), json!(turn.id));
+        fields.insert("model".into(), json!(turn.model));
+        fields.insert("store".into(), json!(echo.store));
+        fields.insert(
+            "previous_response_id".into(),
+            json!(echo.previous_response_id),
+        );
+    }
+}

@@ -11,7 +11,7 @@ mod answer;
 mod request;
 mod stream;
 
-pub use answer::{Turn, new_id, output_items, response_json, status_of};
+pub use answer::{Turn, adopt, new_id, output_items, response_json, status_of};
 pub use request::{Echo, ResponsesRequest};
 pub use stream::{FinalSlot, ResponsesEncoder};
 

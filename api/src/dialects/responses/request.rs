@@ -35,6 +35,8 @@ pub struct ResponsesRequest {
     pub previous_response_id: Option<String>,
     pub stream: Option<bool>,
     pub user: Option<String>,
+    pub background: Option<bool>,
+    pub conversation: Option<Value>,
 }
 
 /// What the answer repeats of the request (the Responses API echoes its parameters).
@@ -138,6 +140,32 @@ impl ResponsesRequest {
         history: &[Value],
         input: &[Value],
     ) -> Result<ChatRequest, ApiError> {
+        self.into_internal_for(upstream_model, history, input, false)
+    }
+
+    /// [`Self::into_internal`]; `native`: the model is OpenAI's, so the request goes out as the
+    /// client wrote it, and what only OpenAI has — its built-in tools and their items — is left
+    /// out of the internal copy (used if the call fails over to another provider) instead of
+    /// refused.
+    pub fn into_internal_for(
+        self,
+        upstream_model: String,
+        history: &[Value],
+        input: &[Value],
+        native: bool,
+    ) -> Result<ChatRequest, ApiError> {
+        if self.background == Some(true) {
+            return Err(ApiError::invalid(
+                "background",
+                "background responses are not supported through the Hub; stream instead",
+            ));
+        }
+        if self.conversation.as_ref().is_some_and(|c| !c.is_null()) {
+            return Err(ApiError::invalid(
+                "conversation",
+                "conversations live in one OpenAI account; continue with previous_response_id, which the Hub keeps",
+            ));
+        }
         let mut messages = Vec::new();
         if let Some(instructions) = self.instructions.as_deref().filter(|i| !i.is_empty()) {
             messages.push(Message::new(
@@ -146,8 +174,15 @@ impl ResponsesRequest {
             ));
         }
         let mut calls = HashSet::new();
-        read_items(history, "previous_response_id", &mut calls, &mut messages)?;
-        read_items(input, "input", &mut calls, &mut messages)?;
+        // Stored turns may hold OpenAI's built-in tool items: history for OpenAI, not for others.
+        read_items(
+            history,
+            "previous_response_id",
+            true,
+            &mut calls,
+            &mut messages,
+        )?;
+        read_items(input, "input", native, &mut calls, &mut messages)?;
         if !messages.iter().any(|m| m.role != Role::System) {
             return Err(ApiError::invalid("input", "has no message to answer"));
         }
@@ -158,9 +193,13 @@ impl ResponsesRequest {
         }
         let mut tools = Vec::new();
         for (i, t) in self.tools.iter().enumerate() {
-            read_tool(t, &format!("tools[{i}]"), &mut tools)?;
+            read_tool(t, &format!("tools[{i}]"), native, &mut tools)?;
         }
-        let tool_choice = self.tool_choice.as_ref().map(tool_choice).transpose()?;
+        let tool_choice = match self.tool_choice.as_ref().map(tool_choice) {
+            // Forcing a built-in tool means nothing to the internal copy.
+            Some(Err(_)) if native && builtin_choice(self.tool_choice.as_ref()) => None,
+            other => other.transpose()?,
+        };
         let response_format = self.text.as_ref().map(text_format).transpose()?.flatten();
         let reasoning_effort = match self.reasoning.as_ref().map(|r| &r["effort"]) {
             None | Some(Value::Null) => None,
@@ -207,11 +246,60 @@ fn text_of<'a>(v: &'a Value, field: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::invalid(field, "must be a string"))
 }
 
+/// OpenAI's built-in tools, which only an OpenAI upstream runs.
+const BUILTIN_TOOLS: &[&str] = &[
+    "web_search",
+    "web_search_preview",
+    "web_search_2025_08_26",
+    "web_search_preview_2025_03_11",
+    "file_search",
+    "code_interpreter",
+    "image_generation",
+    "computer_use",
+    "computer_use_preview",
+    "mcp",
+    "local_shell",
+    "shell",
+    "apply_patch",
+    "custom",
+];
+
+/// The items OpenAI's built-in tools leave in a conversation.
+const BUILTIN_ITEMS: &[&str] = &[
+    "web_search_call",
+    "file_search_call",
+    "code_interpreter_call",
+    "image_generation_call",
+    "computer_call",
+    "computer_call_output",
+    "local_shell_call",
+    "local_shell_call_output",
+    "shell_call",
+    "shell_call_output",
+    "apply_patch_call",
+    "apply_patch_call_output",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "custom_tool_call",
+    "custom_tool_call_output",
+];
+
+/// A `tool_choice` that names a built-in tool (or OpenAI's `allowed_tools` list).
+fn builtin_choice(choice: Option<&Value>) -> bool {
+    choice
+        .and_then(|c| c["type"].as_str())
+        .is_some_and(|t| t == "allowed_tools" || BUILTIN_TOOLS.contains(&t))
+}
+
 /// Reads `items` (named `at[i]` in errors) onto `out`; `calls` holds the function calls seen, so
-/// an output can be checked to answer one.
+/// an output can be checked to answer one. `builtin`: items of OpenAI's built-in tools are
+/// skipped rather than refused.
 fn read_items(
     items: &[Value],
     at: &str,
+    builtin: bool,
     calls: &mut HashSet<String>,
     out: &mut Vec<Message>,
 ) -> Result<(), ApiError> {
@@ -284,6 +372,7 @@ fn read_items(
             }
             // One upstream account's reasoning: not something another provider can read.
             "reasoning" => {}
+            kind if builtin && BUILTIN_ITEMS.contains(&kind) => {}
             "item_reference" => {
                 return Err(ApiError::invalid(
                     format!("{field}.type"),
@@ -391,8 +480,9 @@ fn read_part(part: &Value, field: &str) -> Result<Option<Part>, ApiError> {
 
 /// Reads one tool (named `at` in errors) onto `out`: a function, or a `namespace` — a named group
 /// of functions, as Codex sends its sub-agent tools — whose functions go out as plain functions
-/// (their names are unique within a request). Built-in tools are a 400 naming the tool.
-fn read_tool(t: &Value, at: &str, out: &mut Vec<Tool>) -> Result<(), ApiError> {
+/// (their names are unique within a request). Built-in tools are left out when `builtin` (the
+/// model is OpenAI's), else a 400 naming the tool.
+fn read_tool(t: &Value, at: &str, builtin: bool, out: &mut Vec<Tool>) -> Result<(), ApiError> {
     match t["type"].as_str() {
         Some("function") => out.push(Tool {
             name: text_of(&t["name"], &format!("{at}.name"))?.to_owned(),
@@ -415,14 +505,23 @@ fn read_tool(t: &Value, at: &str, out: &mut Vec<Tool>) -> Result<(), ApiError> {
                         "must be function",
                     ));
                 }
-                read_tool(f, &field, out)?;
+                read_tool(f, &field, false, out)?;
             }
         }
-        Some(builtin) => {
+        Some(kind) if builtin && BUILTIN_TOOLS.contains(&kind) => {}
+        Some(kind) if BUILTIN_TOOLS.contains(&kind) => {
             return Err(ApiError::invalid(
                 format!("{at}.type"),
                 format!(
-                    "the built-in tool '{builtin}' is not available through the Hub for this model; define a function tool instead"
+                    "the built-in tool '{kind}' runs only on OpenAI models (openai/…); define a function tool for this model instead"
+                ),
+            ));
+        }
+        Some(kind) => {
+            return Err(ApiError::invalid(
+                format!("{at}.type"),
+                format!(
+                    "'{kind}' is not a tool type (function, namespace, or OpenAI's built-in tools)"
                 ),
             ));
         }

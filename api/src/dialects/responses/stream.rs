@@ -7,7 +7,7 @@
 //! before the last event is sent.
 
 use super::answer::{
-    Turn, function_call_item, message_item, new_id, reasoning_item, response_json, status_of,
+    Turn, adopt, function_call_item, message_item, new_id, reasoning_item, response_json, status_of,
 };
 use super::request::Echo;
 use crate::providers::UpstreamError;
@@ -45,6 +45,9 @@ pub struct ResponsesEncoder {
     finish: Option<String>,
     /// `None`: the response is not stored (`store: false`), so it is not kept.
     slot: Option<FinalSlot>,
+    /// `Some`: OpenAI's own events are passed on (a native call); holds the last one, with the
+    /// finished response, until the call's row is committed.
+    native: Option<Option<(String, Value)>>,
 }
 
 impl ResponsesEncoder {
@@ -57,7 +60,54 @@ impl ResponsesEncoder {
             open: None,
             finish: None,
             slot,
+            native: None,
         }
+    }
+
+    /// An encoder for OpenAI's own stream (the upstream was sent the client's Responses body):
+    /// its events go on as OpenAI numbered them, with the Hub's response id.
+    pub fn native(turn: Turn, echo: Echo, slot: Option<FinalSlot>) -> Self {
+        Self {
+            native: Some(None),
+            ..Self::new(turn, echo, slot)
+        }
+    }
+
+    /// One of OpenAI's frames (`event: …\ndata: …\n\n`): those that carry the response object
+    /// get the Hub's id; the final one is held (`None`) for [`Encoder::finish`].
+    fn pass(&mut self, frame: &str) -> Option<String> {
+        self.seq += 1;
+        let kind = frame
+            .strip_prefix("event: ")
+            .and_then(|f| f.split_once('\n'))
+            .map_or("", |(k, _)| k);
+        let carries = matches!(
+            kind,
+            "response.created"
+                | "response.in_progress"
+                | "response.queued"
+                | "response.completed"
+                | "response.incomplete"
+        );
+        if !carries {
+            return Some(frame.to_owned());
+        }
+        let data = frame
+            .split_once("\ndata: ")
+            .map_or("", |(_, d)| d.trim_end());
+        let Ok(mut event) = serde_json::from_str::<Value>(data) else {
+            return Some(frame.to_owned());
+        };
+        if let Some(response) = event.get_mut("response") {
+            adopt(response, &self.turn, &self.echo);
+        }
+        if matches!(kind, "response.completed" | "response.incomplete") {
+            if let Some(held) = &mut self.native {
+                *held = Some((kind.to_owned(), event));
+            }
+            return None;
+        }
+        Some(format!("event: {kind}\ndata: {event}\n\n"))
     }
 
     /// One event: `data`'s fields after `type` and `sequence_number`, written straight into
@@ -147,6 +197,9 @@ impl ResponsesEncoder {
 
 impl Encoder for ResponsesEncoder {
     fn start(&mut self) -> Vec<String> {
+        if self.native.is_some() {
+            return Vec::new();
+        }
         let mut out = String::new();
         let response = self.in_progress("in_progress");
         self.frame(&mut out, "response.created", json!({"response": response}));
@@ -159,6 +212,12 @@ impl Encoder for ResponsesEncoder {
     }
 
     fn event(&mut self, event: &StreamEvent) -> Option<String> {
+        if self.native.is_some() {
+            return match event {
+                StreamEvent::Raw(frame) => self.pass(frame),
+                _ => None,
+            };
+        }
         let mut out = String::new();
         match event {
             StreamEvent::Start { .. } | StreamEvent::Usage(_) | StreamEvent::Raw(_) => return None,
@@ -244,6 +303,15 @@ impl Encoder for ResponsesEncoder {
     }
 
     fn finish(&mut self, end: &StreamEnd<'_>) -> Vec<String> {
+        if let Some(held) = &mut self.native {
+            let Some((kind, event)) = held.take() else {
+                return Vec::new();
+            };
+            if let Some(Ok(mut slot)) = self.slot.as_ref().map(|s| s.lock()) {
+                *slot = Some(event["response"].clone());
+            }
+            return vec![format!("event: {kind}\ndata: {event}\n\n")];
+        }
         let mut out = String::new();
         self.close(&mut out);
         let (status, incomplete) = status_of(self.finish.as_deref());

@@ -15,6 +15,7 @@ mod modalities;
 pub mod ollama;
 pub mod openai_compat;
 mod openai_media;
+pub mod openai_responses;
 mod sse;
 pub mod token_count;
 pub mod types;

@@ -3,7 +3,7 @@
 
 use super::error::UpstreamError;
 use super::http::{send_json, send_sse};
-use super::types::{ChatRequest, ChatResponse, StreamEvent};
+use super::types::{ChatRequest, ChatResponse, Native, StreamEvent};
 use super::wire::openai_answer::UpstreamResponse;
 use super::wire::openai_body::upstream_body;
 use super::{EventStream, Target, Timeouts};
@@ -20,6 +20,12 @@ pub fn chat_endpoint(base_url: &str) -> String {
 }
 
 impl OpenAiCompat {
+    /// A Responses request goes to OpenAI as one; other vendors' Responses endpoints differ in
+    /// what they support, so they get the Chat Completions translation.
+    fn speaks_responses(&self, req: &ChatRequest) -> bool {
+        self.provider == "openai" && matches!(req.native, Some(Native::OpenAiResponses { .. }))
+    }
+
     fn request(
         &self,
         http: &reqwest::Client,
@@ -48,6 +54,9 @@ impl OpenAiCompat {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<ChatResponse, UpstreamError> {
+        if self.speaks_responses(req) {
+            return super::openai_responses::infer(http, target, req, timeouts).await;
+        }
         let parsed: UpstreamResponse = send_json(
             self.provider,
             self.request(http, target, req, false),
@@ -64,6 +73,9 @@ impl OpenAiCompat {
         req: &ChatRequest,
         timeouts: &Timeouts,
     ) -> Result<EventStream, UpstreamError> {
+        if self.speaks_responses(req) {
+            return super::openai_responses::infer_stream(http, target, req, timeouts).await;
+        }
         let provider = self.provider;
         let mut values =
             Box::pin(send_sse(provider, self.request(http, target, req, true), timeouts).await?);

@@ -138,6 +138,14 @@ pub enum Native {
     },
     /// A Gemini `generateContent` body (JSON text; the model is in the path).
     Gemini { body: bytes::Bytes },
+    /// An OpenAI Responses body (JSON text) and the conversation to send as its `input`: the
+    /// earlier stored turns' items and then this turn's; `include_reasoning`: ask for encrypted
+    /// reasoning, so a stored turn can give it back to the same account later.
+    OpenAiResponses {
+        body: bytes::Bytes,
+        input: Vec<Value>,
+        include_reasoning: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@ pub mod bedrock;
 pub mod gemini;
 pub mod openai_answer;
 pub mod openai_body;
+pub mod openai_responses;
 
 use serde_json::Value;
 
