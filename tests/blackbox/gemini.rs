@@ -280,7 +280,8 @@ fn generate(backend: Backend) {
         &hub,
         "/v1beta/models/google/gemini-2.5-flash:countTokens",
         ADMIN_KEY,
-        &json!({"generateContentRequest": {"model": "models/google/gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": "hello world"}]}]}}),
+        &json!({"generateContentRequest": {"model": "models/google/gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": "hello world", "thoughtSignature": "c2ln"}]}],
+                "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]}}),
     );
     assert_eq!(
         res.headers()
@@ -298,6 +299,16 @@ fn generate(backend: Backend) {
     assert_eq!(
         sent["generateContentRequest"]["model"],
         "models/gemini-2.5-flash"
+    );
+    // Counted as the client wrote it: what the Hub does not model is kept.
+    let inner = &sent["generateContentRequest"];
+    assert_eq!(
+        inner["contents"][0]["parts"][0]["thoughtSignature"], "c2ln",
+        "{sent}"
+    );
+    assert_eq!(
+        inner["safetySettings"][0]["threshold"], "BLOCK_NONE",
+        "{sent}"
     );
     assert_eq!(env.database.calls().len(), 9);
 

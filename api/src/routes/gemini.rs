@@ -25,7 +25,8 @@ pub async fn model_method(
         Some((_, "generateContent" | "streamGenerateContent")) => {
             chat::handle::<GeminiGenerate>(req, auth, body, state, http).await
         }
-        Some((model, "countTokens")) => match count(auth, &state, &http.0, model, body).await {
+        Some((model, "countTokens")) => match count(&req, auth, &state, &http.0, model, body).await
+        {
             Ok((n, how)) => HttpResponse::Ok()
                 .insert_header((token_count::COUNT_HEADER, how))
                 .json(json!({"totalTokens": n})),
@@ -42,6 +43,7 @@ pub async fn model_method(
 }
 
 async fn count(
+    req: &HttpRequest,
     auth: Result<Authenticated, ApiError>,
     state: &AppState,
     http: &reqwest::Client,
@@ -53,8 +55,9 @@ async fn count(
     let requested = model_name::requested_or_default(Some(model));
     let model = state.router.resolve(&requested)?;
     let native = model.provider == Some(crate::config::ProviderKind::Google);
-    let chat = body
+    let mut chat = body
         .counted()
         .into_internal_for(model.model.clone(), native)?;
+    chat.native = crate::dialects::gemini::native(req);
     Ok(token_count::count(state, http, &model, &chat).await)
 }

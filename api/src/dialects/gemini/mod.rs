@@ -68,14 +68,11 @@ impl super::ChatDialect for GeminiGenerate {
         model: &ModelRef,
         req: &HttpRequest,
     ) -> Result<ChatRequest, ApiError> {
-        let native = model.provider == Some(crate::config::ProviderKind::Google);
-        let mut chat = body.into_internal_for(model.model.clone(), native)?;
+        let google = model.provider == Some(crate::config::ProviderKind::Google);
+        let mut chat = body.into_internal_for(model.model.clone(), google)?;
         // For an attempt on Gemini: the body as the client wrote it (thought signatures, safety
         // settings and every other field the Hub does not model kept).
-        chat.native = req
-            .extensions()
-            .get::<JsonBody>()
-            .map(|b| Native::Gemini { body: b.0.clone() });
+        chat.native = native(req);
         Ok(chat)
     }
 
@@ -158,6 +155,13 @@ pub fn error_body(err: &ApiError) -> String {
         _ => None,
     };
     error_value(err.status_code().as_u16(), &err.to_string(), link).to_string()
+}
+
+/// The client's own body, for an attempt on Gemini.
+pub fn native(req: &HttpRequest) -> Option<Native> {
+    req.extensions()
+        .get::<JsonBody>()
+        .map(|b| Native::Gemini { body: b.0.clone() })
 }
 
 #[cfg(test)]

@@ -55,8 +55,21 @@ impl Gemini {
         }
         let base = target.base_url.trim_end_matches('/');
         let model = req.model.trim_start_matches("models/");
-        let mut inner = request_body(req);
+        // A client's own body is counted as it wrote it (cached content, built-in tools and
+        // thought signatures included); either of countTokens' forms is read as the request.
+        let mut inner = match &req.native {
+            Some(Native::Gemini { body }) => {
+                let mut client: Value = serde_json::from_slice(&native_body(body)?)
+                    .map_err(|e| UpstreamError::Protocol(PROVIDER, e.to_string()))?;
+                match client.get_mut("generateContentRequest").map(Value::take) {
+                    Some(wrapped) if client.get("contents").is_none() => wrapped,
+                    _ => client,
+                }
+            }
+            _ => request_body(req),
+        };
         if let Some(fields) = inner.as_object_mut() {
+            fields.remove("generateContentRequest");
             fields.remove("generationConfig");
             fields.insert("model".into(), format!("models/{model}").into());
         }
