@@ -15,15 +15,18 @@ fn setup() -> (MockUpstream, HubEnv, Hub, String) {
     let mock = MockUpstream::start();
     let env = HubEnv::new(Backend::Sqlite);
     let hub = env.start();
-    for (name, key) in [
-        ("openai", "mock-ok"),
-        ("anthropic", "mock-ok"),
-        ("google", "mock-ok"),
-        ("deepseek", "mock-json"),
-        ("xai", "mock-500"),
+    // OpenAI has two keys, which take turns (its conversations must survive that).
+    for (name, keys) in [
+        ("openai", &["mock-ok", "mock-ok2"][..]),
+        ("anthropic", &["mock-ok"]),
+        ("google", &["mock-ok"]),
+        ("deepseek", &["mock-json"]),
+        ("xai", &["mock-500"]),
     ] {
         let id = hub.add_provider(name, &mock);
-        hub.add_key(&id, "k", key);
+        for (i, key) in keys.iter().enumerate() {
+            hub.add_key(&id, &format!("k{i}"), key);
+        }
     }
     // A member key, as an application would hold.
     let (_, created) = json(hub.post(
@@ -284,9 +287,22 @@ fn openai_node_sdk() {
 fn openai_sdks_responses() {
     require("node_modules/openai/package.json");
     let python = require(".venv/bin/python");
-    let (_mock, env, hub, key) = setup();
+    let (mock, env, hub, key) = setup();
     run("node", &["openai_responses.mjs"], &hub, &key);
     run(&python, &["openai_python_responses.py"], &hub, &key);
+    // The reasoning conversation went to OpenAI's Responses API on both keys (the mock refuses
+    // reasoning another key wrote, as OpenAI does).
+    let keys: std::collections::HashSet<String> = mock
+        .keys()
+        .into_iter()
+        .zip(mock.paths())
+        .filter(|(_, p)| p == "/v1/responses")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        keys.contains("mock-ok") && keys.contains("mock-ok2"),
+        "{keys:?}"
+    );
     let rows = env.database.calls();
     assert!(
         rows.iter().any(|r| r.model == "anthropic/claude-sonnet-4-5"

@@ -1,7 +1,8 @@
 // The official `openai` npm package's Responses API against the Hub at the conventional path
 // (`baseURL = HUB/v1`, as OPENAI_BASE_URL users set it): text, a stream of typed events, a
 // function tool round continued with previous_response_id, json_schema output, a conversation
-// that changes provider, retrieve / input items / delete, and typed errors.
+// that changes provider, one with encrypted reasoning whose turns go to two keys in turn,
+// retrieve / input items / delete, and typed errors.
 import OpenAI from "openai";
 
 const baseURL = `${process.env.HUB_URL}/v1`;
@@ -26,6 +27,15 @@ const second = await client.responses.create({
   input: [{ role: "user", content: "What is my name?" }],
 });
 check("previous.across_providers", second.output_text === "Hello, world" && second.previous_response_id === first.id, second);
+
+// A reasoning conversation on OpenAI, whose two keys at the Hub take turns: each turn's
+// encrypted reasoning goes back only to the key that wrote it, so every turn is accepted.
+let previous = null;
+for (let turn = 0; turn < 4; turn++) {
+  const r = await client.responses.create({ model: "openai/gpt-5-mini", input: `turn ${turn}`, reasoning: { effort: "low" }, previous_response_id: previous });
+  check(`previous.across_keys.${turn}`, r.output_text === "Hello, world" && r.output[0].type === "reasoning" && r.previous_response_id === previous, r);
+  previous = r.id;
+}
 
 // A stream: typed events, text deltas, the completed response last.
 const kinds = [];
