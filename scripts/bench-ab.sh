@@ -5,6 +5,8 @@
 # 64 connections). Needs nginx, wrk and bc (Debian; nginx and wrk installed if missing).
 #
 #   scripts/bench-ab.sh OLD_BINARY NEW_BINARY          # AB_ROUNDS (5) rounds of AB_SECS (6) each
+#   AB_STEPS=responses scripts/bench-ab.sh OLD NEW     # stored Responses turns (JSON, stream):
+#                                                      # median p50 at 1000 req/s (oha), B/A
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=${1:?old binary}
@@ -31,6 +33,7 @@ start_hub() { # binary port
     AIGNE_HUB_LISTEN=127.0.0.1:$2 AIGNE_HUB_DATA_DIR="$WORK/data-$2" AIGNE_HUB_ADMIN_KEY=$KEY \
     OPENAI_API_KEY=bench-upstream-key OPENAI_BASE_URL=http://127.0.0.1:18080/v1 \
     DEEPSEEK_API_KEY=bench-upstream-key DEEPSEEK_BASE_URL=http://127.0.0.1:18080/sse/v1 \
+    XAI_API_KEY=bench-upstream-key XAI_BASE_URL=http://127.0.0.1:18080/v1 \
     "$1" > "$WORK/hub-$2.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/healthz" >/dev/null && return; sleep 0.1; done
@@ -43,6 +46,27 @@ rps() { # port model
   MODEL=$2 KEY=$KEY wrk -t2 -c64 -d${SECS}s -s "$BENCH/chat.lua" "http://127.0.0.1:$1/api/v2/chat/completions" |
     awk '/Requests\/sec/ {print $2}'
 }
+STEPS=" ${AB_STEPS:-chat} "
+if [[ $STEPS == *" responses "* ]]; then
+  command -v oha >/dev/null || cargo install oha --locked
+  p50() { # port body
+    oha -q 1000 -z 3s -c 64 --no-tui --output-format json -m POST -H 'content-type: application/json' \
+      -H "authorization: Bearer $KEY" -d "$2" "http://127.0.0.1:$1/v1/responses" |
+      python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["latencyPercentiles"]["p50"] * 1000))'
+  }
+  for body in '{"model":"xai/gpt-4o-mini","input":"Say hello."}' \
+              '{"model":"deepseek/gpt-4o-mini","stream":true,"input":"Say hello."}'; do
+    as=(); bs=()
+    for _ in $(seq 1 "$ROUNDS"); do as+=("$(p50 18091 "$body")"); bs+=("$(p50 18092 "$body")"); done
+    python3 - "$body" "${as[*]}" "${bs[*]}" <<'PY'
+import statistics, sys
+a = statistics.median(map(float, sys.argv[2].split()))
+b = statistics.median(map(float, sys.argv[3].split()))
+print(f"responses {sys.argv[1]}: p50 A {a:.3f} ms B {b:.3f} ms, B/A {b / a:.3f}")
+PY
+  done
+fi
+[[ $STEPS == *" chat "* ]] || exit 0
 for model in openai/gpt-4o-mini; do
   ta=0; tb=0
   for r in $(seq 1 "$ROUNDS"); do
