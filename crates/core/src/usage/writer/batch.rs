@@ -23,7 +23,8 @@ use tokio::sync::oneshot;
 pub(super) struct Replies {
     pub(super) acks: Vec<oneshot::Sender<()>>,
     pub(super) ledger: LedgerReplies,
-    /// Stored responses: each one's own outcome (its savepoint), given unless the batch failed.
+    /// Stored responses: each one's own outcome (a taken id fails it alone), given unless the
+    /// batch failed.
     pub(super) stored: Vec<(StoreReply, Result<(), String>)>,
 }
 

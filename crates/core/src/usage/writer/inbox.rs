@@ -25,8 +25,8 @@ pub(super) enum Op {
         at: NaiveDateTime,
     },
     Flush(oneshot::Sender<()>),
-    /// A stored Responses API turn, committed with the batch (in its own savepoint, so a failed
-    /// insert never takes the batch's call rows with it).
+    /// A stored Responses API turn, committed with the batch (a taken id fails the turn alone,
+    /// never the batch's call rows).
     StoreResponse {
         row: Box<StoredResponse>,
         done: StoreReply,
