@@ -92,8 +92,10 @@ async fn run(
     let include_reasoning = store && body.reasoning.as_ref().is_some_and(|r| !r.is_null());
     let openai = model.provider == Some(ProviderKind::OpenAi);
     let mut chat = body.into_internal_for(model.model.clone(), &history, &input, openai)?;
-    // An attempt on OpenAI sends the client's own body with the whole conversation as `input`.
-    if let Some(JsonBody(raw)) = req.extensions().get::<JsonBody>().cloned() {
+    // An attempt on OpenAI sends the client's own body with the whole conversation as `input`
+    // (a model prefixed with another provider never reaches OpenAI: no copy for it).
+    let may_reach_openai = model.provider.is_none_or(|k| k == ProviderKind::OpenAi);
+    if may_reach_openai && let Some(JsonBody(raw)) = req.extensions().get::<JsonBody>().cloned() {
         let mut conversation = history;
         conversation.extend(input.iter().cloned());
         chat.native = Some(Native::OpenAiResponses {
