@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 command -v diesel >/dev/null || cargo install diesel_cli --no-default-features --features sqlite-bundled,postgres --locked
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# An empty config: `diesel migration run` would otherwise rewrite schema.rs itself.
-: > "$tmp/diesel.toml"
+# A config without `file`: `diesel migration run` would otherwise rewrite schema.rs itself.
+# SQLite's `INTEGER PRIMARY KEY` (the rowid, 64-bit) prints as BigInt, as PostgreSQL's BIGINT does.
+printf '[print_schema]\nsqlite_integer_primary_key_is_bigint = true\n' > "$tmp/diesel.toml"
 d() { diesel --config-file "$tmp/diesel.toml" "$@"; }
 
 sqlite_schema() {

@@ -46,10 +46,16 @@ fn old_history_is_trimmed(backend: Backend) {
         ));
     }
     // Stored Responses API turns are kept as long as calls.
+    // Their keys are their times (milliseconds since 2025-01-01, shifted 22 bits).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
     for (id, days) in [("resp_5", 5), ("resp_31", 31)] {
+        let key = (now_ms - days * 86_400_000 - 1_735_689_600_000) << 22;
         env.database.execute(&format!(
-            "INSERT INTO stored_responses (id, user_did, input, output, body, created_at) \
-             VALUES ('{id}', 'u', '[]', '[]', '{{}}', {t})",
+            "INSERT INTO stored_responses (turn_key, id, user_did, input, output, body, created_at) \
+             VALUES ({key}, '{id}', 'u', '[]', '[]', '{{}}', {t})",
             t = ago(backend, days)
         ));
     }

@@ -35,6 +35,19 @@ enum Open {
     },
 }
 
+/// A delta event's fields (after `type` and `sequence_number`), in the order a JSON object of
+/// them would have: serialized straight from borrowed text, as this runs for every delta.
+#[derive(serde::Serialize)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_index: Option<u32>,
+    delta: &'a str,
+    item_id: &'a str,
+    output_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary_index: Option<u32>,
+}
+
 pub struct ResponsesEncoder {
     turn: Turn,
     echo: Echo,
@@ -112,11 +125,11 @@ impl ResponsesEncoder {
 
     /// One event: `data`'s fields after `type` and `sequence_number`, written straight into
     /// `out` (no insertions into the object: this runs for every delta).
-    fn frame(&mut self, out: &mut String, kind: &str, data: Value) {
+    fn frame(&mut self, out: &mut String, kind: &str, data: impl serde::Serialize) {
         use std::fmt::Write;
         let seq = self.seq;
         self.seq += 1;
-        let body = data.to_string();
+        let body = serde_json::to_string(&data).unwrap_or_else(|_| "{}".to_owned());
         let rest = body
             .strip_prefix('{')
             .filter(|r| *r != "}")
@@ -124,6 +137,18 @@ impl ResponsesEncoder {
         let _ = write!(
             out,
             "event: {kind}\ndata: {{\"type\":\"{kind}\",\"sequence_number\":{seq}{rest}\n\n"
+        );
+    }
+
+    /// An event that carries the response object, written from it in place (a `json!` around
+    /// it would copy the whole response first).
+    fn response_frame(&mut self, out: &mut String, kind: &str, response: &Value) {
+        use std::fmt::Write;
+        let seq = self.seq;
+        self.seq += 1;
+        let _ = write!(
+            out,
+            "event: {kind}\ndata: {{\"type\":\"{kind}\",\"sequence_number\":{seq},\"response\":{response}}}\n\n"
         );
     }
 
@@ -202,12 +227,8 @@ impl Encoder for ResponsesEncoder {
         }
         let mut out = String::new();
         let response = self.in_progress("in_progress");
-        self.frame(&mut out, "response.created", json!({"response": response}));
-        self.frame(
-            &mut out,
-            "response.in_progress",
-            json!({"response": response}),
-        );
+        self.response_frame(&mut out, "response.created", &response);
+        self.response_frame(&mut out, "response.in_progress", &response);
         vec![out]
     }
 
@@ -237,7 +258,14 @@ impl Encoder for ResponsesEncoder {
                 if let Some(Open::Reasoning { id, text }) = &mut self.open {
                     text.push_str(r);
                     let id = id.clone();
-                    self.frame(&mut out, "response.reasoning_summary_text.delta", json!({"item_id": id, "output_index": index, "summary_index": 0, "delta": r}));
+                    let delta = Delta {
+                        content_index: None,
+                        delta: r,
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: Some(0),
+                    };
+                    self.frame(&mut out, "response.reasoning_summary_text.delta", delta);
                 }
             }
             StreamEvent::Text(t) => {
@@ -256,7 +284,14 @@ impl Encoder for ResponsesEncoder {
                 if let Some(Open::Message { id, text }) = &mut self.open {
                     text.push_str(t);
                     let id = id.clone();
-                    self.frame(&mut out, "response.output_text.delta", json!({"item_id": id, "output_index": index, "content_index": 0, "delta": t}));
+                    let delta = Delta {
+                        content_index: Some(0),
+                        delta: t,
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: None,
+                    };
+                    self.frame(&mut out, "response.output_text.delta", delta);
                 }
             }
             StreamEvent::ToolCall {
@@ -287,11 +322,14 @@ impl Encoder for ResponsesEncoder {
                 {
                     call.arguments.push_str(arguments);
                     let id = id.clone();
-                    self.frame(
-                        &mut out,
-                        "response.function_call_arguments.delta",
-                        json!({"item_id": id, "output_index": index, "delta": arguments}),
-                    );
+                    let delta = Delta {
+                        content_index: None,
+                        delta: arguments,
+                        item_id: &id,
+                        output_index: index,
+                        summary_index: None,
+                    };
+                    self.frame(&mut out, "response.function_call_arguments.delta", delta);
                 }
             }
             StreamEvent::Finish { reason } => {
@@ -323,15 +361,15 @@ impl Encoder for ResponsesEncoder {
             self.output.clone(),
             Some(end.usage),
         );
-        if let Some(Ok(mut slot)) = self.slot.as_ref().map(|s| s.lock()) {
-            *slot = Some(response.clone());
-        }
         let kind = if status == "completed" {
             "response.completed"
         } else {
             "response.incomplete"
         };
-        self.frame(&mut out, kind, json!({"response": response}));
+        self.response_frame(&mut out, kind, &response);
+        if let Some(Ok(mut slot)) = self.slot.as_ref().map(|s| s.lock()) {
+            *slot = Some(response);
+        }
         vec![out]
     }
 
@@ -349,7 +387,7 @@ impl Encoder for ResponsesEncoder {
         );
         let mut response = self.in_progress("failed");
         response["error"] = json!({"code": code, "message": message});
-        self.frame(&mut out, "response.failed", json!({"response": response}));
+        self.response_frame(&mut out, "response.failed", &response);
         out
     }
 }

@@ -35,6 +35,16 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<Stri
     reverted.map_err(|e: BoxError| anyhow::anyhow!("revert failed: {e}"))
 }
 
+/// Reverts the newest migration (tests of one migration's data copy).
+#[doc(hidden)]
+pub fn revert_last_migration(conn: &mut DbConnection) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE).map(|v| v.to_string()),
+        DbConnection::Postgres(c) => c.revert_last_migration(POSTGRES).map(|v| v.to_string()),
+    };
+    reverted.map_err(|e: BoxError| anyhow::anyhow!("revert failed: {e}"))
+}
+
 fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     v.into_iter().map(|m| m.to_string()).collect()
 }

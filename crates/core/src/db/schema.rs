@@ -221,7 +221,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    stored_responses (id) {
+    stored_response_ids (id) {
+        id -> Text,
+        turn_key -> BigInt,
+    }
+}
+
+diesel::table! {
+    stored_responses (turn_key) {
+        turn_key -> BigInt,
         id -> Text,
         user_did -> Text,
         previous_response_id -> Nullable<Text>,
@@ -263,6 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_call_stats,
     model_calls,
     projects,
+    stored_response_ids,
     stored_responses,
     users,
 );

@@ -5,8 +5,8 @@ use super::rollups::{CallMeta, facts_of};
 use super::thread::WriterState;
 use super::{INSERT_ROWS, START_DELAY};
 use crate::billing::ledger_work::{Debit, LedgerReplies, LedgerWork};
-use crate::db::responses::StoredResponse;
-use crate::db::schema::{ai_credentials, model_calls, stored_responses};
+use crate::db::responses::{self, StoredResponse, Written};
+use crate::db::schema::{ai_credentials, model_calls};
 use crate::db::{Backend, DbConnection, DbError};
 use crate::usage::calls::{CallFinish, CallStart};
 use crate::usage::insert_sqlite::InsertCall;
@@ -144,7 +144,7 @@ pub(super) fn write_batch(
     // has a new text for every batch size and is parsed each time: measured ~1 µs more per row),
     // and many at a time on PostgreSQL, where each statement is a round trip.
     macro_rules! write_all {
-        ($c:ident, $insert:ident) => {{
+        ($c:ident, $insert:ident, $store:path) => {{
             for rows in [&processing, &finished] {
                 $insert($c, rows)?;
             }
@@ -158,13 +158,9 @@ pub(super) fn write_batch(
             // would end the batch; no savepoint per turn (measured: one cost 8–15% of a stored
             // turn's latency). Any other error is the database's and fails the batch, as for calls.
             for (row, _) in &stores {
-                let written = diesel::insert_into(stored_responses::table)
-                    .values(row)
-                    .on_conflict_do_nothing()
-                    .execute($c)?;
-                stored_outcomes.push(match written {
-                    1 => Ok(()),
-                    _ => Err(format!(
+                stored_outcomes.push(match $store($c, row)? {
+                    Written::Stored => Ok(()),
+                    Written::IdTaken => Err(format!(
                         "a stored response with id '{}' exists (unique id taken)",
                         row.id
                     )),
@@ -193,8 +189,12 @@ pub(super) fn write_batch(
     }
     let result = match conn {
         // IMMEDIATE: take the write lock up front instead of upgrading a read lock mid-way.
-        DbConnection::Sqlite(c) => c.immediate_transaction(|c| write_all!(c, insert_sqlite)),
-        DbConnection::Postgres(c) => c.transaction(|c| write_all!(c, insert_pg)),
+        DbConnection::Sqlite(c) => {
+            c.immediate_transaction(|c| write_all!(c, insert_sqlite, responses::insert_sqlite))
+        }
+        DbConnection::Postgres(c) => {
+            c.transaction(|c| write_all!(c, insert_pg, responses::insert_pg))
+        }
     };
     let mut outcomes = stored_outcomes.into_iter();
     for (_, done) in stores {

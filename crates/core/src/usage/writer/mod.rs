@@ -105,7 +105,9 @@ mod tests {
         let db = crate::db::migrated_sqlite(dir.path());
         let recorder = Recorder::start(db.clone(), "test", false).expect("writer");
         let now = chrono::Utc::now().naive_utc();
+        let (key, id) = responses::new_turn_id();
         let stored = |id: &str| StoredResponse {
+            turn_key: key,
             id: id.into(),
             user_did: "zUser".into(),
             previous_response_id: None,
@@ -115,7 +117,7 @@ mod tests {
             created_at: now,
         };
         recorder
-            .store_response(stored("resp_1"))
+            .store_response(stored(&id))
             .await
             .expect("first stored");
         recorder.start_call(CallStart {
@@ -158,7 +160,7 @@ mod tests {
             None,
         );
         let err = recorder
-            .store_response(stored("resp_1"))
+            .store_response(stored(&id))
             .await
             .expect_err("a taken id");
         assert!(err.to_lowercase().contains("unique"), "{err}");
@@ -171,7 +173,7 @@ mod tests {
                     .find("call-1")
                     .select(model_calls::status)
                     .first(c)?;
-                let first = responses::get(c, "zUser", "resp_1")?;
+                let first = responses::get(c, "zUser", &id)?;
                 Ok::<_, crate::db::DbError>((status, first))
             })
             .expect("read");
