@@ -36,7 +36,7 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<Stri
 }
 
 /// Reverts the newest migration (tests of one migration's data copy).
-#[doc(hidden)]
+#[cfg(test)]
 pub fn revert_last_migration(conn: &mut DbConnection) -> anyhow::Result<String> {
     let reverted = match conn {
         DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE).map(|v| v.to_string()),
