@@ -145,31 +145,13 @@ macro_rules! insert_on {
 insert_on!(insert_sqlite, diesel::SqliteConnection);
 insert_on!(insert_pg, diesel::PgConnection);
 
-/// The key of `id`'s row, if there is one: the one the id carries, or the one it was moved to.
-fn key_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<i64>> {
-    if let Some(key) = key_in(id) {
-        let found: Option<i64> = stored_responses::table
-            .find(key)
-            .filter(stored_responses::id.eq(id))
-            .select(stored_responses::turn_key)
-            .first(conn)
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    stored_response_ids::table
-        .find(id)
-        .select(stored_response_ids::turn_key)
-        .first(conn)
-        .optional()
-}
-
-/// `user`'s response `id` (another user's is as unknown as a missing one).
-pub fn get(conn: &mut DbConnection, user: &str, id: &str) -> QueryResult<Option<StoredResponse>> {
-    let Some(key) = key_of(conn, id)? else {
-        return Ok(None);
-    };
+/// The row at `key` if it is `user`'s turn `id`.
+fn row_at(
+    conn: &mut DbConnection,
+    key: i64,
+    user: &str,
+    id: &str,
+) -> QueryResult<Option<StoredResponse>> {
     stored_responses::table
         .find(key)
         .filter(stored_responses::id.eq(id))
@@ -179,21 +161,31 @@ pub fn get(conn: &mut DbConnection, user: &str, id: &str) -> QueryResult<Option<
         .optional()
 }
 
+/// `user`'s response `id` (another user's is as unknown as a missing one): at the key the id
+/// carries, else at the one it was moved to.
+pub fn get(conn: &mut DbConnection, user: &str, id: &str) -> QueryResult<Option<StoredResponse>> {
+    if let Some(key) = key_in(id)
+        && let Some(row) = row_at(conn, key, user, id)?
+    {
+        return Ok(Some(row));
+    }
+    let moved: Option<i64> = stored_response_ids::table
+        .find(id)
+        .select(stored_response_ids::turn_key)
+        .first(conn)
+        .optional()?;
+    match moved {
+        Some(key) => row_at(conn, key, user, id),
+        None => Ok(None),
+    }
+}
+
 pub fn delete(conn: &mut DbConnection, user: &str, id: &str) -> QueryResult<usize> {
-    let Some(key) = key_of(conn, id)? else {
+    let Some(row) = get(conn, user, id)? else {
         return Ok(0);
     };
-    let n = diesel::delete(
-        stored_responses::table
-            .find(key)
-            .filter(stored_responses::id.eq(id))
-            .filter(stored_responses::user_did.eq(user)),
-    )
-    .execute(conn)?;
-    if n > 0 {
-        diesel::delete(stored_response_ids::table.find(id)).execute(conn)?;
-    }
-    Ok(n)
+    diesel::delete(stored_response_ids::table.find(id)).execute(conn)?;
+    diesel::delete(stored_responses::table.find(row.turn_key)).execute(conn)
 }
 
 /// The conversation that ends with `user`'s response `id`, oldest turn first; `None` when `id`
