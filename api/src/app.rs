@@ -307,6 +307,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
         // hands requests to another thread and back (measured: ~10% more throughput without).
         let http = upstream_client(&app_state.settings).unwrap_or_else(|_| app_state.http.clone());
         let lifecycle = lifecycle.clone();
+        let standalone = app_state.settings.mode == crate::config::Mode::Standalone;
         App::new()
             .app_data(app_state.clone())
             .app_data(web::Data::new(WorkerHttp(http)))
@@ -316,7 +317,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
                 draining::middleware(lifecycle.clone(), req, next)
             }))
             .wrap(from_fn(request_id::middleware))
-            .configure(routes::configure_root)
+            .configure(|cfg| routes::configure_root(cfg, standalone))
             .service(
                 web::scope("/v1")
                     .wrap(from_fn(token::capture_json_body))

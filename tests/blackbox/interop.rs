@@ -860,3 +860,78 @@ fn remote_app_signed_by_ocap_wallet() {
     );
     assert_eq!(mock.total_calls(), 2);
 }
+
+/// Runs `ui/e2e/aigne-cli.mjs` (the real `aigne` CLI, its browser step in Debian's Chromium)
+/// against `hub`; the console user is the owner of `key`. Returns the script's output.
+fn aigne_cli(hub: &Hub, key: &str, scenario: &str, mock: &MockUpstream) -> String {
+    let aigne = require("node_modules/.bin/aigne");
+    let ui = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui"));
+    assert!(
+        ui.join("node_modules/playwright-core").exists() && ui.join("dist/index.html").exists(),
+        "the console is not built: run scripts/build-ui.sh (scripts/test.sh does)"
+    );
+    let (_, me) = json(hub.get("/api/user/info", Some(key)));
+    let did = me["user"]["did"].as_str().expect("did");
+    let out = Command::new("node")
+        .arg("e2e/aigne-cli.mjs")
+        .current_dir(&ui)
+        .env("HUB_URL", hub.url(""))
+        .env("ADMIN_KEY", ADMIN_KEY)
+        .env("MOCK_BASE", &mock.base)
+        .env("USER_KEY", key)
+        .env("USER_DID", did)
+        .env("AIGNE", &aigne)
+        .env("SCENARIO", scenario)
+        .output()
+        .expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("aigne-cli e2e: ok"),
+        "aigne-cli ({scenario}) failed:\n{stdout}\n{stderr}\nhub logs:\n{}",
+        hub.logs()
+    );
+    stdout
+}
+
+/// `aigne hub connect` against a standalone Hub (approved in the console, then refused),
+/// `aigne hub status`, and an agent run with the connected key.
+#[test]
+fn aigne_cli_connect_status_and_run() {
+    let (mock, env, hub, key) = setup();
+    let out = aigne_cli(&hub, &key, "full", &mock);
+    let connected = out
+        .lines()
+        .find_map(|l| l.strip_prefix("connected key: "))
+        .expect("the connected key");
+    // The connected key is the console user's own member key, and the agent's call is theirs.
+    let (_, me) = json(hub.get("/api/user/info", Some(connected)));
+    let (_, owner) = json(hub.get("/api/user/info", Some(&key)));
+    assert_eq!(me["user"]["did"], owner["user"]["did"]);
+    let rows = env.database.calls();
+    let row = rows
+        .iter()
+        .find(|r| r.model == "openai/gpt-4o-mini" && r.status == "success")
+        .unwrap_or_else(|| panic!("no row of the agent's call: {rows:?}"));
+    assert_eq!(row.user_did.as_deref(), me["user"]["did"].as_str());
+    assert!(
+        row.app_did.as_deref().is_some_and(|a| a.contains("aigne")),
+        "the CLI's app: {:?}",
+        row.app_did
+    );
+}
+
+/// A connect request nobody answers: the CLI stops with the Hub's message when it expires.
+#[test]
+fn aigne_cli_connect_expires() {
+    let mock = MockUpstream::start();
+    let hub = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_CONNECT_SESSION_SECS", "5")
+        .launch();
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "console", "role": "member"}),
+    ));
+    aigne_cli(&hub, created["key"].as_str().expect("key"), "expire", &mock);
+}

@@ -16,6 +16,7 @@ mod blocklet;
 mod call_log;
 mod cli;
 mod config_errors;
+mod connect;
 mod console;
 mod crash;
 mod credits;

@@ -34,6 +34,7 @@ import { AuthProvider, useAuth } from './auth';
 import { Loading } from './components/common';
 import AccessKeys from './pages/AccessKeys';
 import CallLog from './pages/CallLog';
+import ConnectApproval, { CONNECT_PATH } from './pages/ConnectApproval';
 import Credits from './pages/Credits';
 import Models from './pages/Models';
 import Overview from './pages/Overview';
@@ -183,6 +184,8 @@ function Gate() {
     );
   }
   if (location.pathname === '/signin') return <Navigate to="/" replace />;
+  // The approval page of `aigne hub connect`: on its own, as the CLI's user opens it.
+  if (location.pathname === CONNECT_PATH) return <ConnectApproval />;
   return <Shell />;
 }
 

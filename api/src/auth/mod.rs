@@ -6,6 +6,7 @@ pub use hub_blocklet::{canonical, component_sig, did, login_token};
 pub mod access_key;
 pub mod blocklet_key;
 pub mod bootstrap;
+pub mod cli_secret;
 pub(crate) mod extract;
 mod key_cache;
 pub mod keys;

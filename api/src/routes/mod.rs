@@ -3,6 +3,7 @@
 pub mod admin;
 mod anthropic;
 pub mod chat;
+mod connect;
 mod gemini;
 mod health;
 mod list;
@@ -18,11 +19,18 @@ pub use list::ListBody;
 
 use actix_web::web;
 
-/// Routes outside `/api` (no CORS).
-pub fn configure_root(cfg: &mut web::ServiceConfig) {
+/// Routes outside `/api` (no CORS). `standalone`: the connect sessions of `aigne hub connect`
+/// are the Hub's; on Blocklet Server they are Blocklet Server's, and the Hub must not shadow them.
+pub fn configure_root(cfg: &mut web::ServiceConfig, standalone: bool) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/__blocklet__.js", web::get().to(public::blocklet_js));
+    if standalone {
+        const SESSION: &str = "/.well-known/service/api/access-key/session";
+        cfg.route(SESSION, web::post().to(connect::open))
+            .route(SESSION, web::get().to(connect::poll))
+            .route(SESSION, web::delete().to(connect::close));
+    }
 }
 
 /// The conventional paths under `/v1`, so SDKs work with only their base URL set:
@@ -101,6 +109,15 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .route("/v2/models", web::get().to(public::v2_models))
         .route("/v2/status", web::get().to(public::v2_status))
         .route("/enums", web::get().to(public::enums));
+    cfg.route("/connect-sessions/{id}", web::get().to(connect::show))
+        .route(
+            "/connect-sessions/{id}/approve",
+            web::post().to(connect::approve),
+        )
+        .route(
+            "/connect-sessions/{id}/refuse",
+            web::post().to(connect::refuse),
+        );
     admin::configure(cfg);
     user::configure(cfg);
 }

@@ -33,6 +33,7 @@ struct Raw {
     request_entity_size_limit: String,
     shutdown_timeout_secs: Option<f64>,
     blocklet_key_cache_secs: u64,
+    connect_session_secs: u64,
     workers: Option<usize>,
     log: RawLog,
     database: RawDatabase,
@@ -97,6 +98,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("data_dir", "./data"),
     ("request_entity_size_limit", "30mb"),
     ("blocklet_key_cache_secs", "60"),
+    ("connect_session_secs", "600"),
     ("log.level", "info"),
     ("log.format", "text"),
     ("database.pool_size", "8"),
@@ -396,6 +398,11 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             std::time::Duration::from_secs(raw.blocklet_key_cache_secs)
         } else {
             return Err(bad("blocklet_key_cache_secs", "must be at most 3600"));
+        },
+        connect_session: if (5..=3600).contains(&raw.connect_session_secs) {
+            std::time::Duration::from_secs(raw.connect_session_secs)
+        } else {
+            return Err(bad("connect_session_secs", "must be 5 to 3600"));
         },
         workers: raw.workers,
         log: LogSettings {

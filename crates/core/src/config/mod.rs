@@ -19,6 +19,8 @@
 //! - `shutdown_timeout_secs` / `AIGNE_HUB_SHUTDOWN_TIMEOUT_SECS`: `30` (Blocklet: `0.8`, so the
 //!   whole stop ends before Blocklet Server's kill 1.6 s after its SIGINT); decimals allowed.
 //! - `blocklet_key_cache_secs` / `AIGNE_HUB_BLOCKLET_KEY_CACHE_SECS`: `60` (0: no cache).
+//! - `connect_session_secs` / `AIGNE_HUB_CONNECT_SESSION_SECS`: `600`, how long an `aigne hub
+//!   connect` request waits for the user's approval in the console (5 to 3600).
 //! - `workers` / `AIGNE_HUB_WORKERS`: HTTP worker threads, default = CPU cores.
 //! - `log.level` / `AIGNE_HUB_LOG__LEVEL` (`info`; `RUST_LOG` wins when set),
 //!   `log.format` / `AIGNE_HUB_LOG__FORMAT` (`text` | `json`).
@@ -195,6 +197,8 @@ pub struct Settings {
     /// How long Blocklet Server's verdict on a `blocklet-…` access key is kept (a key revoked on
     /// the server still works this long); 0 asks every time.
     pub blocklet_key_cache: std::time::Duration,
+    /// How long a connect session of `aigne hub connect` waits for the user's decision.
+    pub connect_session: std::time::Duration,
     pub workers: Option<usize>,
     pub log: LogSettings,
     pub billing: BillingSettings,

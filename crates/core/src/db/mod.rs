@@ -3,6 +3,7 @@
 //! Every diesel call runs on the blocking pool through [`Db::run`], pool checkout included,
 //! never on the async executor.
 
+pub mod access_key_sessions;
 pub mod access_keys;
 pub mod aliases;
 pub mod apps;

@@ -1,6 +1,19 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    access_key_sessions (id) {
+        id -> Text,
+        challenge -> Text,
+        status -> Text,
+        user_did -> Nullable<Text>,
+        access_key_id -> Nullable<Text>,
+        sealed_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     access_keys (id) {
         id -> Text,
         prefix -> Text,
@@ -256,6 +269,7 @@ diesel::joinable!(ai_model_rates -> ai_providers (provider_id));
 diesel::joinable!(ai_model_statuses -> ai_providers (provider_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_key_sessions,
     access_keys,
     ai_credentials,
     ai_model_rates,
