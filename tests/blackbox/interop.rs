@@ -894,31 +894,70 @@ fn aigne_cli(hub: &Hub, key: &str, scenario: &str, mock: &MockUpstream) -> Strin
     stdout
 }
 
-/// `aigne hub connect` against a standalone Hub (approved in the console, then refused),
-/// `aigne hub status`, and an agent run with the connected key.
+/// `aigne hub connect` against a standalone Hub (approved in the console),
+/// `aigne hub status` (a user with a profile and credits), and an agent run with the connected
+/// key.
 #[test]
 fn aigne_cli_connect_status_and_run() {
-    let (mock, env, hub, key) = setup();
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(Backend::Sqlite).var("AIGNE_HUB_BILLING__ENABLED", "true");
+    let hub = env.start();
+    let pid = hub.add_provider("openai", &mock);
+    hub.add_key(&pid, "k", "mock-ok");
+    hub.add_rate(&pid, "gpt-4o-mini", "0.5", "1.5");
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "console", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key").to_owned();
+    let did = created["userDid"].as_str().expect("did").to_owned();
+    let (status, _) = json(hub.put(
+        "/api/user/profile",
+        Some(&key),
+        &json!({"fullName": "Ada Lovelace", "email": "ada@example.com"}),
+    ));
+    assert_eq!(status, 200);
+    let (status, _) = json(hub.post(
+        "/api/credits/grants",
+        Some(ADMIN_KEY),
+        &json!({"userDid": did, "amount": "12345.5"}),
+    ));
+    assert_eq!(status, 201);
     let out = aigne_cli(&hub, &key, "full", &mock);
+    assert!(out.contains(r#""Total":"12,345""#), "{out}");
     let connected = out
         .lines()
         .find_map(|l| l.strip_prefix("connected key: "))
         .expect("the connected key");
     // The connected key is the console user's own member key, and the agent's call is theirs.
     let (_, me) = json(hub.get("/api/user/info", Some(connected)));
-    let (_, owner) = json(hub.get("/api/user/info", Some(&key)));
-    assert_eq!(me["user"]["did"], owner["user"]["did"]);
+    assert_eq!(me["user"]["did"], did.as_str());
     let rows = env.database.calls();
     let row = rows
         .iter()
         .find(|r| r.model == "openai/gpt-4o-mini" && r.status == "success")
         .unwrap_or_else(|| panic!("no row of the agent's call: {rows:?}"));
-    assert_eq!(row.user_did.as_deref(), me["user"]["did"].as_str());
+    assert_eq!(row.user_did.as_deref(), Some(did.as_str()));
     assert!(
         row.app_did.as_deref().is_some_and(|a| a.contains("aigne")),
         "the CLI's app: {:?}",
         row.app_did
     );
+    assert_ne!(row.credits, "0", "the agent's call is billed");
+}
+
+/// A connect request the user refuses: the CLI stops with the Hub's message.
+#[test]
+fn aigne_cli_connect_refused() {
+    let mock = MockUpstream::start();
+    let hub = HubEnv::new(Backend::Sqlite).launch();
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "console", "role": "member"}),
+    ));
+    aigne_cli(&hub, created["key"].as_str().expect("key"), "refuse", &mock);
 }
 
 /// A connect request nobody answers: the CLI stops with the Hub's message when it expires.

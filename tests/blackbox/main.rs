@@ -39,4 +39,5 @@ mod scale_out;
 mod secrets;
 mod shutdown;
 mod startup;
+mod user_info;
 mod v1;

@@ -1,4 +1,5 @@
-// Keys in a real browser: an access key made (shown once) and another revoked, dark mode and a
+// Keys in a real browser: an access key made (shown once) and another revoked, a member's
+// profile, dark mode and a
 // phone-width screen (visitors.mjs has members and the public page). Run by
 // tests/blackbox/console.rs with HUB_URL, ADMIN_KEY and MOCK_BASE.
 import assert from 'node:assert/strict';
@@ -23,6 +24,22 @@ try {
   page.once('dialog', (d) => d.accept());
   await page.getByTestId('key-short lived').getByRole('button', { name: 'Revoke' }).click();
   await page.getByTestId('key-short lived').getByText('revoked').waitFor();
+
+  step('the member sets their profile, which the header and /api/user/info then show');
+  const member = await newPage();
+  await signIn(member, memberKey);
+  await member.getByRole('button', { name: 'Profile' }).click();
+  await member.getByTestId('profile-email').fill('not an address');
+  await member.getByRole('button', { name: 'Save' }).click();
+  await member.getByRole('alert').filter({ hasText: /email/ }).waitFor();
+  await member.getByTestId('profile-name').fill('Ada Lovelace');
+  await member.getByTestId('profile-email').fill('ada@example.com');
+  await member.getByRole('button', { name: 'Save' }).click();
+  await member.getByText('Saved.').waitFor();
+  assert.match(await member.getByTestId('whoami').innerText(), /Ada Lovelace/);
+  const profiled = await api('GET', '/api/user/info', memberKey);
+  assert.equal(profiled.body.user.email, 'ada@example.com');
+  await member.context().close();
 
   step('dark mode and a phone-width screen');
   const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -9,6 +9,7 @@ import ListAltIcon from '@mui/icons-material/ListAlt';
 import LogoutIcon from '@mui/icons-material/Logout';
 import MenuIcon from '@mui/icons-material/Menu';
 import PaidIcon from '@mui/icons-material/Paid';
+import PersonIcon from '@mui/icons-material/Person';
 import SellIcon from '@mui/icons-material/Sell';
 import TuneIcon from '@mui/icons-material/Tune';
 import {
@@ -40,6 +41,7 @@ import Models from './pages/Models';
 import Overview from './pages/Overview';
 import Playground from './pages/Playground';
 import Pricing from './pages/Pricing';
+import Profile from './pages/Profile';
 import Providers from './pages/Providers';
 import SignIn from './pages/SignIn';
 import Usage from './pages/Usage';
@@ -62,6 +64,7 @@ const NAV: NavItem[] = [
   { path: '/credit-usage', label: 'Credits', icon: <PaidIcon /> },
   { path: '/access-keys', label: 'Access keys', icon: <KeyIcon /> },
   { path: '/pricing', label: 'Pricing', icon: <SellIcon /> },
+  { path: '/profile', label: 'Profile', icon: <PersonIcon /> },
 ];
 
 const DRAWER = 232;
@@ -108,7 +111,7 @@ function Shell() {
             <Tooltip title={info.user.did}>
               <Chip
                 data-testid="whoami"
-                label={`${info.user.name ?? `${info.user.did.slice(0, 8)}…`} · ${info.user.role}`}
+                label={`${info.user.fullName ?? info.user.name ?? `${info.user.did.slice(0, 8)}…`} · ${info.user.role}`}
                 color="default"
                 sx={{ bgcolor: 'rgba(255,255,255,0.15)', color: 'inherit' }}
               />
@@ -148,6 +151,7 @@ function Shell() {
           <Route path="/credit-usage" element={<Credits />} />
           <Route path="/access-keys" element={<AccessKeys />} />
           <Route path="/pricing" element={<Pricing />} />
+          <Route path="/profile" element={<Profile />} />
           <Route path="*" element={<NotHere />} />
         </Routes>
       </Box>

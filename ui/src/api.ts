@@ -110,17 +110,31 @@ export interface List<T> {
 }
 
 export interface UserInfo {
-  user: { did: string; role: string; name?: string | null };
+  user: {
+    did: string;
+    role: string;
+    name?: string | null;
+    fullName?: string | null;
+    email?: string | null;
+    avatar?: string | null;
+  };
   creditBalance: Balance | null;
   enableCredit: boolean;
   paymentLink: string;
+  profileLink?: string;
+  creditPrefix?: string;
 }
 
 export interface Balance {
   balance: string;
+  total?: string;
+  grantCount?: number;
   granted?: string;
   debt?: string;
+  /** As the real Hub: credits owed beyond the grants. */
   pendingCredit?: string;
+  /** Held by running calls. */
+  held?: string;
   available?: string;
 }
 

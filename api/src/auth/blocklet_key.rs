@@ -170,6 +170,7 @@ impl BlockletKeys {
                 user_did: did,
                 role,
                 key_id: Some(id),
+                full_name: None,
             }),
             Verdict::Refused(why) => Err(ApiError::Unauthorized(format!(
                 "Blocklet access key refused: {why}"

@@ -21,6 +21,8 @@ pub struct Identity {
     pub role: Role,
     /// The access key used, when the caller authenticated with one.
     pub key_id: Option<String>,
+    /// The name a login token carries (Blocklet mode), newer than any stored profile.
+    pub full_name: Option<String>,
 }
 
 impl Identity {
@@ -67,6 +69,7 @@ async fn hub_key(state: &AppState, token: &str) -> Result<Identity, ApiError> {
         user_did: row.user_did,
         role,
         key_id: Some(row.id),
+        full_name: None,
     })
 }
 
@@ -88,6 +91,7 @@ fn login(state: &AppState, token: &str) -> Result<Identity, ApiError> {
         user_did: user.did,
         role: blocklet_key::passport_role(&user.role),
         key_id: None,
+        full_name: user.full_name.filter(|n| !n.trim().is_empty()),
     })
 }
 

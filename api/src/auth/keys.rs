@@ -53,6 +53,8 @@ pub fn store(
                 role: spec.role.as_str().to_owned(),
                 created_at: now,
                 starter_credits_granted: false,
+                email: None,
+                avatar: None,
             },
         )?;
         repo::insert(c, &row)

@@ -179,6 +179,7 @@ async fn remote_app(
             user_did: user.unwrap_or(app_id).to_owned(),
             role: Role::Component,
             key_id: None,
+            full_name: None,
         },
         via: Via::RemoteApp {
             app_id: app_id.to_owned(),
@@ -237,6 +238,7 @@ fn component(
             user_did: header(req, "x-user-did").unwrap_or(did).to_owned(),
             role: Role::Component,
             key_id: None,
+            full_name: None,
         },
         via: Via::Component {
             did: did.to_owned(),

@@ -26,6 +26,17 @@ fn plain_path(p: &str) -> bool {
 
 pub use hub_core::engine::payer::under;
 
+/// One of the Hub's own paths (`/credits`) as an absolute URL of this request's origin and
+/// mount point, for clients that print links; other URLs as they are.
+pub fn absolute(req: &HttpRequest, path: &str) -> String {
+    let own = under(prefix(req), path);
+    if !own.starts_with('/') || own.starts_with("//") {
+        return own;
+    }
+    let info = req.connection_info();
+    format!("{}://{}{own}", info.scheme(), info.host())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +69,22 @@ mod tests {
             "https://pay.example/x"
         );
         assert_eq!(under("/aigne-hub", "//cdn.example/x"), "//cdn.example/x");
+    }
+
+    #[test]
+    fn absolute_links_carry_the_origin_and_mount_point() {
+        let req = TestRequest::default()
+            .insert_header(("host", "hub.example:8443"))
+            .insert_header(("x-forwarded-proto", "https"))
+            .insert_header(("x-path-prefix", "/aigne-hub"))
+            .to_http_request();
+        assert_eq!(
+            absolute(&req, "/credits"),
+            "https://hub.example:8443/aigne-hub/credits"
+        );
+        assert_eq!(
+            absolute(&req, "https://pay.example/x"),
+            "https://pay.example/x"
+        );
     }
 }

@@ -5,7 +5,7 @@ mod aliases;
 mod bulk_rates;
 mod credentials;
 mod decimal;
-mod double_option;
+pub(crate) mod double_option;
 mod grants;
 mod providers;
 mod rates;

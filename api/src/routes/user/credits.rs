@@ -8,11 +8,11 @@ use crate::billing::ledger::{self, Position};
 use crate::db::ledger::{self as store, TransactionRow};
 use crate::db::users;
 use crate::error::{ApiError, ApiResult};
-use crate::http::Params;
+use crate::http::{Params, mount};
 use crate::routes::ListBody;
 use crate::routes::time::iso;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -40,12 +40,49 @@ pub(crate) async fn position(state: &AppState, user: String, role: &str) -> ApiR
     Ok(p)
 }
 
-fn balance_json(p: &Position) -> Value {
+/// What the user has, in the real Hub's terms (`balance`, `total`, `grantCount`,
+/// `pendingCredit`: what calls cost beyond the grants) and the Hub's own (`granted`, `debt`,
+/// `held` by running calls, `available` to a new call).
+pub(crate) struct Summary {
+    position: Position,
+    /// What the user's active grants were granted.
+    total: rust_decimal::Decimal,
+    grant_count: i64,
+}
+
+pub(crate) async fn summary(state: &AppState, user: String, role: &str) -> ApiResult<Summary> {
+    let position = position(state, user.clone(), role).await?;
+    let (total, grant_count) = match &state.payment_kit {
+        Some(pk) => pk.grant_totals(&user).await?,
+        None => {
+            state
+                .db
+                .run(move |conn| {
+                    let (total, count) =
+                        store::live_grant_totals(conn, &user, Utc::now().naive_utc())?;
+                    Ok::<_, ApiError>((total.decimal(), count))
+                })
+                .await?
+        }
+    };
+    Ok(Summary {
+        position,
+        total,
+        grant_count,
+    })
+}
+
+fn balance_json(s: &Summary) -> Value {
+    let p = &s.position;
     json!({
-        "balance": credits::text(p.balance()),
+        "balance": credits::text(p.balance().max(rust_decimal::Decimal::ZERO)),
+        // As the real Hub: no total while calls are owed beyond the grants.
+        "total": credits::text(if p.debt > rust_decimal::Decimal::ZERO { rust_decimal::Decimal::ZERO } else { s.total }),
+        "grantCount": s.grant_count,
+        "pendingCredit": credits::text(p.debt),
         "granted": credits::text(p.granted),
         "debt": credits::text(p.debt),
-        "pendingCredit": credits::text(p.held),
+        "held": credits::text(p.held),
         "available": credits::text(p.available()),
     })
 }
@@ -54,8 +91,8 @@ pub async fn balance(
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let p = position(&state, me.user_did.clone(), me.role.as_str()).await?;
-    let mut body = balance_json(&p);
+    let s = summary(&state, me.user_did.clone(), me.role.as_str()).await?;
+    let mut body = balance_json(&s);
     body["userDid"] = json!(me.user_did);
     body["enableCredit"] = json!(state.settings.billing.enabled);
     Ok(HttpResponse::Ok().json(body))
@@ -100,29 +137,96 @@ pub async fn transactions(
     )))
 }
 
+/// The purchase link as an absolute URL (clients print it).
+fn payment_link(req: &HttpRequest, state: &AppState) -> String {
+    mount::absolute(req, &state.settings.billing.payment_link)
+}
+
+/// `GET /api/user/info`, in the real Hub's shape (what `aigne hub status` prints) with the
+/// Hub's own fields beside it (`user.role`, `user.name`, the balance's own terms).
 pub async fn info(
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let did = me.user_did.clone();
-    let name = state
+    let stored = state
         .db
         .run(move |conn| Ok::<_, ApiError>(users::get(conn, &did)?))
-        .await?
-        .and_then(|u| u.name);
+        .await?;
+    let (name, email, avatar) = stored
+        .map(|u| (u.name, u.email, u.avatar))
+        .unwrap_or_default();
+    let full_name = me.full_name.clone().or(name);
+    let avatar = avatar.map(|a| mount::absolute(&req, &a));
     let billing = &state.settings.billing;
     let credit_balance = if billing.enabled {
-        balance_json(&position(&state, me.user_did.clone(), me.role.as_str()).await?)
+        balance_json(&summary(&state, me.user_did.clone(), me.role.as_str()).await?)
     } else {
         Value::Null
     };
     Ok(HttpResponse::Ok().json(json!({
-        "user": {"did": me.user_did, "role": me.role.as_str(), "name": name},
+        "user": {
+            "did": me.user_did,
+            "fullName": full_name,
+            "email": email,
+            "avatar": avatar,
+            "role": me.role.as_str(),
+            "name": full_name,
+        },
         "creditBalance": credit_balance,
         "enableCredit": billing.enabled,
         "currency": {"name": "Credits", "symbol": "credits", "decimal": credits::SCALE},
-        "paymentLink": crate::http::mount::under(crate::http::mount::prefix(&req), &billing.payment_link),
-        "creditPrefix": "",
+        "paymentLink": payment_link(&req, &state),
+        "profileLink": mount::absolute(&req, "/credit-usage"),
+        "creditPrefix": billing.credit_prefix,
     })))
+}
+
+/// `GET /api/user/credit/payment-link`: the purchase link, a JSON string (as the real Hub).
+pub async fn payment_link_route(
+    req: HttpRequest,
+    _: Authenticated,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(payment_link(&req, &state))
+}
+
+fn grant_view(g: store::GrantRow) -> Value {
+    json!({
+        "id": g.id,
+        "amount": credits::text(g.amount.decimal()),
+        "remainingAmount": credits::text(g.remaining.decimal()),
+        "category": g.category,
+        "status": if g.remaining.decimal().is_zero() { "depleted" } else { "granted" },
+        "expiresAt": g.expires_at.map(iso),
+        "createdAt": iso(g.created_at),
+        "createdBy": g.created_by,
+    })
+}
+
+/// `GET /api/user/credit/grants`: the caller's grants, newest first (Payment Kit's, when
+/// billing goes through it).
+pub async fn grants(
+    Authenticated(me): Authenticated,
+    state: web::Data<AppState>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let page = params.page()?;
+    if let Some(pk) = &state.payment_kit {
+        let found = pk.grants(&me.user_did, page.page, page.page_size).await?;
+        let list = found["list"].as_array().cloned().unwrap_or_default();
+        let count = found["count"].as_i64().unwrap_or(list.len() as i64);
+        return Ok(HttpResponse::Ok().json(ListBody::new(count, list, page)));
+    }
+    let user = me.user_did.clone();
+    let (count, rows) = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(store::grants(conn, &user, page)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(ListBody::new(
+        count,
+        rows.into_iter().map(grant_view).collect(),
+        page,
+    )))
 }

@@ -3,6 +3,7 @@
 
 mod calls;
 pub(crate) mod credits;
+mod profile;
 mod stats;
 
 use actix_web::web;
@@ -16,5 +17,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/user/credit/transactions",
             web::get().to(credits::transactions),
-        );
+        )
+        .route("/user/credit/grants", web::get().to(credits::grants))
+        .route(
+            "/user/credit/payment-link",
+            web::get().to(credits::payment_link_route),
+        )
+        .route("/user/profile", web::put().to(profile::set_own))
+        .route("/users/{did}/profile", web::put().to(profile::set_any));
 }

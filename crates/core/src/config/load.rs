@@ -91,6 +91,7 @@ struct RawBilling {
     new_user_credits: String,
     payment_link: String,
     estimate_completion_tokens: u64,
+    credit_prefix: String,
 }
 
 const DEFAULTS: &[(&str, &str)] = &[
@@ -107,6 +108,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("billing.new_user_credits", "0"),
     ("billing.payment_link", "/credits"),
     ("billing.estimate_completion_tokens", "1024"),
+    ("billing.credit_prefix", ""),
     ("upstream.connect_timeout_secs", "10"),
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
@@ -414,6 +416,14 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
             new_user_credits,
             payment_link: raw.billing.payment_link.trim().to_owned(),
             estimate_completion_tokens: raw.billing.estimate_completion_tokens,
+            credit_prefix: if raw.billing.credit_prefix.chars().count() <= 16 {
+                raw.billing.credit_prefix
+            } else {
+                return Err(bad(
+                    "billing.credit_prefix",
+                    "must be at most 16 characters",
+                ));
+            },
         },
         files,
         retention: super::RetentionSettings {

@@ -31,7 +31,8 @@
 //!   `billing.new_user_credits` / `AIGNE_HUB_BILLING__NEW_USER_CREDITS`: `0`;
 //!   `billing.payment_link` / `AIGNE_HUB_BILLING__PAYMENT_LINK`: `/credits` (the purchase link of
 //!   a 402); `billing.estimate_completion_tokens` / `AIGNE_HUB_BILLING__ESTIMATE_COMPLETION_TOKENS`:
-//!   `1024` (what an admission holds for a request without `max_tokens`).
+//!   `1024` (what an admission holds for a request without `max_tokens`);
+//!   `billing.credit_prefix` / `AIGNE_HUB_BILLING__CREDIT_PREFIX`: `""` (shown before amounts).
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
 //!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
 //!   `AIGNE_HUB_UPSTREAM__…`.
@@ -122,6 +123,8 @@ pub struct BillingSettings {
     pub payment_link: String,
     /// Completion tokens an admission holds for a request without `max_tokens`.
     pub estimate_completion_tokens: u64,
+    /// What clients show before a credit amount (the real Hub's `creditPrefix`, e.g. `$`).
+    pub credit_prefix: String,
 }
 
 /// How long usage history is kept (0: forever).

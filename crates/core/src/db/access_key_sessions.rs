@@ -108,3 +108,57 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
 pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    fn pending(id: &str, now: NaiveDateTime) -> SessionRow {
+        SessionRow {
+            id: id.into(),
+            challenge: "c".into(),
+            status: PENDING.into(),
+            user_did: None,
+            access_key_id: None,
+            sealed_key: None,
+            created_at: now,
+            expires_at: now + Duration::minutes(10),
+        }
+    }
+
+    #[test]
+    fn sessions_are_decided_once_and_only_before_they_expire() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = crate::db::migrated_sqlite(dir.path());
+        let now = Utc::now().naive_utc();
+        let later = now + Duration::minutes(11);
+        db.run_sync(|c| {
+            insert(c, &pending("a", now))?;
+            insert(c, &pending("b", now))?;
+            let approve = Decision {
+                status: APPROVED,
+                user_did: "zUser",
+                expires_at: now + Duration::minutes(5),
+            };
+            assert!(decide(c, "a", now, &approve)?);
+            assert!(!decide(c, "a", now, &approve)?, "decided twice");
+            assert_eq!(attach_key(c, "a", "key-1", "sealed")?, 1);
+            let a = live(c, "a", now)?.expect("a");
+            assert_eq!(
+                (a.status.as_str(), a.user_did.as_deref()),
+                (APPROVED, Some("zUser"))
+            );
+            assert_eq!(a.access_key_id.as_deref(), Some("key-1"));
+            assert_eq!(count_live(c, now)?, 2);
+            // Past its time a session is gone for readers and cannot be decided.
+            assert!(live(c, "b", later)?.is_none());
+            assert!(!decide(c, "b", later, &approve)?);
+            assert_eq!(count_live(c, later)?, 0);
+            assert_eq!(delete_expired(c, later)?, 2);
+            assert_eq!(delete(c, "a")?, 0);
+            Ok::<_, crate::db::DbError>(())
+        })
+        .expect("db");
+    }
+}

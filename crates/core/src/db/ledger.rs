@@ -547,3 +547,44 @@ pub fn drop_stale_reservations(
     }
     query.execute(conn)
 }
+
+/// A user's grants, newest first (spent and expired ones too).
+pub fn grants(
+    conn: &mut DbConnection,
+    user: &str,
+    page: super::Page,
+) -> QueryResult<(i64, Vec<GrantRow>)> {
+    let count = credit_grants::table
+        .filter(credit_grants::user_did.eq(user))
+        .count()
+        .get_result(conn)?;
+    let list = credit_grants::table
+        .filter(credit_grants::user_did.eq(user))
+        .order((credit_grants::created_at.desc(), credit_grants::id.desc()))
+        .limit(page.page_size)
+        .offset(page.offset())
+        .select(GrantRow::as_select())
+        .load(conn)?;
+    Ok((count, list))
+}
+
+/// What the user's unexpired grants with something left were granted, and how many they are
+/// (the real Hub's `creditBalance.total` and `grantCount`).
+pub fn live_grant_totals(
+    conn: &mut DbConnection,
+    user: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(Credits, i64)> {
+    let amounts: Vec<Credits> = credit_grants::table
+        .filter(credit_grants::user_did.eq(user))
+        .filter(
+            credit_grants::expires_at
+                .is_null()
+                .or(credit_grants::expires_at.gt(now)),
+        )
+        .filter(credit_grants::remaining.ne("0"))
+        .select(credit_grants::amount)
+        .load(conn)?;
+    let count = amounts.len() as i64;
+    Ok((amounts.into_iter().sum(), count))
+}

@@ -260,6 +260,8 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         starter_credits_granted -> Bool,
+        email -> Nullable<Text>,
+        avatar -> Nullable<Text>,
     }
 }
 

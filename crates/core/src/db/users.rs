@@ -14,6 +14,35 @@ pub struct UserRow {
     pub role: String,
     pub created_at: NaiveDateTime,
     pub starter_credits_granted: bool,
+    pub email: Option<String>,
+    pub avatar: Option<String>,
+}
+
+/// A profile change: `Some(None)` clears a field, `None` leaves it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub avatar: Option<Option<String>>,
+}
+
+/// Changes the user's profile; the number of rows changed (0: no such user).
+pub fn set_profile(
+    conn: &mut DbConnection,
+    did: &str,
+    changes: &ProfileChanges,
+) -> QueryResult<usize> {
+    if changes.name.is_none() && changes.email.is_none() && changes.avatar.is_none() {
+        return users::table
+            .find(did)
+            .count()
+            .get_result::<i64>(conn)
+            .map(|n| n as usize);
+    }
+    diesel::update(users::table.find(did))
+        .set(changes)
+        .execute(conn)
 }
 
 pub fn get(conn: &mut DbConnection, did: &str) -> QueryResult<Option<UserRow>> {

@@ -142,6 +142,32 @@ impl PaymentKitFunds {
         Ok(balance)
     }
 
+    /// What the user's active grants at Payment Kit were granted, and how many they are.
+    pub async fn grant_totals(&self, user: &str) -> Result<(Decimal, i64), CoreError> {
+        let read = async {
+            let meter = self.pk.meter().await?;
+            let customer = self.pk.customer_id(user).await?;
+            self.pk.grant_totals(&meter, &customer).await
+        };
+        read.await
+            .map_err(|e| unavailable(ReadError::PaymentKit(e)))
+    }
+
+    /// A page of the user's credit grants at Payment Kit (`{count, list}`).
+    pub async fn grants(
+        &self,
+        user: &str,
+        page: i64,
+        page_size: i64,
+    ) -> Result<serde_json::Value, CoreError> {
+        let read = async {
+            let customer = self.pk.customer_id(user).await?;
+            self.pk.grants(&customer, page, page_size).await
+        };
+        read.await
+            .map_err(|e| unavailable(ReadError::PaymentKit(e)))
+    }
+
     /// A page of the user's credit transactions at Payment Kit (`{count, list}`).
     pub async fn transactions(
         &self,

@@ -350,6 +350,39 @@ impl PaymentKit {
         .await
     }
 
+    /// What the customer's active grants were granted (credits) and how many they are.
+    pub async fn grant_totals(&self, meter: &Meter, customer_id: &str) -> PkResult<(Decimal, i64)> {
+        let summary = self
+            .call(
+                "the credit summary",
+                Method::GET,
+                "/api/credit-grants/summary",
+                &[("customer_id", customer_id)],
+                None,
+            )
+            .await?;
+        let mine = &summary[&meter.currency_id];
+        let total = meter.credits_of_units(&unit_text(&mine["totalAmount"]))?;
+        Ok((total, mine["grantCount"].as_i64().unwrap_or(0)))
+    }
+
+    /// A page of the customer's credit grants: `{count, list}` as Payment Kit answers it.
+    pub async fn grants(&self, customer_id: &str, page: i64, page_size: i64) -> PkResult<Value> {
+        let (page, page_size) = (page.to_string(), page_size.to_string());
+        self.call(
+            "the credit grants",
+            Method::GET,
+            "/api/credit-grants",
+            &[
+                ("customer_id", customer_id),
+                ("page", &page),
+                ("pageSize", &page_size),
+            ],
+            None,
+        )
+        .await
+    }
+
     /// The app's subscription with status `active` or `trialing`, if any.
     pub async fn active_subscription(&self, app_did: &str) -> PkResult<Option<Value>> {
         let v = self

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN avatar;
+ALTER TABLE users DROP COLUMN email;
