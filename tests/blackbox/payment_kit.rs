@@ -263,6 +263,16 @@ fn payment_kit_starter_credits_availability_and_subscriptions() {
     assert_eq!(s["subscription"], Value::Null, "{s}");
     pk.control("subscribe", &json!({"appId": APP_ID, "status": "canceled"}));
     error_of(v1_call(), 402);
+    // Past due: still no calls, but the app's status shows it and where to pay.
+    pk.control("subscribe", &json!({"appId": APP_ID, "status": "past_due"}));
+    error_of(v1_call(), 402);
+    let (_, s) = status_of_app();
+    assert_eq!(s["subscription"]["status"], "past_due", "{s}");
+    let detail = s["subscriptionDetailUrl"].as_str().expect("detail url");
+    assert!(
+        detail.starts_with(&hub.url("/payment/customer/subscription/sub_")),
+        "{detail}"
+    );
     pk.control("subscribe", &json!({"appId": APP_ID, "status": "trialing"}));
     let (status, answer) = json(v1_call());
     assert_eq!(status, 200, "{answer}");

@@ -83,6 +83,11 @@ fn remote_app_registers_and_calls() {
             json(hub.post("/api/app/register", None, &json!({"publicKey": APP_PK})));
         assert_eq!(status, 200, "{reg}");
         assert_eq!(reg["id"], APP_ID);
+        assert_eq!(
+            reg["paymentLink"],
+            hub.url(&format!("/credits?metadata.appId={APP_ID}")),
+            "{reg}"
+        );
     }
     error_of(
         hub.post("/api/app/register", None, &json!({"publicKey": "0x1234"})),
@@ -130,6 +135,46 @@ fn remote_app_registers_and_calls() {
         Some(&data),
     ));
     assert_eq!(status, 200);
+    // The app's usage: its two calls, one day, one model; the range is required.
+    let usage = |query: &str| {
+        send(
+            &hub,
+            Method::GET,
+            &format!("/api/app/usage{query}"),
+            &remote_headers(&app_key(), APP_ID, now(), &json!({})),
+            None,
+        )
+    };
+    let day = chrono::Utc::now().date_naive();
+    let (status, used) = json(usage(&format!(
+        "?startTime={}&endTime={}",
+        now() - 3600,
+        now() + 60
+    )));
+    assert_eq!(status, 200, "{used}");
+    let list = used["list"].as_array().expect("list");
+    assert_eq!(list.len(), 1, "{used}");
+    assert_eq!(list[0]["date"], day.to_string());
+    assert_eq!(list[0]["model"], "openai/gpt-5-mini");
+    let prompt: i64 = env
+        .database
+        .calls()
+        .iter()
+        .filter(|r| r.app_did.as_deref() == Some(APP_ID))
+        .map(|r| {
+            let m: serde_json::Value =
+                serde_json::from_str(r.usage_metrics.as_deref().unwrap_or("{}")).expect("metrics");
+            m["promptTokens"].as_i64().unwrap_or(0)
+        })
+        .sum();
+    assert!(prompt > 0);
+    assert_eq!(list[0]["promptTokens"], prompt, "{used}");
+    let e = error_of(usage("?endTime=1"), 400);
+    assert_eq!(e["param"], "startTime");
+    error_of(usage("?startTime=10&endTime=5"), 400);
+    // Before the range: nothing.
+    let (_, none) = json(usage("?startTime=1000&endTime=2000"));
+    assert_eq!(none["list"], json!([]));
     // Refusals: tampered data, a timestamp outside ±600 s, an unregistered key, missing headers.
     let tampered = json!({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "Hi!"}], "maxTokens": 20});
     error_of(

@@ -11,25 +11,10 @@ use crate::http::Params;
 use crate::routes::ListBody;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime};
 use serde_json::{Value, json};
 
 /// The most rows one export holds.
 const EXPORT_LIMIT: i64 = 100_000;
-
-fn time(params: &Params, name: &str) -> ApiResult<Option<NaiveDateTime>> {
-    let Some(raw) = params.get(name) else {
-        return Ok(None);
-    };
-    if let Ok(secs) = raw.parse::<i64>() {
-        return DateTime::from_timestamp(secs, 0)
-            .map(|t| Some(t.naive_utc()))
-            .ok_or_else(|| ApiError::invalid(name, "unix seconds out of range"));
-    }
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| Some(t.naive_utc()))
-        .map_err(|_| ApiError::invalid(name, format!("'{raw}' is not RFC 3339 or unix seconds")))
-}
 
 fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
     match params.get(name) {
@@ -54,8 +39,8 @@ pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<C
         kind: one_of(params, "type", &crate::usage::CallType::names())?,
         provider_id: params.get("providerId").map(str::to_owned),
         app_did: params.get("appDid").map(str::to_owned),
-        start: time(params, "start")?,
-        end: time(params, "end")?,
+        start: crate::routes::time::param(params, "start")?,
+        end: crate::routes::time::param(params, "end")?,
     };
     if let (Some(s), Some(e)) = (f.start, f.end)
         && e <= s

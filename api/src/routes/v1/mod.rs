@@ -37,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             );
     }
     cfg.route("/app/register", web::post().to(apps::register))
-        .route("/app/status", web::get().to(apps::status));
+        .route("/app/status", web::get().to(apps::status))
+        .route("/app/usage", web::get().to(apps::usage));
 }
 
 /// The Payment Kit subscription (`active` or `trialing`) of an app calling with its own

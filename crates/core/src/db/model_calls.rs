@@ -205,3 +205,28 @@ pub fn delete_before(
     }
     diesel::delete(model_calls::table.filter(model_calls::id.eq_any(&ids))).execute(conn)
 }
+
+/// What an app's usage report needs of a call.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = model_calls)]
+pub struct UsagePoint {
+    pub call_time: NaiveDateTime,
+    pub model: String,
+    pub credits: Credits,
+    pub usage_metrics: Option<String>,
+}
+
+/// The finished calls of `filter`, oldest first, at most `limit + 1` (the caller tells a
+/// range too large by the extra one).
+pub fn usage_points(
+    conn: &mut DbConnection,
+    filter: &CallFilter,
+    limit: i64,
+) -> QueryResult<Vec<UsagePoint>> {
+    filtered(filter)
+        .filter(model_calls::status.ne("processing"))
+        .select(UsagePoint::as_select())
+        .order(model_calls::call_time.asc())
+        .limit(limit + 1)
+        .load(conn)
+}

@@ -86,6 +86,17 @@ impl PaymentKitFunds {
         Ok(found)
     }
 
+    /// The app's subscription as the app's status shows it: also a `past_due` one (the app
+    /// should see that it must pay), asked now.
+    pub async fn subscription_for_status(
+        &self,
+        app_did: &str,
+    ) -> Result<Option<serde_json::Value>, PaymentKitError> {
+        self.pk
+            .subscription_in(app_did, &["active", "trialing", "past_due"])
+            .await
+    }
+
     pub fn client_arc(&self) -> Arc<PaymentKit> {
         self.pk.clone()
     }

@@ -385,6 +385,15 @@ impl PaymentKit {
 
     /// The app's subscription with status `active` or `trialing`, if any.
     pub async fn active_subscription(&self, app_did: &str) -> PkResult<Option<Value>> {
+        self.subscription_in(app_did, &["active", "trialing"]).await
+    }
+
+    /// The app's subscription of the first of `statuses` it has one of, if any.
+    pub async fn subscription_in(
+        &self,
+        app_did: &str,
+        statuses: &[&str],
+    ) -> PkResult<Option<Value>> {
         let v = self
             .call(
                 "the subscriptions",
@@ -395,10 +404,13 @@ impl PaymentKit {
             )
             .await?;
         let list = v["list"].as_array().or_else(|| v.as_array());
+        // The first of the statuses wins (an active subscription over an old past-due one).
         Ok(list.and_then(|l| {
-            l.iter()
-                .find(|s| matches!(s["status"].as_str(), Some("active" | "trialing")))
-                .cloned()
+            statuses.iter().find_map(|wanted| {
+                l.iter()
+                    .find(|s| s["status"].as_str() == Some(*wanted))
+                    .cloned()
+            })
         }))
     }
 }
