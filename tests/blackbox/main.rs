@@ -39,5 +39,6 @@ mod scale_out;
 mod secrets;
 mod shutdown;
 mod startup;
+mod usage_queries;
 mod user_info;
 mod v1;

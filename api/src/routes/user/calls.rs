@@ -1,16 +1,22 @@
 //! `GET /api/user/model-calls` (the call log, paginated) and `/export` (CSV), filtered by
-//! `status`, `model` (substring), `type`, `providerId`, `appDid`, `start`, `end` (RFC 3339 or unix
-//! seconds; `end` exclusive). Members see their own calls; `allUsers=true` is for admins.
+//! `status` (`all`: any), `model` (substring), `type`, `providerId`, `appDid`, `start`, `end`
+//! (RFC 3339 or unix seconds; `end` exclusive) or the real Hub's `startTime`/`endTime` (unix
+//! seconds, `endTime` inclusive), `search` in `searchFields`, `minDurationSeconds`. Members see
+//! their own calls; `allUsers=true` is for admins. Rows carry the real Hub's `duration`, `ttfb`,
+//! `appInfo` and `userInfo` beside the Hub's own fields.
 //! Counts stop at `COUNT_CAP` (`countCapped: true` then): an exact count of a large log would
 //! read every match on every page view.
 
 use crate::auth::Authenticated;
-use crate::db::model_calls::{self, CallFilter, CallRecord};
+use crate::db::model_calls::{self, CallFilter, CallRecord, SearchField};
+use crate::db::projects::{self, ProjectRow};
+use crate::db::users::{self, UserRow};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Params;
 use crate::routes::ListBody;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 
 /// The most rows one export holds.
@@ -27,20 +33,99 @@ fn one_of(params: &Params, name: &str, allowed: &[&str]) -> ApiResult<Option<Str
     }
 }
 
+/// A time range bound: `start`/`end` (RFC 3339 or unix seconds), or the real Hub's
+/// `startTime`/`endTime` (unix seconds; its `endTime` is inclusive).
+fn bounds(params: &Params) -> ApiResult<(Option<NaiveDateTime>, Option<NaiveDateTime>)> {
+    let start = match crate::routes::time::param(params, "start")? {
+        Some(t) => Some(t),
+        None => crate::routes::time::param(params, "startTime")?,
+    };
+    let end = match crate::routes::time::param(params, "end")? {
+        Some(t) => Some(t),
+        None => crate::routes::time::param(params, "endTime")?.map(|t| t + Duration::seconds(1)),
+    };
+    Ok((start, end))
+}
+
+/// `search` (at most 100 characters) in `searchFields` (comma-separated; all four by default).
+fn search(params: &Params) -> ApiResult<Option<(String, Vec<SearchField>)>> {
+    let Some(needle) = params
+        .get("search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    if needle.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "search",
+            "must be at most 100 characters",
+        ));
+    }
+    let mut fields = Vec::new();
+    for name in params
+        .get("searchFields")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    {
+        let field = SearchField::parse(name).ok_or_else(|| {
+            ApiError::invalid(
+                "searchFields",
+                format!(
+                    "'{name}' is not one of {}",
+                    SearchField::ALL.map(SearchField::name).join(", ")
+                ),
+            )
+        })?;
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    if fields.is_empty() {
+        fields = SearchField::ALL.to_vec();
+    }
+    Ok(Some((needle.to_owned(), fields)))
+}
+
+fn min_duration_ms(params: &Params) -> ApiResult<Option<i64>> {
+    let Some(raw) = params.get("minDurationSeconds").filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    match raw.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=86_400.0 * 365.0).contains(&secs) => {
+            Ok(Some((secs * 1000.0).round() as i64))
+        }
+        _ => Err(ApiError::invalid(
+            "minDurationSeconds",
+            format!("'{raw}' is not a number of seconds (0 or more)"),
+        )),
+    }
+}
+
 pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
-    let f = CallFilter {
-        user_did: me.scope(params.flag("allUsers")?)?,
-        status: one_of(
+    let (start, end) = bounds(params)?;
+    let status = match params.get("status") {
+        // The real Hub's way of saying "any".
+        Some("all") | Some("") => None,
+        _ => one_of(
             params,
             "status",
             &crate::usage::CallStatus::ALL.map(|s| s.as_str()),
         )?,
+    };
+    let f = CallFilter {
+        user_did: me.scope(params.flag("allUsers")?)?,
+        status,
         model: params.get("model").map(str::to_owned),
         kind: one_of(params, "type", &crate::usage::CallType::names())?,
         provider_id: params.get("providerId").map(str::to_owned),
         app_did: params.get("appDid").map(str::to_owned),
-        start: crate::routes::time::param(params, "start")?,
-        end: crate::routes::time::param(params, "end")?,
+        start,
+        end,
+        search: search(params)?,
+        min_duration_ms: min_duration_ms(params)?,
     };
     if let (Some(s), Some(e)) = (f.start, f.end)
         && e <= s
@@ -54,6 +139,40 @@ fn json_column(text: &Option<String>) -> Value {
     text.as_deref()
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null)
+}
+
+/// Milliseconds as seconds with one decimal (the real Hub's `duration`).
+fn seconds(ms: i64) -> f64 {
+    (ms as f64 / 100.0).round() / 10.0
+}
+
+/// The real Hub's `appInfo` and `userInfo` of each row, from the projects and users the Hub
+/// knows (an unknown app keeps its DID as its name).
+fn annotate(list: &mut [Value], projects: &[ProjectRow], users: &[UserRow]) {
+    for v in list {
+        if let Some(app) = v["appDid"]
+            .as_str()
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+        {
+            let known = projects.iter().find(|p| p.app_did == app);
+            v["appInfo"] = json!({
+                "appDid": app,
+                "appName": known.and_then(|p| p.name.clone()).unwrap_or_else(|| app.clone()),
+                "appLogo": known.and_then(|p| p.logo.clone()).unwrap_or_default(),
+                "appUrl": known.and_then(|p| p.url.clone()).unwrap_or_default(),
+            });
+        }
+        if let Some(user) = v["userDid"].as_str().map(str::to_owned) {
+            let known = users.iter().find(|u| u.did == user);
+            v["userInfo"] = json!({
+                "did": user,
+                "fullName": known.and_then(|u| u.name.clone()).unwrap_or_default(),
+                "email": known.and_then(|u| u.email.clone()).unwrap_or_default(),
+                "avatar": known.and_then(|u| u.avatar.clone()),
+            });
+        }
+    }
 }
 
 fn view(r: CallRecord, admin: bool) -> Value {
@@ -77,6 +196,9 @@ fn view(r: CallRecord, admin: bool) -> Value {
         "dialect": r.dialect,
         "metadata": json_column(&r.metadata),
         "callTime": r.call_time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        // The real Hub's names: seconds.
+        "duration": r.duration_ms.map(seconds),
+        "ttfb": r.ttfb_ms.map(seconds),
     });
     if admin {
         v["credentialId"] = json!(r.credential_id);
@@ -91,18 +213,29 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let page = params.page()?;
     let f = filter(&me, &params)?;
-    let (count, rows) = state
+    let (count, rows, known_apps, known_users) = state
         .db
-        .run(move |conn| Ok::<_, ApiError>(model_calls::list(conn, &f, page)?))
+        .run(move |conn| {
+            let (count, rows) = model_calls::list(conn, &f, page)?;
+            let mut app_dids: Vec<String> = rows.iter().filter_map(|r| r.app_did.clone()).collect();
+            let mut user_dids: Vec<String> =
+                rows.iter().filter_map(|r| r.user_did.clone()).collect();
+            app_dids.sort();
+            app_dids.dedup();
+            user_dids.sort();
+            user_dids.dedup();
+            let known_apps = projects::get_many(conn, &app_dids)?;
+            let known_users = users::get_many(conn, &user_dids)?;
+            Ok::<_, ApiError>((count, rows, known_apps, known_users))
+        })
         .await?;
     let admin = me.role.is_admin();
     let capped = count > model_calls::COUNT_CAP;
-    let mut body = serde_json::to_value(ListBody::new(
-        count.min(model_calls::COUNT_CAP),
-        rows.into_iter().map(|r| view(r, admin)).collect(),
-        page,
-    ))
-    .map_err(ApiError::internal)?;
+    let mut list: Vec<Value> = rows.into_iter().map(|r| view(r, admin)).collect();
+    annotate(&mut list, &known_apps, &known_users);
+    let mut body =
+        serde_json::to_value(ListBody::new(count.min(model_calls::COUNT_CAP), list, page))
+            .map_err(ApiError::internal)?;
     // More matches than were counted: `count` is a lower bound.
     body["countCapped"] = json!(capped);
     Ok(HttpResponse::Ok().json(body))

@@ -1,13 +1,16 @@
 //! `GET /api/user/usage-stats?start&end&timeType=hour|day|month` (SPEC §5.6): calls, successes,
-//! failures, tokens, credits (exact) and latency percentiles per time bucket (UTC), with totals
-//! and a per-model breakdown. Own calls, or everyone's for admins with `allUsers=true`.
+//! failures, tokens, credits (exact) and latency percentiles per time bucket, with totals and a
+//! per-model breakdown (also as the real Hub's `modelStats`). Own calls, or everyone's for
+//! admins with `allUsers=true`. Buckets are UTC, or the user's with `timezoneOffset` (minutes
+//! behind UTC, as the real Hub takes it): hourly rollups regrouped into their days and months.
 //!
 //! Two sources, named in the answer's `source`:
 //! - `stats` (the usual case, also with `appDid`): the `model_call_stats` rollups the writer keeps
 //!   as calls finish; a query reads one row per bucket and app, whatever the number of calls.
 //!   Buckets count whole: the first is the one `start` falls in. Latency percentiles come from
 //!   10%-wide histograms (never below the true value, at most 10% above).
-//! - `calls` (with `model`, `type` or `providerId`, which rollups do not split by): computed from
+//! - `calls` (with `model`, `type`, `providerId`, `status`, `search` or `minDurationSeconds`,
+//!   which rollups do not split by, or a `timezoneOffset` of a part of an hour): computed from
 //!   `model_calls` for the range, exact, at most [`MAX_CALLS`] calls (a larger range is a 400
 //!   asking for a narrower one).
 
@@ -133,6 +136,59 @@ fn rfc3339(t: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// How buckets are cut: their size, and the user's clock (`east` minutes ahead of UTC, from
+/// the real Hub's `timezoneOffset`, which is minutes behind: JavaScript's `getTimezoneOffset`).
+#[derive(Clone, Copy)]
+pub(super) struct Clock {
+    pub time_type: TimeType,
+    pub east: i32,
+}
+
+impl Clock {
+    pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
+        self.time_type.bucket_at(t, self.east)
+    }
+
+    /// A bucket's start as the user reads it: `2026-11-25T00:00:00+08:00`, or `…Z` in UTC.
+    pub fn label(self, t: NaiveDateTime) -> String {
+        match chrono::FixedOffset::east_opt(self.east * 60).filter(|_| self.east != 0) {
+            Some(zone) => t
+                .and_utc()
+                .with_timezone(&zone)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            None => rfc3339(t),
+        }
+    }
+
+    /// Whether hourly rollups can be cut into this clock's buckets (whole-hour offsets).
+    pub fn rollups_serve(self) -> bool {
+        self.east % 60 == 0
+    }
+
+    /// The rollup size to read: the bucket's own in UTC, else hours to regroup.
+    pub fn read_type(self) -> TimeType {
+        if self.east == 0 {
+            self.time_type
+        } else {
+            TimeType::Hour
+        }
+    }
+}
+
+/// `timezoneOffset`: minutes behind UTC (`-480` for UTC+8), at most 14 hours either way.
+pub(super) fn east_minutes(params: &Params) -> ApiResult<i32> {
+    let Some(raw) = params.get("timezoneOffset").filter(|s| !s.is_empty()) else {
+        return Ok(0);
+    };
+    match raw.parse::<i32>() {
+        Ok(behind) if (-840..=840).contains(&behind) => Ok(-behind),
+        _ => Err(ApiError::invalid(
+            "timezoneOffset",
+            format!("'{raw}' is not minutes behind UTC between -840 and 840"),
+        )),
+    }
+}
+
 pub async fn usage_stats(
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
@@ -156,6 +212,10 @@ pub async fn usage_stats(
             ));
         }
     };
+    let clock = Clock {
+        time_type,
+        east: east_minutes(&params)?,
+    };
     let mut f = filter(&me, &params)?;
     let end = f.end.unwrap_or_else(|| Utc::now().naive_utc());
     let start = f.start.unwrap_or(end - Duration::days(7));
@@ -164,26 +224,33 @@ pub async fn usage_stats(
     }
     f.start = Some(start);
     f.end = Some(end);
-    if f.model.is_none() && f.kind.is_none() && f.provider_id.is_none() && f.status.is_none() {
+    let unsplit = f.model.is_none()
+        && f.kind.is_none()
+        && f.provider_id.is_none()
+        && f.status.is_none()
+        && f.search.is_none()
+        && f.min_duration_ms.is_none();
+    if unsplit && clock.rollups_serve() {
         let scope = Scope {
             user_did: f.user_did.clone(),
             app_did: f.app_did.clone(),
         };
-        let from = time_type.bucket(start).and_utc().timestamp();
+        let read = clock.read_type();
+        let from = clock.bucket(start).and_utc().timestamp();
         let to = end.and_utc().timestamp();
         let (rows, owners) = state
             .db
             .run(move |conn| {
-                let rows = rollup_rows::rollups(conn, &scope, time_type, from, to)?;
+                let rows = rollup_rows::rollups(conn, &scope, read, from, to)?;
                 let owners = match group {
-                    Some(_) => rollup_rows::rollups_by_owner(conn, &scope, time_type, from, to)?,
+                    Some(_) => rollup_rows::rollups_by_owner(conn, &scope, read, from, to)?,
                     None => Vec::new(),
                 };
                 Ok::<_, ApiError>((rows, owners))
             })
             .await?;
         let body = web::block(move || {
-            let mut body = from_rollups(&rows, time_type, start, end);
+            let mut body = from_rollups(&rows, clock, start, end);
             if let Some(group) = group {
                 body["byGroup"] = serde_json::json!(by_owner(&owners, group));
                 body["groupBy"] = serde_json::json!(group.as_str());
@@ -197,7 +264,8 @@ pub async fn usage_stats(
     if group.is_some() {
         return Err(ApiError::invalid(
             "groupBy",
-            "a breakdown by app or user is not available with model, type, providerId or status filters",
+            "a breakdown by app or user is not available with model, type, providerId, status, \
+             search or minDurationSeconds filters, or a timezoneOffset of a part of an hour",
         ));
     }
     let points = state
@@ -210,7 +278,7 @@ pub async fn usage_stats(
             format!("the range holds more than {MAX_CALLS} calls; ask for a narrower one"),
         ));
     }
-    let body = web::block(move || summarize(&points, time_type, start, end))
+    let body = web::block(move || summarize(&points, clock, start, end))
         .await
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(body))
@@ -219,23 +287,28 @@ pub async fn usage_stats(
 /// The answer from rollup rows (several rows per bucket when they are per app or per user).
 fn from_rollups(
     rows: &[(i64, Option<String>)],
-    time_type: TimeType,
+    clock: Clock,
     start: NaiveDateTime,
     end: NaiveDateTime,
 ) -> serde_json::Value {
     let mut total = Rollup::default();
-    let mut buckets: BTreeMap<i64, Totals> = BTreeMap::new();
+    let mut buckets: BTreeMap<NaiveDateTime, Totals> = BTreeMap::new();
     for (ts, stats) in rows {
+        let Some(at) = DateTime::from_timestamp(*ts, 0).map(|d| d.naive_utc()) else {
+            continue;
+        };
         let row = Rollup::from_json(stats.as_deref());
-        buckets.entry(*ts).or_default().merge(&row.totals);
+        // Rows read at the clock's own size are their bucket; hours are regrouped.
+        buckets
+            .entry(clock.bucket(at))
+            .or_default()
+            .merge(&row.totals);
         total.merge(&row);
     }
     let series: Vec<Bucket> = buckets
         .iter()
-        .map(|(ts, t)| Bucket {
-            timestamp: DateTime::from_timestamp(*ts, 0)
-                .map(|d| rfc3339(d.naive_utc()))
-                .unwrap_or_default(),
+        .map(|(at, t)| Bucket {
+            timestamp: clock.label(*at),
             stats: totals_view(t),
         })
         .collect();
@@ -248,7 +321,7 @@ fn from_rollups(
         })
         .collect();
     answer(
-        (time_type, start, end),
+        (clock, start, end),
         "stats",
         totals_view(&total.totals),
         series,
@@ -309,7 +382,7 @@ fn by_owner(rows: &[(String, String, Option<String>)], group: Group) -> Vec<Grou
 
 /// The answer's shape, whichever the source: models by calls, most first.
 fn answer(
-    (time_type, start, end): (TimeType, NaiveDateTime, NaiveDateTime),
+    (clock, start, end): (Clock, NaiveDateTime, NaiveDateTime),
     source: &str,
     totals: Stats,
     series: Vec<Bucket>,
@@ -321,20 +394,35 @@ fn answer(
             .cmp(&a.stats.calls)
             .then(a.model.cmp(&b.model))
     });
+    // The real Hub's answer: the five models called most, and how many models were called.
+    let top: Vec<serde_json::Value> = by_model
+        .iter()
+        .take(5)
+        .map(|m| {
+            let provider = m.model.split_once('/').map_or("", |(p, _)| p);
+            serde_json::json!({
+                "model": m.model,
+                "provider": {"name": provider},
+                "totalCalls": m.stats.calls,
+            })
+        })
+        .collect();
     serde_json::json!({
-        "timeType": time_type.as_str(),
+        "timeType": clock.time_type.as_str(),
+        "timezoneOffset": -clock.east,
         "start": rfc3339(start),
         "end": rfc3339(end),
         "source": source,
         "totals": totals,
         "series": series,
         "byModel": by_model,
+        "modelStats": {"list": top, "totalModelCount": by_model.len()},
     })
 }
 
 fn summarize(
     points: &[CallPoint],
-    time_type: TimeType,
+    clock: Clock,
     start: NaiveDateTime,
     end: NaiveDateTime,
 ) -> serde_json::Value {
@@ -343,16 +431,13 @@ fn summarize(
     let mut models: BTreeMap<&str, Acc> = BTreeMap::new();
     for p in points {
         total.add(p);
-        buckets
-            .entry(time_type.bucket(p.call_time))
-            .or_default()
-            .add(p);
+        buckets.entry(clock.bucket(p.call_time)).or_default().add(p);
         models.entry(p.model.as_str()).or_default().add(p);
     }
     let series: Vec<Bucket> = buckets
         .into_iter()
         .map(|(t, acc)| Bucket {
-            timestamp: rfc3339(t),
+            timestamp: clock.label(t),
             stats: acc.view(),
         })
         .collect();
@@ -363,13 +448,7 @@ fn summarize(
             stats: acc.view(),
         })
         .collect();
-    answer(
-        (time_type, start, end),
-        "calls",
-        total.view(),
-        series,
-        by_model,
-    )
+    answer((clock, start, end), "calls", total.view(), series, by_model)
 }
 
 #[cfg(test)]
@@ -410,7 +489,10 @@ mod tests {
         ];
         let v = summarize(
             &points,
-            TimeType::Day,
+            Clock {
+                time_type: TimeType::Day,
+                east: 0,
+            },
             t("2026-11-23 00:00:00"),
             t("2026-11-25 00:00:00"),
         );

@@ -16,6 +16,7 @@ pub mod model_calls;
 pub mod outbox;
 pub mod page;
 mod pool;
+pub mod projects;
 pub mod providers;
 pub mod rates;
 pub mod responses;

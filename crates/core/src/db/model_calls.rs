@@ -88,6 +88,70 @@ pub struct CallFilter {
     pub start: Option<NaiveDateTime>,
     /// `call_time < end`
     pub end: Option<NaiveDateTime>,
+    /// Text found (case-insensitively) in any of the fields.
+    pub search: Option<(String, Vec<SearchField>)>,
+    /// `duration_ms >= min_duration_ms`
+    pub min_duration_ms: Option<i64>,
+}
+
+/// Where `search` looks (the real Hub's `searchFields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchField {
+    Model,
+    TraceId,
+    Id,
+    UserDid,
+}
+
+impl SearchField {
+    pub const ALL: [SearchField; 4] = [
+        SearchField::Model,
+        SearchField::TraceId,
+        SearchField::Id,
+        SearchField::UserDid,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchField::Model => "model",
+            SearchField::TraceId => "traceId",
+            SearchField::Id => "id",
+            SearchField::UserDid => "userDid",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+type Condition =
+    Box<dyn BoxableExpression<model_calls::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// `needle` in any of `fields`, case-insensitively.
+fn search_condition(needle: &str, fields: &[SearchField]) -> Option<Condition> {
+    let pattern = contains_pattern(needle);
+    fields.iter().fold(None, |any: Option<Condition>, field| {
+        let p = pattern.clone();
+        let one: Condition = match field {
+            SearchField::Model => Box::new(lower(model_calls::model).like(p).escape('\\')),
+            SearchField::Id => Box::new(lower(model_calls::id).like(p).escape('\\')),
+            SearchField::TraceId => Box::new(
+                lower(model_calls::trace_id.assume_not_null())
+                    .like(p)
+                    .escape('\\'),
+            ),
+            SearchField::UserDid => Box::new(
+                lower(model_calls::user_did.assume_not_null())
+                    .like(p)
+                    .escape('\\'),
+            ),
+        };
+        Some(match any {
+            None => one,
+            Some(prev) => Box::new(prev.or(one)),
+        })
+    })
 }
 
 fn filtered(f: &CallFilter) -> model_calls::BoxedQuery<'static, DbBackend> {
@@ -119,6 +183,16 @@ fn filtered(f: &CallFilter) -> model_calls::BoxedQuery<'static, DbBackend> {
     }
     if let Some(v) = f.end {
         q = q.filter(model_calls::call_time.lt(v));
+    }
+    if let Some(cond) = f
+        .search
+        .as_ref()
+        .and_then(|(needle, fields)| search_condition(needle, fields))
+    {
+        q = q.filter(cond);
+    }
+    if let Some(v) = f.min_duration_ms {
+        q = q.filter(model_calls::duration_ms.ge(v));
     }
     q
 }

@@ -120,3 +120,14 @@ pub fn release_starter(conn: &mut DbConnection, user: &str) -> QueryResult<usize
         .set(users::starter_credits_granted.eq(false))
         .execute(conn)
 }
+
+/// The users of `dids` the Hub knows.
+pub fn get_many(conn: &mut DbConnection, dids: &[String]) -> QueryResult<Vec<UserRow>> {
+    if dids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::did.eq_any(dids))
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -42,6 +42,13 @@ impl TimeType {
         }
     }
 
+    /// The start (UTC) of the bucket `t` (UTC) falls in on a clock `east_minutes` ahead of
+    /// UTC: a user's day or month where they live.
+    pub fn bucket_at(self, t: NaiveDateTime, east_minutes: i32) -> NaiveDateTime {
+        let shift = chrono::Duration::minutes(i64::from(east_minutes));
+        self.bucket(t + shift) - shift
+    }
+
     /// The start of the bucket `t` falls in (UTC).
     pub fn bucket(self, t: NaiveDateTime) -> NaiveDateTime {
         let day = t.date();
@@ -396,6 +403,20 @@ mod tests {
         assert_eq!(
             TimeType::Month.bucket(t("2026-11-24 13:45:10")),
             t("2026-11-01 00:00:00")
+        );
+        // UTC+8: 2026-11-24 20:30 UTC is already the 25th there, which began at 16:00 UTC.
+        assert_eq!(
+            TimeType::Day.bucket_at(t("2026-11-24 20:30:00"), 480),
+            t("2026-11-24 16:00:00")
+        );
+        // UTC-5:30 (a half-hour zone): 03:00 UTC is still the 23rd, begun at 05:30 UTC.
+        assert_eq!(
+            TimeType::Day.bucket_at(t("2026-11-24 03:00:00"), -330),
+            t("2026-11-23 05:30:00")
+        );
+        assert_eq!(
+            TimeType::Month.bucket_at(t("2026-11-30 18:00:00"), 480),
+            t("2026-11-30 16:00:00")
         );
     }
 

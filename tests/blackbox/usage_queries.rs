@@ -1,0 +1,199 @@
+//! The query parameters the real Hub's clients send to the call log and the usage statistics
+//! (issue 27): `startTime`/`endTime`, `search` + `searchFields`, `minDurationSeconds`,
+//! `status=all`, `timezoneOffset`, and the real Hub's answer fields beside the Hub's own.
+
+use crate::on_both_backends;
+use crate::support::{ADMIN_KEY, Backend, HubEnv, error_of, json};
+use serde_json::{Value, json};
+
+/// 2026-11-23 15:30, 16:30 and 2026-11-24 10:00 UTC.
+const T1: i64 = 1_795_447_800;
+const T2: i64 = 1_795_451_400;
+const T3: i64 = 1_795_514_400;
+
+fn queries(backend: Backend) {
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "member", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key").to_owned();
+    let user = created["userDid"].as_str().expect("did").to_owned();
+    let (status, _) = json(hub.put(
+        "/api/user/profile",
+        Some(&key),
+        &json!({"fullName": "Ada", "email": "ada@example.com"}),
+    ));
+    assert_eq!(status, 200);
+    drop(hub);
+    for (id, time, model, app, ms, trace, credits) in [
+        (
+            "call-1",
+            "2026-11-23 15:30:00",
+            "openai/gpt-a",
+            "zAppA",
+            500,
+            "trace-alpha",
+            "1",
+        ),
+        (
+            "call-2",
+            "2026-11-23 16:30:00",
+            "openai/gpt-b",
+            "zAppA",
+            2500,
+            "trace-beta",
+            "2",
+        ),
+        (
+            "call-3",
+            "2026-11-24 10:00:00",
+            "anthropic/claude-x",
+            "zAppB",
+            4000,
+            "trace-gamma",
+            "4",
+        ),
+    ] {
+        env.database.execute(&format!(
+            "INSERT INTO model_calls (id, model, type, status, total_usage, credits, duration_ms, \
+             app_did, user_did, trace_id, call_time, created_at) VALUES ('{id}', '{model}', \
+             'chatCompletion', 'success', 10, '{credits}', {ms}, '{app}', '{user}', '{trace}', \
+             '{time}', '{time}')"
+        ));
+    }
+    let out = env
+        .command()
+        .args(["stats", "rebuild"])
+        .output()
+        .expect("rebuild");
+    assert!(out.status.success(), "{out:?}");
+    let hub = env.start();
+    let ids = |query: &str| -> Vec<String> {
+        let (status, body) = json(hub.get(&format!("/api/user/model-calls?{query}"), Some(&key)));
+        assert_eq!(status, 200, "{query}: {body}");
+        let mut ids: Vec<String> = body["list"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    // startTime/endTime in unix seconds; the real Hub's endTime is inclusive.
+    assert_eq!(ids(&format!("startTime={}", T1 + 1)), ["call-2", "call-3"]);
+    assert_eq!(
+        ids(&format!("startTime={T1}&endTime={T2}")),
+        ["call-1", "call-2"]
+    );
+    assert_eq!(ids("status=all"), ["call-1", "call-2", "call-3"]);
+    // search: in every field by default, or in the ones named.
+    assert_eq!(ids("search=ALPHA"), ["call-1"]);
+    assert_eq!(ids("search=call-3"), ["call-3"]);
+    assert_eq!(ids("search=claude&searchFields=model"), ["call-3"]);
+    assert!(ids("search=claude&searchFields=traceId,id").is_empty());
+    assert_eq!(ids(&format!("search={}", &user[..12])).len(), 3);
+    assert_eq!(ids("search=100%25"), Vec::<String>::new(), "% is literal");
+    let e = error_of(
+        hub.get(
+            "/api/user/model-calls?search=x&searchFields=prompt",
+            Some(&key),
+        ),
+        400,
+    );
+    assert_eq!(e["param"], "searchFields");
+    // minDurationSeconds.
+    assert_eq!(ids("minDurationSeconds=2.5"), ["call-2", "call-3"]);
+    for bad in ["-1", "soon"] {
+        let e = error_of(
+            hub.get(
+                &format!("/api/user/model-calls?minDurationSeconds={bad}"),
+                Some(&key),
+            ),
+            400,
+        );
+        assert_eq!(e["param"], "minDurationSeconds");
+    }
+    // The real Hub's fields on each row.
+    let (_, one) = json(hub.get("/api/user/model-calls?search=alpha", Some(&key)));
+    let row = &one["list"][0];
+    assert_eq!(row["duration"], 0.5);
+    assert_eq!(row["durationMs"], 500);
+    assert_eq!(
+        row["appInfo"],
+        json!({"appDid": "zAppA", "appName": "zAppA", "appLogo": "", "appUrl": ""})
+    );
+    assert_eq!(row["userInfo"]["did"], user.as_str());
+    assert_eq!(row["userInfo"]["fullName"], "Ada");
+    assert_eq!(row["userInfo"]["email"], "ada@example.com");
+
+    // Day buckets: UTC, the user's (UTC+8: call 2 is on the 24th there), and a half-hour zone
+    // (UTC-5:30, from the calls themselves).
+    let stats = |tz: &str| -> Value {
+        let (status, body) = json(hub.get(
+            &format!(
+                "/api/user/usage-stats?timeType=day&startTime={}&endTime={}{tz}",
+                T1 - 86_400,
+                T3 + 86_400
+            ),
+            Some(&key),
+        ));
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let series = |body: &Value| -> Vec<(String, u64, String)> {
+        body["series"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .map(|b| {
+                (
+                    b["timestamp"].as_str().expect("ts").to_owned(),
+                    b["calls"].as_u64().expect("calls"),
+                    b["credits"].as_str().expect("credits").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let utc = stats("");
+    assert_eq!(utc["source"], "stats");
+    assert_eq!(
+        series(&utc),
+        [
+            ("2026-11-23T00:00:00Z".to_owned(), 2, "3".to_owned()),
+            ("2026-11-24T00:00:00Z".to_owned(), 1, "4".to_owned())
+        ]
+    );
+    let east = stats("&timezoneOffset=-480");
+    assert_eq!(east["source"], "stats");
+    assert_eq!(east["timezoneOffset"], -480);
+    assert_eq!(
+        series(&east),
+        [
+            ("2026-11-23T00:00:00+08:00".to_owned(), 1, "1".to_owned()),
+            ("2026-11-24T00:00:00+08:00".to_owned(), 2, "6".to_owned())
+        ]
+    );
+    let half = stats("&timezoneOffset=330");
+    assert_eq!(half["source"], "calls");
+    assert_eq!(
+        series(&half),
+        [
+            ("2026-11-23T00:00:00-05:30".to_owned(), 2, "3".to_owned()),
+            ("2026-11-24T00:00:00-05:30".to_owned(), 1, "4".to_owned())
+        ]
+    );
+    assert_eq!(utc["modelStats"]["totalModelCount"], 3);
+    assert_eq!(utc["modelStats"]["list"][0]["totalCalls"], 1);
+    let e = error_of(
+        hub.get("/api/user/usage-stats?timezoneOffset=9999", Some(&key)),
+        400,
+    );
+    assert_eq!(e["param"], "timezoneOffset");
+}
+
+on_both_backends!(queries);
