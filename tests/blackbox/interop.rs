@@ -974,3 +974,43 @@ fn aigne_cli_connect_expires() {
     ));
     aigne_cli(&hub, created["key"].as_str().expect("key"), "expire", &mock);
 }
+
+/// `@blocklet/aigne-hub`'s helpers (`tests/interop/blocklet-aigne-hub/helpers.cjs`) against `hub`, where
+/// `key`'s user has a profile and 100 credits granted; `billing` names the ledger for the output.
+pub(crate) fn blocklet_aigne_hub(hub: &Hub, key: &str, billing: &str) {
+    require("blocklet-aigne-hub/node_modules/@blocklet/aigne-hub/package.json");
+    let (status, _) = json(hub.put(
+        "/api/user/profile",
+        Some(key),
+        &json!({"fullName": "Grace Hopper", "email": "grace@example.com"}),
+    ));
+    assert_eq!(status, 200);
+    run_with(
+        "node",
+        &["blocklet-aigne-hub/helpers.cjs"],
+        hub,
+        key,
+        &[("ADMIN_KEY", ADMIN_KEY), ("BILLING", billing)],
+    );
+}
+
+/// The helpers with the built-in ledger.
+#[test]
+fn blocklet_aigne_hub_helpers_with_the_ledger() {
+    let hub = HubEnv::new(Backend::Sqlite)
+        .var("AIGNE_HUB_BILLING__ENABLED", "true")
+        .launch();
+    let (_, created) = json(hub.post(
+        "/api/access-keys",
+        Some(ADMIN_KEY),
+        &json!({"name": "blocklet user", "role": "member"}),
+    ));
+    let key = created["key"].as_str().expect("key");
+    let (status, _) = json(hub.post(
+        "/api/credits/grants",
+        Some(ADMIN_KEY),
+        &json!({"userDid": created["userDid"], "amount": "100"}),
+    ));
+    assert_eq!(status, 201);
+    blocklet_aigne_hub(&hub, key, "ledger");
+}

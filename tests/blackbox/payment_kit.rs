@@ -279,3 +279,15 @@ fn payment_kit_starter_credits_availability_and_subscriptions() {
     let (_, s) = status_of_app();
     assert_eq!(s["subscription"]["status"], "trialing", "{s}");
 }
+
+/// `@blocklet/aigne-hub`'s helpers with billing through Payment Kit: the user's grants,
+/// balance and transactions are Payment Kit's.
+#[test]
+fn blocklet_aigne_hub_helpers_with_payment_kit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pk = PaymentKitStandIn::start(dir.path());
+    let hub = hub_env(Backend::Sqlite, &pk).launch();
+    let (key, user) = crate::ledger::member(&hub, "blocklet user");
+    pk.control("grant", &json!({"did": user, "amount": "100"}));
+    crate::interop::blocklet_aigne_hub(&hub, &key, "payment-kit");
+}

@@ -135,6 +135,14 @@ app.get('/api/credit-grants/summary', (req, res) => {
   if (!count) return res.json({});
   return res.json({ [CURRENCY.id]: { paymentCurrency: CURRENCY, totalAmount: p.granted.toString(), remainingAmount: p.remaining.toString(), grantCount: count } });
 });
+app.get('/api/credit-grants', (req, res) => {
+  const c = customerOf(String(req.query.customer_id || ''));
+  const page = Number(req.query.page || 1);
+  const size = Number(req.query.pageSize || 20);
+  const mine = state.grants.filter((g) => g.did === c.did).reverse();
+  const list = mine.slice((page - 1) * size, page * size).map((g) => ({ id: g.id, object: 'credit_grant', customer_id: c.id, amount: g.units, currency_id: CURRENCY.id, category: g.category, status: 'granted', metadata: g.metadata }));
+  return res.json({ count: mine.length, list });
+});
 app.get('/api/meter-events/pending-amount', (req, res) => {
   const c = customerOf(String(req.query.customer_id || ''));
   return res.json({ [CURRENCY.id]: position(c.did).pending.toString() });
