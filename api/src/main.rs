@@ -84,6 +84,7 @@ fn create_key(
                 role,
                 user_did,
                 expires_at: None,
+                app_did: None,
             },
         )
     })?;

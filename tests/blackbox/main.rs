@@ -32,6 +32,7 @@ mod media;
 mod messages;
 mod migrations;
 mod payment_kit;
+mod projects;
 mod providers;
 mod responses;
 mod retention;

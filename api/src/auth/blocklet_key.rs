@@ -171,6 +171,7 @@ impl BlockletKeys {
                 role,
                 key_id: Some(id),
                 full_name: None,
+                app_did: None,
             }),
             Verdict::Refused(why) => Err(ApiError::Unauthorized(format!(
                 "Blocklet access key refused: {why}"

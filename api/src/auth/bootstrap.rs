@@ -40,7 +40,7 @@ pub fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<AdminSource>
                 }
                 Some(_) => {}
                 None => {
-                    let spec = KeySpec { name: ENV_KEY_NAME.into(), role: Role::Owner, user_did: None, expires_at: None };
+                    let spec = KeySpec { name: ENV_KEY_NAME.into(), role: Role::Owner, user_did: None, expires_at: None, app_did: None };
                     insert_tolerating_race(conn, spec, key)?;
                 }
             }
@@ -73,6 +73,7 @@ pub fn ensure_admin(db: &Db, settings: &Settings) -> anyhow::Result<AdminSource>
                 role: Role::Owner,
                 user_did: None,
                 expires_at: None,
+                app_did: None,
             };
             insert_tolerating_race(conn, spec, key)?;
         }

@@ -23,6 +23,9 @@ pub struct Identity {
     pub key_id: Option<String>,
     /// The name a login token carries (Blocklet mode), newer than any stored profile.
     pub full_name: Option<String>,
+    /// The app (project) the caller's calls count for unless a call names one: the access
+    /// key's own, or the Hub's app for Blocklet logins and Blocklet access keys.
+    pub app_did: Option<String>,
 }
 
 impl Identity {
@@ -70,6 +73,7 @@ async fn hub_key(state: &AppState, token: &str) -> Result<Identity, ApiError> {
         role,
         key_id: Some(row.id),
         full_name: None,
+        app_did: row.app_did,
     })
 }
 
@@ -92,6 +96,7 @@ fn login(state: &AppState, token: &str) -> Result<Identity, ApiError> {
         role: blocklet_key::passport_role(&user.role),
         key_id: None,
         full_name: user.full_name.filter(|n| !n.trim().is_empty()),
+        app_did: Some(state.app_did.clone()),
     })
 }
 
@@ -100,7 +105,10 @@ async fn authenticate(state: &AppState, token: &str) -> Result<Identity, ApiErro
     if token.split('.').count() == 3 {
         login(state, token)
     } else if token.starts_with(blocklet_key::PREFIX) && !token.contains('.') {
-        state.blocklet_keys.verify(token).await
+        // A Blocklet access key is the Blocklet app's: its calls count for the Hub's app.
+        let mut identity = state.blocklet_keys.verify(token).await?;
+        identity.app_did = Some(state.app_did.clone());
+        Ok(identity)
     } else {
         hub_key(state, token).await
     }

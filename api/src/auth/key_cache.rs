@@ -100,6 +100,7 @@ mod tests {
             role: Role::Member,
             user_did: None,
             expires_at: None,
+            app_did: None,
         };
         let (row, plaintext) = db.run_sync(|c| create(c, spec)).expect("create");
         let cache = KeyCache::new(db);

@@ -16,6 +16,8 @@ pub struct KeySpec {
     /// The owner; a new account DID is made when absent.
     pub user_did: Option<String>,
     pub expires_at: Option<NaiveDateTime>,
+    /// The app (project) the key calls for.
+    pub app_did: Option<String>,
 }
 
 /// Stores a key (and its user, if new) in one transaction. Returns the row and the plaintext,
@@ -43,6 +45,7 @@ pub fn store(
         last_used_at: None,
         expires_at: spec.expires_at,
         revoked: false,
+        app_did: spec.app_did,
     };
     conn.transaction(|c| {
         users::ensure(

@@ -180,6 +180,7 @@ async fn remote_app(
             role: Role::Component,
             key_id: None,
             full_name: None,
+            app_did: None,
         },
         via: Via::RemoteApp {
             app_id: app_id.to_owned(),
@@ -239,6 +240,7 @@ fn component(
             role: Role::Component,
             key_id: None,
             full_name: None,
+            app_did: None,
         },
         via: Via::Component {
             did: did.to_owned(),

@@ -231,6 +231,7 @@ pub async fn approve(
                     role: Role::Member,
                     user_did: Some(user.clone()),
                     expires_at: None,
+                    app_did: None,
                 };
                 let (row, plaintext) = keys::create(conn, spec)?;
                 let sealed = cipher.encrypt(&plaintext, &aad(&id));

@@ -11,6 +11,7 @@ mod public;
 mod responses;
 mod time;
 mod token_count;
+mod usage;
 mod user;
 mod v1;
 pub(crate) mod v2;
@@ -109,6 +110,15 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
         .route("/v2/models", web::get().to(public::v2_models))
         .route("/v2/status", web::get().to(public::v2_status))
         .route("/enums", web::get().to(public::enums));
+    cfg.route("/usage/quota", web::get().to(usage::quota))
+        .route("/usage/projects", web::get().to(usage::list))
+        .route("/usage/projects/trends", web::get().to(usage::trends_of))
+        .route(
+            "/usage/projects/group-trends",
+            web::get().to(usage::group_trends),
+        )
+        .route("/usage/projects/calls", web::get().to(usage::calls))
+        .route("/usage/trends", web::get().to(usage::trends));
     cfg.route("/connect-sessions/{id}", web::get().to(connect::show))
         .route(
             "/connect-sessions/{id}/approve",

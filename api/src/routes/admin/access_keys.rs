@@ -26,6 +26,7 @@ pub struct AccessKeyView {
     last_used_at: Option<String>,
     expires_at: Option<String>,
     revoked: bool,
+    app_did: Option<String>,
     /// Only in the creation answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<String>,
@@ -42,6 +43,7 @@ fn view(row: AccessKeyRow, key: Option<String>) -> AccessKeyView {
         last_used_at: iso_opt(row.last_used_at),
         expires_at: iso_opt(row.expires_at),
         revoked: row.revoked,
+        app_did: row.app_did,
         key,
     }
 }
@@ -53,6 +55,8 @@ pub struct CreateKey {
     role: Option<String>,
     user_did: Option<String>,
     expires_at: Option<String>,
+    /// The app (project) calls through the key count for.
+    app_did: Option<String>,
 }
 
 pub async fn list(
@@ -126,11 +130,30 @@ fn spec_for(me: &Identity, body: CreateKey) -> ApiResult<KeySpec> {
     }
     // Non-admins always get keys of their own.
     let user_did = user_did.or_else(|| (!me.role.is_admin()).then(|| me.user_did.clone()));
+    let app_did = body
+        .app_did
+        .map(|d| {
+            let d = d.trim().to_owned();
+            let plain = !d.is_empty()
+                && d.len() <= 200
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c));
+            if plain {
+                Ok(d)
+            } else {
+                Err(ApiError::invalid(
+                    "appDid",
+                    "must be an app DID (letters, digits and : . _ -, at most 200)",
+                ))
+            }
+        })
+        .transpose()?;
     Ok(KeySpec {
         name,
         role,
         user_did,
         expires_at,
+        app_did,
     })
 }
 

@@ -104,7 +104,7 @@ fn min_duration_ms(params: &Params) -> ApiResult<Option<i64>> {
     }
 }
 
-pub(super) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
+pub(crate) fn filter(me: &crate::auth::Identity, params: &Params) -> ApiResult<CallFilter> {
     let (start, end) = bounds(params)?;
     let status = match params.get("status") {
         // The real Hub's way of saying "any".

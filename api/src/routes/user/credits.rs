@@ -72,14 +72,31 @@ pub(crate) async fn summary(state: &AppState, user: String, role: &str) -> ApiRe
     })
 }
 
+impl Summary {
+    /// The real Hub's `total`, `balance` and `pendingCredit`: no total while calls are owed
+    /// beyond the grants.
+    pub(crate) fn real_terms(
+        &self,
+    ) -> (
+        rust_decimal::Decimal,
+        rust_decimal::Decimal,
+        rust_decimal::Decimal,
+    ) {
+        let p = &self.position;
+        let zero = rust_decimal::Decimal::ZERO;
+        let total = if p.debt > zero { zero } else { self.total };
+        (total, p.balance().max(zero), p.debt)
+    }
+}
+
 fn balance_json(s: &Summary) -> Value {
     let p = &s.position;
+    let (total, balance, pending) = s.real_terms();
     json!({
-        "balance": credits::text(p.balance().max(rust_decimal::Decimal::ZERO)),
-        // As the real Hub: no total while calls are owed beyond the grants.
-        "total": credits::text(if p.debt > rust_decimal::Decimal::ZERO { rust_decimal::Decimal::ZERO } else { s.total }),
+        "balance": credits::text(balance),
+        "total": credits::text(total),
         "grantCount": s.grant_count,
-        "pendingCredit": credits::text(p.debt),
+        "pendingCredit": credits::text(pending),
         "granted": credits::text(p.granted),
         "debt": credits::text(p.debt),
         "held": credits::text(p.held),

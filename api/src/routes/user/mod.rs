@@ -1,10 +1,10 @@
 //! User APIs (SPEC §5.6), for any authenticated caller: their own data, or everyone's for admins
 //! who ask (`allUsers=true`).
 
-mod calls;
+pub(crate) mod calls;
 pub(crate) mod credits;
 mod profile;
-mod stats;
+pub(crate) mod stats;
 
 use actix_web::web;
 

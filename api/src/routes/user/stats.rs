@@ -139,7 +139,7 @@ fn rfc3339(t: NaiveDateTime) -> String {
 /// How buckets are cut: their size, and the user's clock (`east` minutes ahead of UTC, from
 /// the real Hub's `timezoneOffset`, which is minutes behind: JavaScript's `getTimezoneOffset`).
 #[derive(Clone, Copy)]
-pub(super) struct Clock {
+pub(crate) struct Clock {
     pub time_type: TimeType,
     pub east: i32,
 }
@@ -176,7 +176,7 @@ impl Clock {
 }
 
 /// `timezoneOffset`: minutes behind UTC (`-480` for UTC+8), at most 14 hours either way.
-pub(super) fn east_minutes(params: &Params) -> ApiResult<i32> {
+pub(crate) fn east_minutes(params: &Params) -> ApiResult<i32> {
     let Some(raw) = params.get("timezoneOffset").filter(|s| !s.is_empty()) else {
         return Ok(0);
     };

@@ -23,6 +23,29 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase")]
 pub struct Register {
     public_key: String,
+    /// How the app is shown in usage per project (optional; a later registration updates them).
+    app_name: Option<String>,
+    app_logo: Option<String>,
+    app_url: Option<String>,
+}
+
+/// An optional http(s) URL field, trimmed.
+fn url_field(name: &str, value: Option<String>) -> ApiResult<Option<String>> {
+    let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.len() <= 1000
+        && !v.chars().any(char::is_whitespace)
+        && url::Url::parse(&v).is_ok();
+    if ok {
+        Ok(Some(v))
+    } else {
+        Err(ApiError::invalid(
+            name,
+            "must be an http(s) URL of at most 1000 characters",
+        ))
+    }
 }
 
 /// Where the app `id` subscribes: the purchase link with the app named (`metadata.appId`, as
@@ -41,6 +64,23 @@ pub async fn register(
     ApiJson(body): ApiJson<Register>,
 ) -> ApiResult<HttpResponse> {
     let pk = parse_public_key(&body.public_key).map_err(|m| ApiError::invalid("publicKey", m))?;
+    let name = body
+        .app_name
+        .map(|n| {
+            n.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(ApiError::invalid(
+            "appName",
+            "must be at most 100 characters",
+        ));
+    }
+    let logo = url_field("appLogo", body.app_logo)?;
+    let url = url_field("appUrl", body.app_url)?;
     let id = did::address(&pk, DidRole::Application);
     let now = chrono::Utc::now().naive_utc();
     let row = AppRow {
@@ -49,9 +89,23 @@ pub async fn register(
         created_at: now,
         updated_at: now,
     };
+    let app = id.clone();
     state
         .db
-        .run(move |conn| apps::register(conn, &row).map_err(crate::db::DbError::from))
+        .run(move |conn| {
+            apps::register(conn, &row)?;
+            if name.is_some() || logo.is_some() || url.is_some() {
+                crate::db::projects::upsert(
+                    conn,
+                    &app,
+                    name.as_deref(),
+                    logo.as_deref(),
+                    url.as_deref(),
+                    now,
+                )?;
+            }
+            Ok::<_, crate::db::DbError>(())
+        })
         .await?;
     let payment_link = subscribe_link(&req, &state, &id);
     Ok(HttpResponse::Ok().json(json!({ "id": id, "paymentLink": payment_link })))

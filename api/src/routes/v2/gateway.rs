@@ -52,7 +52,8 @@ pub fn context(
         auth_ms: started.elapsed().as_secs_f64() * 1000.0,
         user_did: me.user_did.clone(),
         role: me.role.as_str(),
-        app_did: header(APP_DID_HEADER),
+        // The app the caller names, else the key's own (or, on Blocklet Server, the Hub's).
+        app_did: header(APP_DID_HEADER).or_else(|| me.app_did.clone()),
         request_id: req
             .extensions()
             .get::<RequestId>()

@@ -19,6 +19,8 @@ pub struct AccessKeyRow {
     pub last_used_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
     pub revoked: bool,
+    /// The app calls through this key count for, unless the caller names one.
+    pub app_did: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &AccessKeyRow) -> QueryResult<()> {

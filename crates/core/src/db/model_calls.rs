@@ -304,3 +304,28 @@ pub fn usage_points(
         .limit(limit + 1)
         .load(conn)
 }
+
+/// The last call of each of `apps` at or after `since` (one user's, or everyone's).
+pub fn last_calls(
+    conn: &mut DbConnection,
+    user_did: Option<&str>,
+    apps: &[String],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(Option<String>, Option<NaiveDateTime>)>> {
+    if apps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = model_calls::table
+        .filter(model_calls::call_time.ge(since))
+        .filter(model_calls::app_did.eq_any(apps.to_vec()))
+        .group_by(model_calls::app_did)
+        .select((
+            model_calls::app_did,
+            diesel::dsl::max(model_calls::call_time),
+        ))
+        .into_boxed();
+    if let Some(user) = user_did {
+        query = query.filter(model_calls::user_did.eq(user.to_owned()));
+    }
+    query.load(conn)
+}

@@ -27,3 +27,49 @@ pub fn get_many(conn: &mut DbConnection, dids: &[String]) -> QueryResult<Vec<Pro
         .select(ProjectRow::as_select())
         .load(conn)
 }
+
+/// Records what is known of an app: given fields replace the stored ones, absent ones stay.
+pub fn upsert(
+    conn: &mut DbConnection,
+    app_did: &str,
+    name: Option<&str>,
+    logo: Option<&str>,
+    url: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let existing = projects::table
+        .find(app_did)
+        .select(ProjectRow::as_select())
+        .first(conn)
+        .optional()?;
+    match existing {
+        None => diesel::insert_into(projects::table)
+            .values(&ProjectRow {
+                app_did: app_did.to_owned(),
+                name: name.map(str::to_owned),
+                logo: logo.map(str::to_owned),
+                url: url.map(str::to_owned),
+                created_at: now,
+                updated_at: now,
+            })
+            .execute(conn)
+            .map(drop)
+            .or_else(|e| match e {
+                // Another request registered it first: theirs stands.
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => Ok(()),
+                e => Err(e),
+            }),
+        Some(row) => diesel::update(projects::table.find(app_did))
+            .set((
+                projects::name.eq(name.map(str::to_owned).or(row.name)),
+                projects::logo.eq(logo.map(str::to_owned).or(row.logo)),
+                projects::url.eq(url.map(str::to_owned).or(row.url)),
+                projects::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(drop),
+    }
+}

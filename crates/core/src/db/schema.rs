@@ -25,6 +25,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         revoked -> Bool,
+        app_did -> Nullable<Text>,
     }
 }
 

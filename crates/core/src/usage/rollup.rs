@@ -131,6 +131,9 @@ pub struct Totals {
     pub duration: Histogram,
     #[serde(default)]
     pub ttfb: Histogram,
+    /// Sum of the times to first byte (rows written before it have 0; `stats rebuild` fills it).
+    #[serde(default)]
+    pub ttfb_ms: i64,
 }
 
 impl Totals {
@@ -148,6 +151,7 @@ impl Totals {
             self.duration.add(ms);
         }
         if let Some(ms) = c.ttfb_ms {
+            self.ttfb_ms += ms;
             self.ttfb.add(ms);
         }
     }
@@ -161,11 +165,29 @@ impl Totals {
         self.duration_ms += o.duration_ms;
         self.duration.merge(&o.duration);
         self.ttfb.merge(&o.ttfb);
+        self.ttfb_ms += o.ttfb_ms;
+    }
+
+    /// Mean duration in seconds, one decimal (0 without calls).
+    pub fn avg_duration_secs(&self) -> f64 {
+        mean_secs(self.duration_ms, self.duration.0.values().sum())
+    }
+
+    /// Mean time to first byte in seconds, one decimal (0 without any).
+    pub fn avg_ttfb_secs(&self) -> f64 {
+        mean_secs(self.ttfb_ms, self.ttfb.0.values().sum())
     }
 
     pub fn credits_text(&self) -> String {
         credits::text(self.credits)
     }
+}
+
+fn mean_secs(total_ms: i64, count: u64) -> f64 {
+    if count == 0 {
+        return 0.0;
+    }
+    (total_ms as f64 / count as f64 / 100.0).round() / 10.0
 }
 
 /// One rollup row: totals, and the same by call type and by model.

@@ -175,6 +175,30 @@ pub fn rollups_by_owner(
     query.load(conn)
 }
 
+/// The per-(user, app) rollups of one user (or everyone's) in `[from, to)`: (bucket start,
+/// app, stats), oldest first, for usage per project.
+pub fn rollups_by_app(
+    conn: &mut DbConnection,
+    user_did: Option<&str>,
+    time_type: TimeType,
+    from: i64,
+    to: i64,
+) -> QueryResult<Vec<(i64, String, Option<String>)>> {
+    use model_call_stats::dsl as s;
+    let mut query = model_call_stats::table
+        .filter(s::time_type.eq(time_type.as_str()))
+        .filter(s::timestamp.ge(from))
+        .filter(s::timestamp.lt(to))
+        .filter(s::user_did.ne(ALL))
+        .select((s::timestamp, s::app_did, s::stats))
+        .order(s::timestamp.asc())
+        .into_boxed();
+    if let Some(user) = user_did {
+        query = query.filter(s::user_did.eq(user.to_owned()));
+    }
+    query.load(conn)
+}
+
 /// Deletes up to `limit` rollups whose bucket started before `before` (unix seconds); returns
 /// how many.
 pub fn delete_before(conn: &mut DbConnection, before: i64, limit: i64) -> QueryResult<usize> {
