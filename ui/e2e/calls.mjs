@@ -1,5 +1,6 @@
-// The call log and the usage charts in a real browser: calls made through the API (a chat and
-// an image) are in the log with their details and in the charts. Run by
+// The call log, the usage charts and projects in a real browser: calls made through the API (two
+// chats, one for a named app, and an image) are in the log with their details, in the charts and
+// in the projects. Run by
 // tests/blackbox/console.rs with HUB_URL, ADMIN_KEY and MOCK_BASE.
 import assert from 'node:assert/strict';
 
@@ -14,6 +15,13 @@ try {
   assert.equal(chat.status, 200, JSON.stringify(chat.body));
   const image = await api('POST', '/api/v2/images/generations', ADMIN, { model: 'openai/gpt-image-1', prompt: 'A lighthouse at dusk' });
   assert.equal(image.status, 200, JSON.stringify(image.body));
+  // A third call, made for a named app.
+  const named = await fetch(`${process.env.HUB_URL}/api/v2/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'x-aigne-hub-client-did': 'zProjectApp' },
+    body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] }),
+  });
+  assert.equal(named.status, 200);
   const page = await newPage();
   await signIn(page, ADMIN);
 
@@ -31,7 +39,17 @@ try {
   step('and in the usage charts');
   await page.getByRole('button', { name: 'Usage' }).click();
   await page.getByTestId('usage-charts').locator('svg.recharts-surface').first().waitFor();
-  assert.equal(await page.getByTestId('stat-Calls').innerText(), '2', 'the chat and the image');
+  assert.equal(await page.getByTestId('stat-Calls').innerText(), '3', 'the chats and the image');
+
+  step('per project: the named app in the list and the chart, and its calls');
+  await page.getByRole('button', { name: 'Projects' }).click();
+  const project = page.getByTestId('project-zProjectApp');
+  await project.waitFor();
+  assert.match(await project.innerText(), /zProjectApp\s+1\s/);
+  await page.locator('svg.recharts-surface').first().waitFor();
+  await project.click();
+  await page.getByTestId('project-calls').getByText(/openai\/gpt-4o-mini · success/).waitFor();
+  assert.equal(await page.getByTestId('project-calls').getByText(/openai\/gpt-4o-mini/).count(), 1);
 
   assert.deepEqual(problems, [], problems.join('\n'));
   console.log('calls e2e: ok');

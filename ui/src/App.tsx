@@ -12,6 +12,7 @@ import PaidIcon from '@mui/icons-material/Paid';
 import PersonIcon from '@mui/icons-material/Person';
 import SellIcon from '@mui/icons-material/Sell';
 import TuneIcon from '@mui/icons-material/Tune';
+import WorkspacesIcon from '@mui/icons-material/Workspaces';
 import {
   AppBar,
   Box,
@@ -42,6 +43,7 @@ import Overview from './pages/Overview';
 import Playground from './pages/Playground';
 import Pricing from './pages/Pricing';
 import Profile from './pages/Profile';
+import Projects from './pages/Projects';
 import Providers from './pages/Providers';
 import SignIn from './pages/SignIn';
 import Usage from './pages/Usage';
@@ -59,6 +61,7 @@ const NAV: NavItem[] = [
   { path: '/config/ai-config/providers', label: 'Providers', icon: <DnsIcon />, admin: true },
   { path: '/config/ai-config/models', label: 'Model rates', icon: <TuneIcon />, admin: true },
   { path: '/config/usage', label: 'Usage', icon: <BarChartIcon /> },
+  { path: '/projects', label: 'Projects', icon: <WorkspacesIcon /> },
   { path: '/calls', label: 'Call log', icon: <ListAltIcon /> },
   { path: '/playground', label: 'Playground', icon: <ChatIcon /> },
   { path: '/credit-usage', label: 'Credits', icon: <PaidIcon /> },
@@ -145,6 +148,7 @@ function Shell() {
           {isAdmin ? <Route path="/config/ai-config/providers" element={<Providers />} /> : null}
           {isAdmin ? <Route path="/config/ai-config/models" element={<Models />} /> : null}
           <Route path="/config/usage" element={<Usage />} />
+          <Route path="/projects" element={<Projects />} />
           <Route path="/calls" element={<CallLog />} />
           <Route path="/config/playground" element={<Playground />} />
           <Route path="/playground" element={<Playground />} />

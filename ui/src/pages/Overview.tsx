@@ -5,6 +5,14 @@ import { useAuth } from '../auth';
 import { Empty, ErrorAlert, Loading, PageTitle, Stat, fmt, useAsync } from '../components/common';
 import type { Stats } from './Usage';
 
+interface Quota {
+  enableCredit: boolean;
+  dailyAvgCredits: string;
+  total?: string;
+  remaining?: string;
+  estimatedDaysRemaining?: string | null;
+}
+
 /** Local midnight `days - 1` days ago: 1 is today, 7 the last seven days including today. */
 function since(days: number) {
   const d = new Date();
@@ -25,6 +33,7 @@ export default function Overview() {
     () => get<Stats>(`/api/user/usage-stats${query({ start: since(7), timeType: 'day', allUsers: all })}`),
     [all],
   );
+  const quota = useAsync(() => get<Quota>('/api/usage/quota'), []);
   const errors = useAsync(
     () => get<List<Call>>(`/api/user/model-calls${query({ status: 'failed', pageSize: 5, allUsers: all })}`),
     [all],
@@ -34,6 +43,17 @@ export default function Overview() {
       <PageTitle title="Overview" />
       {info?.enableCredit && info.creditBalance ? (
         <Typography sx={{ mb: 2 }}>Credit balance: {fmt.credits(info.creditBalance.balance)}</Typography>
+      ) : null}
+      {quota.data?.enableCredit ? (
+        <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 3 }} data-testid="quota">
+          <Stat label="Credits left" value={fmt.credits(quota.data.remaining)} hint={`of ${fmt.credits(quota.data.total)} granted`} />
+          <Stat label="Per day (30 days)" value={fmt.credits(quota.data.dailyAvgCredits)} />
+          <Stat
+            label="Days left"
+            value={quota.data.estimatedDaysRemaining ?? '—'}
+            hint={quota.data.estimatedDaysRemaining ? 'at that pace' : 'no spending in 30 days'}
+          />
+        </Stack>
       ) : null}
       <ErrorAlert error={today.error ?? week.error} />
       {today.loading || week.loading ? <Loading /> : null}
