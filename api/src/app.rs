@@ -199,6 +199,7 @@ fn build_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
             timeout: settings_upstream.job_timeout,
         },
         files: Arc::new(crate::files::FileStore::new(&files_dir, files_ttl)),
+        project_names: Arc::new(tokio::sync::Notify::new()),
         app_did,
         instance_id,
         lifecycle,
@@ -356,6 +357,10 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
     let sweeper = actix_web::rt::spawn(crate::files::run_sweeper(state.files.clone()));
+    let names = actix_web::rt::spawn(crate::project_names::run(
+        state.clone(),
+        state.project_names.clone(),
+    ));
     let retention = actix_web::rt::spawn(crate::usage::retention::run(
         state.db.clone(),
         state.settings.retention,
@@ -379,6 +384,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     checkpointer.abort();
     retention.abort();
     sweeper.abort();
+    names.abort();
     if let Some(reports) = reports {
         reports.abort();
     }

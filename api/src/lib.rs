@@ -10,6 +10,7 @@ pub mod dialects;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod project_names;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub jobs: crate::providers::Jobs,
     /// Generated files served at expiring URLs.
     pub files: Arc<crate::files::FileStore>,
+    /// Wakes the reader of projects' names (`project_names`) when a registration names a URL.
+    pub project_names: Arc<tokio::sync::Notify>,
     /// The Hub's own application DID (standalone identity, stable per install).
     pub app_did: String,
     /// This instance's id (`<data dir>/instance.id`), stamped on the rows it writes.

@@ -316,3 +316,33 @@ fn the_app_of_a_call() {
         [Some("zKeysApp".to_owned()), Some("zNamedApp".to_owned())]
     );
 }
+
+/// An app that registers its URL gets the name its `__blocklet__.js` gives (read in the
+/// background); one whose URL does not answer keeps its DID.
+#[test]
+fn project_names_from_the_apps_own_blocklet_js() {
+    let hub = HubEnv::new(Backend::Sqlite).launch();
+    let register = |seed: u8, url: &str| -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        let pk = format!("0x{}", hex::encode(key.verifying_key().to_bytes()));
+        let (status, reg) = json(hub.post(
+            "/api/app/register",
+            None,
+            &json!({"publicKey": pk, "appUrl": url}),
+        ));
+        assert_eq!(status, 200, "{reg}");
+        reg["id"].as_str().expect("id").to_owned()
+    };
+    let name_of = |app: &str| -> Value {
+        let (_, t) = json(hub.get(
+            &format!("/api/usage/projects/trends?appDid={app}&timeRange=1"),
+            Some(ADMIN_KEY),
+        ));
+        t["project"]["appName"].clone()
+    };
+    // The Hub itself answers `__blocklet__.js` as a Blocklet app does.
+    let named = register(7, &hub.url("/"));
+    let down = register(8, "http://127.0.0.1:1/");
+    crate::support::eventually(|| (name_of(&named) == "AIGNE Hub").then_some(()));
+    assert_eq!(name_of(&down), down.as_str());
+}

@@ -90,6 +90,7 @@ pub async fn register(
         updated_at: now,
     };
     let app = id.clone();
+    let nudge = url.is_some();
     state
         .db
         .run(move |conn| {
@@ -107,6 +108,9 @@ pub async fn register(
             Ok::<_, crate::db::DbError>(())
         })
         .await?;
+    if nudge {
+        state.project_names.notify_one();
+    }
     let payment_link = subscribe_link(&req, &state, &id);
     Ok(HttpResponse::Ok().json(json!({ "id": id, "paymentLink": payment_link })))
 }

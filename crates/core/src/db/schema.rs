@@ -231,6 +231,7 @@ diesel::table! {
         url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        fetched_at -> Nullable<Timestamp>,
     }
 }
 
