@@ -183,6 +183,10 @@ fn build_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
             http.clone(),
             settings.blocklet_key_cache,
         ),
+        blocklet_users: crate::auth::BlockletUsers::new(
+            settings.identity.server.clone(),
+            http.clone(),
+        ),
         app_keys: AppKeys::default(),
         components,
         payment_kit,

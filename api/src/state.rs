@@ -17,6 +17,8 @@ pub struct AppState {
     pub keys: KeyCache,
     /// `blocklet-…` keys, verified by Blocklet Server (cached 60 s).
     pub blocklet_keys: BlockletKeys,
+    /// Users' profiles at Blocklet Server (Blocklet mode; cached 5 minutes).
+    pub blocklet_users: crate::auth::BlockletUsers,
     /// Public keys of apps registered for v1 remote calls.
     pub app_keys: AppKeys,
     /// Signed calls to the app's other components (Payment Kit …); `None` without a signing key.

@@ -250,6 +250,20 @@ fn blocklet_access_keys_through_blocklet_server() {
         e["message"].as_str().expect("m").contains("not found"),
         "{e}"
     );
+    // The user's profile is Blocklet Server's (its avatar path is the app's, made absolute).
+    server.add_user(
+        USER_DID,
+        json!({"did": USER_DID, "fullName": "Blocklet Admin", "email": "admin@blocklet.example",
+               "avatar": "/.well-known/service/user/avatar/admin.png"}),
+    );
+    let (status, info) = json(hub.get("/api/user/info", Some("blocklet-admin1")));
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["user"]["fullName"], "Blocklet Admin");
+    assert_eq!(info["user"]["email"], "admin@blocklet.example");
+    assert_eq!(
+        info["user"]["avatar"],
+        hub.url("/.well-known/service/user/avatar/admin.png")
+    );
     // Cached: a second use does not ask again.
     let calls = server.calls();
     assert_eq!(status_of(&hub, "blocklet-admin1", "/api/access-keys"), 200);

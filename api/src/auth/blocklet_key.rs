@@ -29,6 +29,30 @@ pub fn access_signature(secret_text: &str, counter: u64) -> String {
     base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
 }
 
+/// A GraphQL request to Blocklet Server, signed as the app (see the module's note).
+pub(super) async fn signed_gql(
+    http: &reqwest::Client,
+    server: &ServerAccess,
+    query: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let counter = chrono::Utc::now().timestamp().max(0) as u64 / 30;
+    let mut req = http
+        .post(&server.gql_url)
+        .timeout(TIMEOUT)
+        .header("x-access-key-id", &server.key_id)
+        .header(
+            "x-access-signature",
+            access_signature(server.secret_text.expose_secret(), counter),
+        )
+        .header("x-access-alg", "sha256")
+        .header("x-access-blocklet", &server.team_did)
+        .json(&serde_json::json!({ "query": query }));
+    if let Some(did) = &server.component_did {
+        req = req.header("x-component-did", did);
+    }
+    req.send().await
+}
+
 /// What Blocklet Server said about a key.
 #[derive(Debug, Clone)]
 enum Verdict {
@@ -196,24 +220,7 @@ impl BlockletKeys {
             literal(token),
             literal(&server.team_did)
         );
-        let counter = chrono::Utc::now().timestamp().max(0) as u64 / 30;
-        let mut req = self
-            .http
-            .post(&server.gql_url)
-            .timeout(TIMEOUT)
-            .header("x-access-key-id", &server.key_id)
-            .header(
-                "x-access-signature",
-                access_signature(server.secret_text.expose_secret(), counter),
-            )
-            .header("x-access-alg", "sha256")
-            .header("x-access-blocklet", &server.team_did)
-            .json(&serde_json::json!({ "query": query }));
-        if let Some(did) = &server.component_did {
-            req = req.header("x-component-did", did);
-        }
-        let res = req
-            .send()
+        let res = signed_gql(&self.http, server, &query)
             .await
             .map_err(|e| unreachable(format!("is unreachable ({e})")))?;
         let status = res.status();

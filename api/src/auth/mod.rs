@@ -5,6 +5,7 @@ pub use hub_blocklet::{canonical, component_sig, did, login_token};
 
 pub mod access_key;
 pub mod blocklet_key;
+pub mod blocklet_users;
 pub mod bootstrap;
 pub mod cli_secret;
 pub(crate) mod extract;
@@ -15,6 +16,7 @@ pub mod token;
 pub mod v1;
 
 pub use blocklet_key::BlockletKeys;
+pub use blocklet_users::BlockletUsers;
 pub use extract::{Admin, Authenticated, Identity};
 pub use key_cache::KeyCache;
 pub use role::Role;

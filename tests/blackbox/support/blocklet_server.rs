@@ -19,6 +19,8 @@ pub const APP_PID: &str = "zNKfakeAppPidForTheHubTests000000000";
 struct State {
     /// access key id → (created by, passport)
     keys: Arc<Mutex<HashMap<String, (String, String)>>>,
+    /// user DID → its record (`getUser`'s `user`)
+    users: Arc<Mutex<HashMap<String, Value>>>,
     calls: Arc<Mutex<usize>>,
     refused: Arc<Mutex<Vec<String>>>,
 }
@@ -71,6 +73,18 @@ async fn gql(req: HttpRequest, body: web::Json<Value>, state: web::Data<State>) 
             .json(json!({"errors": [{"message": "access key signature invalid"}]}));
     }
     let query = body["query"].as_str().unwrap_or("");
+    if query.contains("getUser(") {
+        if !query.contains(&format!("teamDid: \"{APP_PID}\"")) {
+            return gql_error("wrong team");
+        }
+        let did = query
+            .split("user: {did: \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("");
+        let user = state.users.lock().expect("users").get(did).cloned();
+        return HttpResponse::Ok().json(json!({"data": {"getUser": {"code": "ok", "user": user}}}));
+    }
     let Some(id) = query
         .split("accessKeyId: \"")
         .nth(1)
@@ -128,6 +142,15 @@ impl FakeBlockletServer {
             .lock()
             .expect("keys")
             .insert(id.into(), (created_by.into(), passport.into()));
+    }
+
+    /// A user record `getUser` answers (`fullName`, `email`, `avatar`, …).
+    pub fn add_user(&self, did: &str, record: Value) {
+        self.state
+            .users
+            .lock()
+            .expect("users")
+            .insert(did.into(), record);
     }
 
     pub fn revoke(&self, id: &str) {

@@ -174,8 +174,23 @@ pub async fn info(
     let (name, email, avatar) = stored
         .map(|u| (u.name, u.email, u.avatar))
         .unwrap_or_default();
-    let full_name = me.full_name.clone().or(name);
-    let avatar = avatar.map(|a| mount::absolute(&req, &a));
+    // On Blocklet Server its user record wins, then the login's name, then the Hub's own.
+    let server = state
+        .blocklet_users
+        .profile(&me.user_did)
+        .await
+        .unwrap_or_default();
+    let full_name = server.full_name.or(me.full_name.clone()).or(name);
+    let email = server.email.or(email);
+    // Blocklet Server's avatar paths are the app's (its root), the Hub's own under its mount.
+    let avatar = match server.avatar {
+        Some(a) if a.starts_with('/') && !a.starts_with("//") => {
+            let info = req.connection_info();
+            Some(format!("{}://{}{a}", info.scheme(), info.host()))
+        }
+        Some(a) => Some(a),
+        None => avatar.map(|a| mount::absolute(&req, &a)),
+    };
     let billing = &state.settings.billing;
     let credit_balance = if billing.enabled {
         balance_json(&summary(&state, me.user_did.clone(), me.role.as_str()).await?)
