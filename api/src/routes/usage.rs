@@ -137,6 +137,25 @@ fn bucket_starts(range: Range, clock: Clock) -> Vec<NaiveDateTime> {
     out
 }
 
+/// Every bucket of the range with the totals of the rows of the apps `keep` takes.
+fn series(
+    range: Range,
+    clock: Clock,
+    rows: &[(NaiveDateTime, String, Totals)],
+    keep: impl Fn(&str) -> bool,
+) -> BTreeMap<NaiveDateTime, Totals> {
+    let mut buckets: BTreeMap<NaiveDateTime, Totals> = bucket_starts(range, clock)
+        .into_iter()
+        .map(|at| (at, Totals::default()))
+        .collect();
+    for (at, app, t) in rows {
+        if keep(app) {
+            buckets.entry(clock.bucket(*at)).or_default().merge(t);
+        }
+    }
+    buckets
+}
+
 fn stats_json(t: &Totals) -> Value {
     json!({
         "totalCalls": t.calls,
@@ -347,15 +366,7 @@ pub async fn trends_of(
     let range = Range::parse(&params)?;
     let clock = range.clock(east_minutes(&params)?);
     let rows = range_rows(&state, user, range, clock).await?;
-    let mut buckets: BTreeMap<NaiveDateTime, Totals> = bucket_starts(range, clock)
-        .into_iter()
-        .map(|at| (at, Totals::default()))
-        .collect();
-    for (at, row_app, t) in &rows {
-        if *row_app == app {
-            buckets.entry(clock.bucket(*at)).or_default().merge(t);
-        }
-    }
+    let buckets = series(range, clock, &rows, |row_app| row_app == app);
     let known = known_projects(&state, vec![app.clone()]).await?;
     Ok(HttpResponse::Ok().json(json!({
         "project": project_json(&app, known.first()),
@@ -436,13 +447,7 @@ pub async fn trends(
     let range = Range::parse(&params)?;
     let clock = range.clock(east_minutes(&params)?);
     let rows = range_rows(&state, None, range, clock).await?;
-    let mut buckets: BTreeMap<NaiveDateTime, Totals> = bucket_starts(range, clock)
-        .into_iter()
-        .map(|at| (at, Totals::default()))
-        .collect();
-    for (at, _, t) in &rows {
-        buckets.entry(clock.bucket(*at)).or_default().merge(t);
-    }
+    let buckets = series(range, clock, &rows, |_| true);
     Ok(HttpResponse::Ok().json(json!({
         "granularity": clock.time_type.as_str(),
         "trends": buckets.iter().map(|(at, t)| trend_json(*at, t)).collect::<Vec<_>>(),

@@ -115,6 +115,13 @@ pub async fn balance(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Payment Kit's `{count, list}` as the Hub's list answer.
+fn payment_kit_list(found: Value, page: crate::db::Page) -> HttpResponse {
+    let list = found["list"].as_array().cloned().unwrap_or_default();
+    let count = found["count"].as_i64().unwrap_or(list.len() as i64);
+    HttpResponse::Ok().json(ListBody::new(count, list, page))
+}
+
 fn transaction_view(t: TransactionRow) -> Value {
     json!({
         "id": t.id,
@@ -138,9 +145,7 @@ pub async fn transactions(
         let found = pk
             .transactions(&me.user_did, page.page, page.page_size)
             .await?;
-        let list = found["list"].as_array().cloned().unwrap_or_default();
-        let count = found["count"].as_i64().unwrap_or(list.len() as i64);
-        return Ok(HttpResponse::Ok().json(ListBody::new(count, list, page)));
+        return Ok(payment_kit_list(found, page));
     }
     let user = me.user_did.clone();
     let (count, rows) = state
@@ -247,9 +252,7 @@ pub async fn grants(
     let page = params.page()?;
     if let Some(pk) = &state.payment_kit {
         let found = pk.grants(&me.user_did, page.page, page.page_size).await?;
-        let list = found["list"].as_array().cloned().unwrap_or_default();
-        let count = found["count"].as_i64().unwrap_or(list.len() as i64);
-        return Ok(HttpResponse::Ok().json(ListBody::new(count, list, page)));
+        return Ok(payment_kit_list(found, page));
     }
     let user = me.user_did.clone();
     let (count, rows) = state
