@@ -150,8 +150,11 @@ try {
     console.log(`connected key: ${key}`);
 
     step('the used page and a replayed session id get nothing');
-    await page.goto(local);
-    await page.getByText(/expired or was already used/).waitFor();
+    // In a page of its own: the approval page closes itself (`closeOnSuccess`) where it may.
+    const again = await newPage();
+    await signIn(again, USER_KEY);
+    await again.goto(local);
+    await again.getByText(/expired or was already used/).waitFor();
     const replay = await fetch(`${HUB}/.well-known/service/api/access-key/session?sid=${sid}`);
     assert.equal(replay.status, 404);
 
