@@ -124,7 +124,8 @@ fn grants_debits_and_402(backend: Backend) {
             .send()
             .expect("info"),
     );
-    assert_eq!(info["paymentLink"], "/aigne-hub/credits", "{info}");
+    // Absolute in the user's info (clients print it), under the mount point.
+    assert_eq!(info["paymentLink"], hub.url("/aigne-hub/credits"), "{info}");
     assert_eq!(mock.total_calls(), 0);
     assert!(env.database.calls().is_empty());
     // The status route says so too (signed in); anonymous callers only learn about the model.
@@ -191,7 +192,7 @@ fn grants_debits_and_402(backend: Backend) {
     let (_, info) = json(hub.get("/api/user/info", Some(&key)));
     assert_eq!(info["enableCredit"], true, "{info}");
     assert_eq!(info["creditBalance"]["balance"], "0.012", "{info}");
-    assert_eq!(info["paymentLink"], "/credits");
+    assert_eq!(info["paymentLink"], hub.url("/credits"));
     assert_eq!(info["user"]["did"], user.as_str());
 
     // The ledger: the grant, and the calls as `usage` rows (one per minute) that add up to

@@ -74,7 +74,8 @@ pub(crate) async fn summary(state: &AppState, user: String, role: &str) -> ApiRe
 
 impl Summary {
     /// The real Hub's `total`, `balance` and `pendingCredit`: no total while calls are owed
-    /// beyond the grants.
+    /// beyond the grants. The balance stays signed, as the Hub has always answered it (a debt
+    /// shows as a negative balance as well as in `pendingCredit`).
     pub(crate) fn real_terms(
         &self,
     ) -> (
@@ -85,7 +86,7 @@ impl Summary {
         let p = &self.position;
         let zero = rust_decimal::Decimal::ZERO;
         let total = if p.debt > zero { zero } else { self.total };
-        (total, p.balance().max(zero), p.debt)
+        (total, p.balance(), p.debt)
     }
 }
 
