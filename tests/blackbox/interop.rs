@@ -904,7 +904,9 @@ fn aigne_cli_connect_status_and_run() {
     let hub = env.start();
     let pid = hub.add_provider("openai", &mock);
     hub.add_key(&pid, "k", "mock-ok");
-    hub.add_rate(&pid, "gpt-4o-mini", "0.5", "1.5");
+    // Small enough that the agent's call, run beside `aigne hub status`, does not change the
+    // whole credits it prints.
+    hub.add_rate(&pid, "gpt-4o-mini", "0.0001", "0.0002");
     let (_, created) = json(hub.post(
         "/api/access-keys",
         Some(ADMIN_KEY),

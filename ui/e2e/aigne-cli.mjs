@@ -161,6 +161,13 @@ try {
     step('aigne hub status prints the user and the credits the Hub answers');
     const info = await (await fetch(`${HUB}/api/user/info`, { headers: { authorization: `Bearer ${key}` } })).json();
     assert.ok(info.user.fullName && info.user.email && info.enableCredit, JSON.stringify(info));
+    // The agent runs meanwhile (each is a CLI start of its own; its call costs a fraction of a
+    // credit, below what status prints).
+    const agent = join(work, 'agent');
+    mkdirSync(agent);
+    writeFileSync(join(agent, 'aigne.yaml'), 'model: aignehub/openai/gpt-4o-mini\nagents:\n  - chat.yaml\n');
+    writeFileSync(join(agent, 'chat.yaml'), 'name: chat\ndescription: Chat agent\ninstructions: Answer briefly.\ninput_key: message\n');
+    const running = cli(m, ['run', agent, 'chat', '--input', 'Say hello'], { cert: front.cert }).done;
     const { fields, out } = await status(m, front.cert);
     // The CLI's own formatting: the integer part with thousands separators.
     const fmt = (v) => String(v).replace(/[^\d.-]/g, '').split('.')[0].replace(/\B(?=(\d{3})+(?!\d))/g, ',') || '0';
@@ -182,11 +189,7 @@ try {
     console.log(`status: ${JSON.stringify(fields)}`);
 
     step('an agent runs through the Hub with the connected key');
-    const agent = join(work, 'agent');
-    mkdirSync(agent);
-    writeFileSync(join(agent, 'aigne.yaml'), 'model: aignehub/openai/gpt-4o-mini\nagents:\n  - chat.yaml\n');
-    writeFileSync(join(agent, 'chat.yaml'), 'name: chat\ndescription: Chat agent\ninstructions: Answer briefly.\ninput_key: message\n');
-    const ran = await cli(m, ['run', agent, 'chat', '--input', 'Say hello'], { cert: front.cert }).done;
+    const ran = await running;
     assert.match(strip(ran.out), /Hello, world/, ran.out);
 
   }
