@@ -76,6 +76,12 @@ impl Range {
     }
 }
 
+/// Whole UTC days: totals over a range need no finer rows.
+const UTC_DAYS: Clock = Clock {
+    time_type: TimeType::Day,
+    east: 0,
+};
+
 /// Rollup rows of `user` (or everyone) at `read` size: (bucket start, app, totals).
 async fn rows_by_app(
     state: &AppState,
@@ -211,14 +217,7 @@ pub async fn quota(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let range = Range::parse(&params)?;
-    let rows = rows_by_app(
-        &state,
-        Some(me.user_did.clone()),
-        TimeType::Day,
-        TimeType::Day.bucket(range.start),
-        range.end,
-    )
-    .await?;
+    let rows = range_rows(&state, Some(me.user_did.clone()), range, UTC_DAYS).await?;
     let spent: Decimal = rows.iter().map(|(_, _, t)| t.credits).sum();
     let daily = spent / Decimal::from(range.days());
     let text = crate::billing::credits::text;
@@ -272,14 +271,7 @@ pub async fn list(
             ));
         }
     };
-    let rows = rows_by_app(
-        &state,
-        user.clone(),
-        TimeType::Day,
-        TimeType::Day.bucket(range.start),
-        range.end,
-    )
-    .await?;
+    let rows = range_rows(&state, user.clone(), range, UTC_DAYS).await?;
     let mut apps: BTreeMap<String, (Totals, NaiveDateTime)> = BTreeMap::new();
     for (at, app, t) in rows {
         let entry = apps.entry(app).or_insert_with(|| (Totals::default(), at));
