@@ -7,7 +7,6 @@ use crate::db::access_keys::{self as repo, AccessKeyRow};
 use crate::db::users::{self, UserRow};
 use crate::db::{DbConnection, DbError};
 use chrono::{NaiveDateTime, Utc};
-use diesel::Connection;
 
 /// What to create.
 pub struct KeySpec {
@@ -47,7 +46,7 @@ pub fn store(
         revoked: false,
         app_did: spec.app_did,
     };
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         users::ensure(
             c,
             &UserRow {

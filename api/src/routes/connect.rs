@@ -20,7 +20,6 @@ use crate::routes::time::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::Connection;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
@@ -217,7 +216,7 @@ pub async fn approve(
             let at = now();
             // Claimed first, so a session decided already costs no key; the key and its sealed
             // copy land in the same transaction (a poll never sees an approval without its key).
-            let decided = conn.transaction::<_, ApiError, _>(|conn| {
+            let decided = crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let decision = Decision {
                     status: APPROVED,
                     user_did: &user,

@@ -24,10 +24,12 @@ pub mod schema;
 pub mod stamp;
 pub mod users;
 pub mod wal;
+mod write_tx;
 
 pub use migrate::{has_pending_migrations, revert_all_migrations, run_migrations};
 pub use page::Page;
 pub use pool::{DbConnection, build_pool};
+pub use write_tx::write_transaction;
 
 /// The backend type of [`DbConnection`] (for boxed queries).
 pub type DbBackend = <DbConnection as diesel::Connection>::Backend;

@@ -71,7 +71,7 @@ pub fn unreported(conn: &mut DbConnection, user: &str) -> QueryResult<Decimal> {
 /// Gives identifiers to the unreported rows that have none (this instance's, and anyone's
 /// left for [`TAKE_OVER_AFTER`]); returns how many rows got one.
 pub fn assign(conn: &mut DbConnection, instance: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let rows: Vec<(String, String, Option<String>)> = o::table
             .filter(o::status.eq("pending"))
             .filter(o::identifier.is_null())

@@ -146,7 +146,7 @@ pub fn set_rates(
     changes: &[(String, String, String)],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         for (id, input, output) in changes {
             diesel::update(ai_model_rates::table.filter(ai_model_rates::id.eq(id)))
                 .set((

@@ -8,7 +8,6 @@ use crate::db::providers::{self, ProviderChanges, ProviderRow};
 use crate::db::{DbConnection, DbError};
 use crate::secrets::Cipher;
 use chrono::Utc;
-use diesel::Connection;
 use secrecy::ExposeSecret;
 
 const PREFIX: &str = "config-";
@@ -19,7 +18,7 @@ pub fn apply(
     seeds: &[ProviderSeed],
 ) -> Result<usize, DbError> {
     let now = Utc::now().naive_utc();
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         let mut changed = 0;
         for seed in seeds {
             let Some(kind) = seed.kind() else { continue };
