@@ -190,6 +190,19 @@ pub fn upstream(err: &crate::providers::UpstreamError) -> ApiError {
     let message = match (err, err.class()) {
         (
             UpstreamError::Status {
+                provider,
+                status,
+                cause: crate::providers::cause::Cause::Billing,
+                ..
+            },
+            FailureClass::Credential,
+        ) => {
+            format!(
+                "{provider} refused the hub's credential ({status}): its account cannot pay; an administrator must check it"
+            )
+        }
+        (
+            UpstreamError::Status {
                 provider, status, ..
             },
             FailureClass::Credential,

@@ -34,6 +34,7 @@ mod migrations;
 mod payment_kit;
 mod projects;
 mod providers;
+mod refusals;
 mod responses;
 mod retention;
 mod scale_out;

@@ -134,6 +134,7 @@ fn frames<D: ChatDialect>(options: D::Options, fail: bool) -> String {
             status: 429,
             message: "Rate limit reached".into(),
             retry_after: None,
+            cause: crate::providers::cause::Cause::Unknown,
         }));
     } else {
         out.extend(e.finish(&StreamEnd {
@@ -235,6 +236,7 @@ fn anthropic_messages() {
             status: 429,
             message: "rate limited".into(),
             retry_after: None,
+            cause: crate::providers::cause::Cause::Unknown,
         }),
     ]
     .map(|e| {
@@ -272,6 +274,7 @@ fn error_bodies() {
             status: 429,
             message: "rate limited".into(),
             retry_after: None,
+            cause: crate::providers::cause::Cause::Unknown,
         }))
     );
     insta::assert_snapshot!(
@@ -281,6 +284,7 @@ fn error_bodies() {
             status: 401,
             message: "Incorrect API key provided: sk-abc***xyz".into(),
             retry_after: None,
+            cause: crate::providers::cause::Cause::Unknown,
         }))
     );
     insta::assert_snapshot!(

@@ -1,7 +1,8 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
 //! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
-//! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-long` (400 words, one every 25 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers). Calls are counted per key.
+//! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-long` (400 words, one every 25 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers),
+//! `mock-err:{provider}/{name}` (a real error answer from `tests/fixtures/errors/`). Calls are counted per key.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
@@ -91,6 +92,9 @@ pub fn record(req: &HttpRequest, body: &Value, seen: &Seen) -> String {
 pub async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpResponse> {
     if key == "mock-flaky" && !seen.healed.load(std::sync::atomic::Ordering::SeqCst) {
         return Some(error(401, &format!("{family}/error-401.json")));
+    }
+    if let Some(name) = key.strip_prefix("mock-err:") {
+        return Some(recorded_error(name));
     }
     match key {
         "mock-500" => Some(error(500, &format!("{family}/error-500.json"))),
@@ -446,6 +450,23 @@ async fn models(req: HttpRequest, seen: web::Data<Seen>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(r#"{"object":"list","data":[{"id":"gpt-5-mini","object":"model","created":1,"owned_by":"openai"}]}"#)
+}
+
+/// A provider's real error answer from `tests/fixtures/errors/{name}.json`
+/// (`{status, headers?, body}`), replayed as it came.
+pub fn recorded_error(name: &str) -> HttpResponse {
+    let fixture: Value =
+        serde_json::from_str(&fixture(&format!("errors/{name}.json"))).expect("error fixture");
+    let status = fixture["status"].as_u64().expect("status") as u16;
+    let mut res =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"));
+    if let Some(headers) = fixture["headers"].as_object() {
+        for (k, v) in headers {
+            res.insert_header((k.as_str(), v.as_str().expect("header value")));
+        }
+    }
+    res.content_type("application/json")
+        .body(fixture["body"].to_string())
 }
 
 pub fn error(status: u16, file: &str) -> HttpResponse {

@@ -9,7 +9,7 @@
 //! no such upgrade; it gets a plain transaction.
 
 use super::DbConnection;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::result::Error;
 
 /// Runs `f` in a transaction that holds SQLite's writer lock from its start; commits on `Ok`,
@@ -19,6 +19,15 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<Error>,
 {
+    let depth = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        DbConnection::Postgres(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+    }
+    .transaction_depth()?;
+    if depth.is_some() {
+        // Inside a transaction already (one of these holds the writer lock): a savepoint.
+        return conn.transaction(f);
+    }
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
@@ -105,11 +114,20 @@ mod tests {
         .expect("write transaction");
         assert_eq!(count(&mut mine).expect("count"), written + 1);
 
+        // Nested: a savepoint inside the outer write transaction.
+        let nested = write_transaction(&mut mine, |c| {
+            insert(c, "did:abt:outer")?;
+            write_transaction(c, |c| insert(c, "did:abt:inner"))?;
+            count(c)
+        })
+        .expect("nested write transaction");
+        assert_eq!(nested, written + 3);
+
         let failed = write_transaction(&mut mine, |c| {
             insert(c, "did:abt:rolled-back")?;
             Err::<(), _>(DbError::Unavailable("stop".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(count(&mut mine).expect("count"), written + 1, "rolled back");
+        assert_eq!(count(&mut mine).expect("count"), nested, "rolled back");
     }
 }

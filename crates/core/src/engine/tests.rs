@@ -233,6 +233,7 @@ fn answer(key: &str) -> Result<Answer<String>, UpstreamError> {
         status,
         message: format!("fake {status} (key {key})"),
         retry_after: None,
+        cause: crate::providers::cause::Cause::Unknown,
     })
 }
 

@@ -43,6 +43,7 @@ fn key_pair(secret: &str) -> Result<KeyPair, UpstreamError> {
             message: "the credential is not an access key pair {access_key_id, secret_access_key}"
                 .into(),
             retry_after: None,
+            cause: super::cause::Cause::Auth,
         }
     })
 }

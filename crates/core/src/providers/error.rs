@@ -1,5 +1,6 @@
 //! What can go wrong talking to an upstream, and how routing should react to it.
 
+use super::cause::Cause;
 use std::time::Duration;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -11,6 +12,8 @@ pub enum UpstreamError {
         status: u16,
         message: String,
         retry_after: Option<Duration>,
+        /// What the answer's body says about the key and the call.
+        cause: Cause,
     },
     #[error("{0} did not answer within {1:?}")]
     Timeout(&'static str, Duration),
@@ -34,24 +37,33 @@ pub enum UpstreamError {
 /// How routing treats a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureClass {
-    /// 401/403/provider-402: the credential is bad; disable it and try the next.
+    /// The key is invalid or its account cannot pay (see [`Cause`]): disable it and try the next.
     Credential,
     /// 429: back off this credential/provider and try the next.
     RateLimited,
     /// 5xx, timeout, connection error, broken answer: try the next.
     Transient,
-    /// 400 and other client errors: the request itself is wrong; no retry.
+    /// 400 and other client errors, and content the provider refused: the request itself is
+    /// wrong; no retry.
     Request,
+    /// The provider refused for a reason that is not the key's fault and not the caller's
+    /// (a region it does not serve, a model this key may not use, an unexplained 403): the key
+    /// stays in rotation and the next candidate is tried.
+    Refused,
 }
 
 impl UpstreamError {
     pub fn class(&self) -> FailureClass {
         match self {
-            UpstreamError::Status { status, .. } => match status {
-                401..=403 => FailureClass::Credential,
-                429 => FailureClass::RateLimited,
-                s if *s >= 500 => FailureClass::Transient,
-                408 => FailureClass::Transient,
+            UpstreamError::Status { status, cause, .. } => match (cause, status) {
+                (Cause::Auth | Cause::Billing, _) => FailureClass::Credential,
+                (Cause::Policy, _) => FailureClass::Request,
+                (Cause::Region | Cause::Permission, _) => FailureClass::Refused,
+                (Cause::Unknown, 401 | 402) => FailureClass::Credential,
+                (Cause::Unknown, 403) => FailureClass::Refused,
+                (_, 429) => FailureClass::RateLimited,
+                (_, s) if *s >= 500 => FailureClass::Transient,
+                (_, 408) => FailureClass::Transient,
                 _ => FailureClass::Request,
             },
             UpstreamError::Timeout(..)
@@ -71,6 +83,16 @@ impl UpstreamError {
     /// The HTTP status the client sees when this is the last failure.
     pub fn client_status(&self) -> u16 {
         match self {
+            UpstreamError::Status {
+                status,
+                cause: Cause::Policy,
+                ..
+            } => match status {
+                // The caller's content was refused: theirs to change (403 is OpenAI SDKs'
+                // PermissionDeniedError, Anthropic's permission_error).
+                400 | 422 => 400,
+                _ => 403,
+            },
             UpstreamError::Status { status, .. } => match status {
                 429 => 429,
                 400 | 404 | 409 | 413 | 415 | 422 => *status,

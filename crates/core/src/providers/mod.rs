@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod cause;
 pub mod error;
 pub mod gemini;
 mod google_media;
@@ -182,8 +183,8 @@ impl Provider {
 }
 
 /// Turns a non-2xx upstream answer into an error carrying the provider's own message (never the
-/// request, which holds the key). Understands `{"error":{"message"}}`, `{"error":"…"}` and
-/// `{"message":"…"}` bodies.
+/// request, which holds the key) and what it says about the key ([`cause::read`]). Understands
+/// `{"error":{"message"}}`, `{"error":"…"}` and `{"message":"…"}` bodies.
 pub async fn upstream_error(
     provider: &'static str,
     response: reqwest::Response,
@@ -196,10 +197,20 @@ pub async fn upstream_error(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = tokio::time::timeout(timeouts.idle, response.bytes())
         .await
         .ok()
         .and_then(Result::ok);
+    let cause = cause::read(
+        status,
+        error_type.as_deref(),
+        body.as_deref().unwrap_or_default(),
+    );
     let message = body
         .as_deref()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
@@ -221,6 +232,7 @@ pub async fn upstream_error(
         status,
         message,
         retry_after,
+        cause,
     }
 }
 

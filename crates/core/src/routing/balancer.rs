@@ -133,7 +133,8 @@ impl Balancer {
                     s.failures = 0;
                 }
             }
-            FailureClass::Request => {}
+            // Neither the key's fault nor the provider's health.
+            FailureClass::Request | FailureClass::Refused => {}
         }
     }
 

@@ -1,0 +1,160 @@
+//! Not every refusal is a dead key: providers' real error answers (`tests/fixtures/errors/`)
+//! through the gateway. Invalid keys and empty accounts take the key out of rotation, whatever
+//! status they come with; a region block or a model the key may not use fails over and leaves
+//! the key in; refused content goes back to the caller as a 403 and tries nobody else.
+
+use crate::support::mock::MockUpstream;
+use crate::support::{ADMIN_KEY, Backend, Hub, HubEnv, error_of, json};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const K: Option<&str> = Some(ADMIN_KEY);
+
+fn chat(hub: &Hub, model: &str) -> reqwest::blocking::Response {
+    hub.post(
+        "/api/v2/chat/completions",
+        K,
+        &json!({"model": model, "messages": [{"role": "user", "content": "Say hello"}]}),
+    )
+}
+
+/// The provider's credentials by name.
+fn credentials(hub: &Hub, pid: &str) -> Vec<Value> {
+    let (status, creds) = json(hub.get(&format!("/api/ai-providers/{pid}/credentials"), K));
+    assert_eq!(status, 200, "{creds}");
+    creds["list"].as_array().expect("list").clone()
+}
+
+fn active(hub: &Hub, pid: &str, name: &str) -> bool {
+    credentials(hub, pid)
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name}"))["active"]
+        == true
+}
+
+/// Waits until `dead` is disabled (it is, in the background), then says whether `alive` still
+/// is active: both failures happened in the same call, before the wait.
+fn disabled_while_kept(hub: &Hub, pid: &str, dead: &str, alive: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active(hub, pid, dead) {
+        assert!(Instant::now() < deadline, "{dead} was not disabled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(active(hub, pid, alive), "{alive} was disabled");
+}
+
+fn refusals(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+
+    // OpenAI: an exhausted quota (a 429) disables the key; a region block (403) and a model this
+    // project may not use (403) fail over and keep theirs.
+    let openai = hub.add_provider_with_keys(
+        "openai",
+        &mock,
+        &[
+            "mock-err:openai/insufficient-quota",
+            "mock-err:openai/region",
+            "mock-err:openai/model-access",
+            "mock-ok",
+        ],
+    );
+    let (status, body) = json(chat(&hub, "openai/gpt-5-mini"));
+    assert_eq!(status, 200, "{body}");
+    disabled_while_kept(&hub, &openai, "key-0", "key-1");
+    assert!(active(&hub, &openai, "key-2"));
+    // The kept keys are still picked (they were not set aside in memory either); the disabled
+    // one never is.
+    for _ in 0..3 {
+        let (status, _) = json(chat(&hub, "openai/gpt-5-mini"));
+        assert_eq!(status, 200);
+    }
+    assert_eq!(mock.calls("mock-err:openai/insufficient-quota"), 1);
+    assert!(mock.calls("mock-err:openai/region") > 1);
+
+    // Anthropic's empty balance comes as a 400: still the key's account, so it is disabled and
+    // the call fails over instead of answering 400.
+    let anthropic = hub.add_provider_with_keys(
+        "anthropic",
+        &mock,
+        &[
+            "mock-err:anthropic/low-balance",
+            "mock-err:anthropic/permission",
+            "mock-ok",
+        ],
+    );
+    let (status, body) = json(chat(&hub, "anthropic/claude-sonnet-4-5"));
+    assert_eq!(status, 200, "{body}");
+    disabled_while_kept(&hub, &anthropic, "key-0", "key-1");
+
+    // Google's invalid key is a 400 too.
+    let google = hub.add_provider_with_keys(
+        "google",
+        &mock,
+        &[
+            "mock-err:google/invalid-key",
+            "mock-err:google/region",
+            "mock-ok",
+        ],
+    );
+    let (status, body) = json(chat(&hub, "google/gemini-2.5-flash"));
+    assert_eq!(status, 200, "{body}");
+    disabled_while_kept(&hub, &google, "key-0", "key-1");
+
+    // Moderation: the caller's content, refused; a 403 in the caller's shape, no other key
+    // tried, the key kept.
+    let openrouter = hub.add_provider_with_keys(
+        "openrouter",
+        &mock,
+        &["mock-err:openrouter/moderation", "mock-ok"],
+    );
+    let before = mock.calls("mock-ok");
+    let err = error_of(chat(&hub, "openrouter/openai/gpt-4o-mini"), 403);
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("flagged")),
+        "{err}"
+    );
+    assert_eq!(
+        mock.calls("mock-ok"),
+        before,
+        "a refused prompt was sent elsewhere"
+    );
+    let xai = hub.add_provider_with_keys("xai", &mock, &["mock-err:xai/content"]);
+    error_of(chat(&hub, "xai/grok-4"), 403);
+    // xAI's team without credits answers 403 too, but that one is the key's account.
+    let deepseek =
+        hub.add_provider_with_keys("deepseek", &mock, &["mock-err:deepseek/balance", "mock-ok"]);
+    let (status, body) = json(chat(&hub, "deepseek/deepseek-chat"));
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active(&hub, &deepseek, "key-0") {
+        assert!(
+            Instant::now() < deadline,
+            "DeepSeek's empty balance kept the key"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        active(&hub, &openrouter, "key-0"),
+        "moderation disabled a key"
+    );
+    assert!(active(&hub, &xai, "key-0"), "moderation disabled a key");
+
+    // The failed attempts' rows say why.
+    let rows = env.database.calls();
+    assert!(
+        rows.iter().any(|r| r
+            .error_reason
+            .as_deref()
+            .is_some_and(|e| e.contains("Country, region, or territory not supported"))),
+        "{rows:?}"
+    );
+}
+
+crate::on_both_backends!(refusals);
