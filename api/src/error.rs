@@ -43,6 +43,9 @@ pub enum ApiError {
         message: String,
         link: String,
     },
+    /// 429 from the Hub itself (a limit of its own), with the seconds to wait (`Retry-After`).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// An upstream failure after every allowed attempt; the message names the provider.
     #[error("{message}")]
     Upstream { status: u16, message: String },
@@ -109,7 +112,7 @@ impl ApiError {
                 ..
             } => "unsubscribed",
             ApiError::PaymentRequired { .. } => "insufficient_credits",
-            ApiError::Upstream { status: 429, .. } => "rate_limited",
+            ApiError::Upstream { status: 429, .. } | ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Upstream { status: 504, .. } => "upstream_timeout",
             ApiError::Upstream { .. } => "upstream_error",
             ApiError::Internal(_) => "internal_error",
@@ -128,7 +131,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict_error",
             ApiError::PaymentRequired { kind, .. } => kind,
             ApiError::PayloadTooLarge { .. } => "request_too_large",
-            ApiError::Upstream { status: 429, .. } => "rate_limit_error",
+            ApiError::Upstream { status: 429, .. } | ApiError::RateLimited { .. } => {
+                "rate_limit_error"
+            }
             ApiError::Upstream { status, .. } if *status < 500 => "invalid_request_error",
             ApiError::Unavailable(_) | ApiError::Internal(_) | ApiError::Upstream { .. } => {
                 "api_error"
@@ -304,6 +309,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -312,9 +318,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("application/json")
-            .body(self.body())
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::RateLimited { retry_after, .. } = self {
+            res.insert_header(("retry-after", retry_after.to_string()));
+        }
+        res.content_type("application/json").body(self.body())
     }
 }
 

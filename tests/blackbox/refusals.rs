@@ -158,3 +158,126 @@ fn refusals(backend: Backend) {
 }
 
 crate::on_both_backends!(refusals);
+
+/// Keys tried before they are saved: the default test models, an unsaved key's test (a real
+/// one-token call, nothing stored), a create that refuses a rejected key unless forced, and at
+/// most five tests a minute per admin.
+fn key_tests(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend);
+    let hub = env.start();
+    let pid = hub.add_provider_with_keys("openai", &mock, &["mock-ok"]);
+
+    let (status, models) = json(hub.get("/api/ai-providers/test-models", K));
+    assert_eq!(status, 200, "{models}");
+    assert_eq!(models["openai"], "gpt-4.1-nano");
+    assert_eq!(models["anthropic"], "claude-haiku-4-5");
+    assert!(models.get("ideogram").is_none(), "{models}");
+
+    let test = format!("/api/ai-providers/{pid}/credentials/test");
+    let (status, ok) = json(hub.post(
+        &test,
+        K,
+        &json!({"value": "mock-ok", "testModel": "gpt-5-mini"}),
+    ));
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert_eq!(ok["model"], "gpt-5-mini");
+    let sent = mock.bodies().last().cloned().expect("a call");
+    assert_eq!(sent["model"], "gpt-5-mini", "{sent}");
+
+    // The default model; an empty account is `rejected`, its cause named.
+    let (status, bad) = json(hub.post(
+        &test,
+        K,
+        &json!({"value": "mock-err:openai/insufficient-quota"}),
+    ));
+    assert_eq!(status, 200, "{bad}");
+    assert_eq!(bad["ok"], false, "{bad}");
+    assert_eq!(bad["rejected"], true, "{bad}");
+    assert_eq!(bad["cause"], "billing", "{bad}");
+    assert_eq!(bad["model"], "gpt-4.1-nano");
+    assert!(
+        !bad["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mock-err"),
+        "{bad}"
+    );
+    // A region block is not a rejection of the key.
+    let (_, region) = json(hub.post(&test, K, &json!({"value": "mock-err:openai/region"})));
+    assert_eq!(
+        (region["ok"].clone(), region["rejected"].clone()),
+        (json!(false), json!(false))
+    );
+    assert_eq!(credentials(&hub, &pid).len(), 1, "a test stored a key");
+
+    // Creating with a test: refused when rejected, unless forced.
+    let create = format!("/api/ai-providers/{pid}/credentials");
+    let err = error_of(
+        hub.post(
+            &create,
+            K,
+            &json!({"name": "empty", "value": "mock-err:openai/insufficient-quota",
+                    "testModel": "gpt-4.1-nano"}),
+        ),
+        400,
+    );
+    assert_eq!(err["param"], "value", "{err}");
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("force")),
+        "{err}"
+    );
+    assert_eq!(credentials(&hub, &pid).len(), 1);
+    let (status, forced) = json(hub.post(
+        &create,
+        K,
+        &json!({"name": "empty", "value": "mock-err:openai/insufficient-quota",
+                "testModel": "gpt-4.1-nano", "force": true}),
+    ));
+    assert_eq!(status, 201, "{forced}");
+    assert_eq!(forced["test"]["rejected"], true, "{forced}");
+    assert_eq!(credentials(&hub, &pid).len(), 2);
+
+    // Creating does not count against the limit; tests do: three so far, two more, then 429.
+    let stored = credentials(&hub, &pid)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, again) = json(hub.post(
+        &format!("/api/ai-providers/{pid}/credentials/{stored}/test?testModel=gpt-5-mini"),
+        K,
+        &json!({}),
+    ));
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["model"], "gpt-5-mini");
+    let (status, _) = json(hub.post(&test, K, &json!({"value": "mock-ok"})));
+    assert_eq!(status, 200);
+    let res = hub.post(&test, K, &json!({"value": "mock-ok"}));
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let err = error_of(res, 429);
+    assert_eq!(err["type"], "rate_limit_error", "{err}");
+    assert!(
+        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "{retry_after:?}"
+    );
+
+    // Bad input, before any call.
+    let calls = mock.total_calls();
+    let err = error_of(
+        hub.post(
+            &create,
+            K,
+            &json!({"name": "x", "value": "k", "testModel": ""}),
+        ),
+        400,
+    );
+    assert_eq!(err["param"], "testModel", "{err}");
+    assert_eq!(mock.total_calls(), calls);
+}
+
+crate::on_both_backends!(key_tests);

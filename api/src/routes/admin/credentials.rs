@@ -13,8 +13,48 @@ use crate::secrets::{Cipher, mask};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// Key tests call providers with the operator's money and are an oracle for guessed keys: a
+/// few per admin per minute.
+mod test_limit {
+    use crate::error::{ApiError, ApiResult};
+    use std::collections::{HashMap, VecDeque};
+    use std::sync::{LazyLock, Mutex};
+    use std::time::{Duration, Instant};
+
+    pub const PER_MINUTE: usize = 5;
+    const WINDOW: Duration = Duration::from_secs(60);
+    static RECENT: LazyLock<Mutex<HashMap<String, VecDeque<Instant>>>> =
+        LazyLock::new(Default::default);
+
+    /// Counts a test by `who`, or says when the next one may run.
+    pub fn take(who: &str) -> ApiResult<()> {
+        let now = Instant::now();
+        let mut recent = RECENT.lock().unwrap_or_else(|p| p.into_inner());
+        recent.retain(|_, times| times.back().is_some_and(|t| now - *t < WINDOW));
+        let times = recent.entry(who.to_owned()).or_default();
+        while times.front().is_some_and(|t| now - *t >= WINDOW) {
+            times.pop_front();
+        }
+        if times.len() >= PER_MINUTE {
+            let wait = times
+                .front()
+                .map_or(WINDOW, |t| WINDOW.saturating_sub(now - *t));
+            return Err(ApiError::RateLimited {
+                message: format!(
+                    "at most {PER_MINUTE} key tests a minute; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
 
 const TYPES: [&str; 3] = ["api_key", "access_key_pair", "custom"];
 const PAIR_FIELDS: [&str; 2] = ["access_key_id", "secret_access_key"];
@@ -88,6 +128,11 @@ pub struct CreateCredential {
     credential_type: Option<String>,
     weight: Option<i64>,
     active: Option<bool>,
+    /// Try the key with a one-token call to this model first, and refuse it if the provider
+    /// rejects it.
+    test_model: Option<String>,
+    /// Save even though the test says the provider rejects the key.
+    force: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +260,30 @@ pub async fn create(
     let kind = check_type(body.credential_type.as_deref().unwrap_or("api_key"))?;
     let plain = plaintext(&kind, &body.value)?;
     let weight = check_weight(body.weight.unwrap_or(100))?;
+    let tested = match body.test_model.as_deref() {
+        Some(model) => {
+            let model = check_test_model(model)?;
+            let outcome = state
+                .router
+                .test_value(
+                    &provider_id,
+                    &SecretString::from(plain.clone()),
+                    Some(model),
+                )
+                .await?;
+            if outcome.rejected && body.force != Some(true) {
+                return Err(ApiError::invalid(
+                    "value",
+                    format!(
+                        "the provider rejected this key: {}; send force: true to save it anyway",
+                        outcome.message.as_deref().unwrap_or("no reason given")
+                    ),
+                ));
+            }
+            Some(outcome)
+        }
+        None => None,
+    };
     let now = Utc::now().naive_utc();
     let id = uuid::Uuid::now_v7().to_string();
     let row = CredentialRow {
@@ -241,7 +310,13 @@ pub async fn create(
         })
         .await?;
     super::routing_changed(&state).await;
-    Ok(HttpResponse::Created().json(credential_view(&state.cipher, row)))
+    let mut view = serde_json::to_value(credential_view(&state.cipher, row))
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("credential view: {e}")))?;
+    if let Some(outcome) = tested {
+        view["test"] = serde_json::to_value(outcome)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("credential test: {e}")))?;
+    }
+    Ok(HttpResponse::Created().json(view))
 }
 
 pub async fn update(
@@ -297,15 +372,83 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(credential_view(&state.cipher, row)))
 }
 
-/// `POST /api/ai-providers/{id}/credentials/{cid}/test`: `{ok, latencyMs, message?}`.
+fn check_test_model(model: &str) -> ApiResult<&str> {
+    let model = model.trim();
+    if model.is_empty() || model.len() > 100 || model.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "testModel",
+            "must be a model name of 1 to 100 characters",
+        ));
+    }
+    Ok(model)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TestStored {
+    test_model: Option<String>,
+}
+
+/// `POST /api/ai-providers/{id}/credentials/{cid}/test[?testModel=]`: `{ok, rejected,
+/// latencyMs, cause?, model?, message?}`. Without a model, the provider's free key check.
 pub async fn test(
-    _: Admin,
+    Admin(me): Admin,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<TestStored>,
 ) -> ApiResult<HttpResponse> {
     let (provider_id, id) = path.into_inner();
-    let outcome = state.router.test_credential(&provider_id, &id).await?;
+    let model = query
+        .test_model
+        .as_deref()
+        .map(check_test_model)
+        .transpose()?;
+    test_limit::take(&me.user_did)?;
+    let outcome = state
+        .router
+        .test_credential(&provider_id, &id, model)
+        .await?;
     Ok(HttpResponse::Ok().json(outcome))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TestValue {
+    value: Value,
+    credential_type: Option<String>,
+    test_model: Option<String>,
+}
+
+/// `POST /api/ai-providers/{id}/credentials/test`: a key that is not saved, tried with a
+/// one-token call to `testModel` (or the provider's default test model); nothing is stored.
+pub async fn test_unsaved(
+    Admin(me): Admin,
+    state: web::Data<AppState>,
+    provider_id: web::Path<String>,
+    ApiJson(body): ApiJson<TestValue>,
+) -> ApiResult<HttpResponse> {
+    let kind = check_type(body.credential_type.as_deref().unwrap_or("api_key"))?;
+    let plain = plaintext(&kind, &body.value)?;
+    let model = body
+        .test_model
+        .as_deref()
+        .map(check_test_model)
+        .transpose()?;
+    test_limit::take(&me.user_did)?;
+    let outcome = state
+        .router
+        .test_value(&provider_id, &SecretString::from(plain), model)
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// `GET /api/ai-providers/test-models`: each provider's default test model, by name.
+pub async fn test_models(_: Admin) -> HttpResponse {
+    let map: serde_json::Map<String, Value> = crate::routing::test_models::defaults()
+        .into_iter()
+        .map(|(p, m)| (p.to_owned(), Value::String(m.to_owned())))
+        .collect();
+    HttpResponse::Ok().json(map)
 }
 
 pub async fn delete(

@@ -30,6 +30,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ai-providers/bulk-rate-update",
             web::post().to(bulk_rates::bulk_update),
         )
+        .route(
+            "/ai-providers/test-models",
+            web::get().to(credentials::test_models),
+        )
         .route("/ai-providers", web::get().to(providers::list))
         .route("/ai-providers", web::post().to(providers::create))
         .route("/ai-providers/{id}", web::get().to(providers::get))
@@ -50,6 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/ai-providers/{id}/credentials/{cid}",
             web::delete().to(credentials::delete),
+        )
+        .route(
+            "/ai-providers/{id}/credentials/test",
+            web::post().to(credentials::test_unsaved),
         )
         .route(
             "/ai-providers/{id}/credentials/{cid}/test",

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod model_name;
 mod recheck;
 pub mod seed;
+pub mod test_models;
 
 pub use balancer::Balancer;
 pub use catalog::{Catalog, CredentialEntry, ProviderEntry};
@@ -45,6 +46,15 @@ pub struct Attempt {
 #[serde(rename_all = "camelCase")]
 pub struct CredentialTest {
     pub ok: bool,
+    /// The provider refused the key itself (invalid, or its account cannot pay): a key that
+    /// would be disabled at its first call.
+    pub rejected: bool,
+    /// What the provider's error said (`auth`, `billing`, `region`, …; see `providers::cause`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'static str>,
+    /// The model a chat call was made to (none: the provider's free key check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     pub latency_ms: u64,
     /// Why it failed (the provider's answer; never the key).
     pub message: Option<String>,
@@ -241,13 +251,15 @@ impl Router {
         None
     }
 
-    /// Tries a stored credential against its provider now (the provider's cheapest
-    /// authenticated request, as the background re-check makes it), whatever its state; changes
-    /// nothing. The answer never carries the key.
+    /// Tries a stored credential against its provider now, whatever its state; changes
+    /// nothing. Without `test_model`, the provider's cheapest authenticated request (as the
+    /// background re-check makes it, free); with one, a one-token chat call to that model, which
+    /// also finds an account that cannot pay. The answer never carries the key.
     pub async fn test_credential(
         &self,
         provider_id: &str,
         credential_id: &str,
+        test_model: Option<&str>,
     ) -> Result<CredentialTest, CoreError> {
         let (pid, cid) = (provider_id.to_owned(), credential_id.to_owned());
         let (row, credential) = self
@@ -262,6 +274,54 @@ impl Router {
             row.ok_or_else(|| CoreError::NotFound(format!("provider {provider_id} not found")))?;
         let credential = credential
             .ok_or_else(|| CoreError::NotFound(format!("credential {credential_id} not found")))?;
+        let secret = match self
+            .cipher
+            .decrypt(&credential.credential_value, &credential.id)
+        {
+            Ok(s) => secrecy::SecretString::from(s),
+            Err(e) => {
+                return Ok(CredentialTest {
+                    ok: false,
+                    rejected: false,
+                    cause: None,
+                    model: None,
+                    latency_ms: 0,
+                    message: Some(format!("the stored value cannot be used: {e}")),
+                });
+            }
+        };
+        self.probe(&row, &secret, test_model).await
+    }
+
+    /// Tries a value that is not stored (yet) against provider `provider_id`: a one-token chat
+    /// call to `test_model`, or the provider's default test model
+    /// ([`test_models::default_for`]).
+    pub async fn test_value(
+        &self,
+        provider_id: &str,
+        secret: &secrecy::SecretString,
+        test_model: Option<&str>,
+    ) -> Result<CredentialTest, CoreError> {
+        let pid = provider_id.to_owned();
+        let row = self
+            .db
+            .run(move |conn| crate::db::providers::get(conn, &pid).map_err(DbError::from))
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("provider {provider_id} not found")))?;
+        let kind: ProviderKind = row
+            .name
+            .parse()
+            .map_err(|_| CoreError::invalid("name", format!("unknown provider {}", row.name)))?;
+        let model = test_model.or_else(|| test_models::default_for(kind));
+        self.probe(&row, secret, model).await
+    }
+
+    async fn probe(
+        &self,
+        row: &crate::db::providers::ProviderRow,
+        secret: &secrecy::SecretString,
+        test_model: Option<&str>,
+    ) -> Result<CredentialTest, CoreError> {
         let kind: ProviderKind = row
             .name
             .parse()
@@ -272,19 +332,6 @@ impl Router {
                 format!("{} credentials cannot be tested yet", kind.name()),
             )
         })?;
-        let secret = match self
-            .cipher
-            .decrypt(&credential.credential_value, &credential.id)
-        {
-            Ok(s) => secrecy::SecretString::from(s),
-            Err(e) => {
-                return Ok(CredentialTest {
-                    ok: false,
-                    latency_ms: 0,
-                    message: Some(format!("the stored value cannot be used: {e}")),
-                });
-            }
-        };
         let base_url = row
             .base_url
             .clone()
@@ -295,23 +342,42 @@ impl Router {
             .or_else(|| catalog::default_region(kind, &self.env));
         let target = crate::providers::Target {
             base_url: &base_url,
-            api_key: secrecy::ExposeSecret::expose_secret(&secret),
+            api_key: secrecy::ExposeSecret::expose_secret(secret),
             region: region.as_deref(),
             chat_url: None,
         };
         let started = std::time::Instant::now();
-        let outcome = provider
-            .check(&self.http, &target, &self.check_timeouts)
-            .await;
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ok(CredentialTest {
-            ok: outcome.is_ok(),
-            latency_ms,
-            message: outcome.err().map(|e| {
-                crate::secrets::scrub(
-                    &e.to_string(),
-                    secrecy::ExposeSecret::expose_secret(&secret),
+        let outcome = match test_model {
+            Some(model) => provider
+                .infer(
+                    &self.http,
+                    &target,
+                    &test_models::ping(model),
+                    &self.check_timeouts,
                 )
+                .await
+                .map(drop),
+            None => {
+                provider
+                    .check(&self.http, &target, &self.check_timeouts)
+                    .await
+            }
+        };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let err = outcome.err();
+        Ok(CredentialTest {
+            ok: err.is_none(),
+            rejected: err
+                .as_ref()
+                .is_some_and(|e| e.class() == FailureClass::Credential),
+            cause: err.as_ref().and_then(|e| match e {
+                crate::providers::UpstreamError::Status { cause, .. } => Some(cause.as_str()),
+                _ => None,
+            }),
+            model: test_model.map(str::to_owned),
+            latency_ms,
+            message: err.map(|e| {
+                crate::secrets::scrub(&e.to_string(), secrecy::ExposeSecret::expose_secret(secret))
             }),
         })
     }
