@@ -383,6 +383,13 @@ fn check_test_model(model: &str) -> ApiResult<&str> {
     Ok(model)
 }
 
+/// A key test's model, checked, and the test counted against `who`'s limit.
+fn admit_test<'a>(who: &str, model: Option<&'a str>) -> ApiResult<Option<&'a str>> {
+    let model = model.map(check_test_model).transpose()?;
+    test_limit::take(who)?;
+    Ok(model)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TestStored {
@@ -398,12 +405,7 @@ pub async fn test(
     query: web::Query<TestStored>,
 ) -> ApiResult<HttpResponse> {
     let (provider_id, id) = path.into_inner();
-    let model = query
-        .test_model
-        .as_deref()
-        .map(check_test_model)
-        .transpose()?;
-    test_limit::take(&me.user_did)?;
+    let model = admit_test(&me.user_did, query.test_model.as_deref())?;
     let outcome = state
         .router
         .test_credential(&provider_id, &id, model)
@@ -429,12 +431,7 @@ pub async fn test_unsaved(
 ) -> ApiResult<HttpResponse> {
     let kind = check_type(body.credential_type.as_deref().unwrap_or("api_key"))?;
     let plain = plaintext(&kind, &body.value)?;
-    let model = body
-        .test_model
-        .as_deref()
-        .map(check_test_model)
-        .transpose()?;
-    test_limit::take(&me.user_did)?;
+    let model = admit_test(&me.user_did, body.test_model.as_deref())?;
     let outcome = state
         .router
         .test_value(&provider_id, &SecretString::from(plain), model)
