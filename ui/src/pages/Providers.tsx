@@ -25,9 +25,9 @@ import {
   Tooltip,
   Typography,
 } from '@mui/material';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 
-import { del, getAll, post, put, type Credential, type Provider } from '../api';
+import { del, get, getAll, post, put, type Credential, type Provider } from '../api';
 import { Empty, ErrorAlert, Loading, PageTitle, fmt, useAsync, useEnums } from '../components/common';
 
 
@@ -93,14 +93,32 @@ function AddCredential({ provider, onDone }: { provider: Provider; onDone: () =>
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
+  // Empty: saved untested. A model: the key is tried with a one-token call first and refused
+  // if the provider rejects it, unless "save anyway" is ticked.
+  const [testModel, setTestModel] = useState('');
+  const [defaultModel, setDefaultModel] = useState<string | undefined>();
+  const [force, setForce] = useState(false);
   const [error, setError] = useState<Error | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    get<Record<string, string>>('/api/ai-providers/test-models')
+      .then((models) => setDefaultModel(models[provider.name]))
+      .catch(() => setDefaultModel(undefined));
+  }, [open, provider.name]);
   const save = async () => {
     try {
-      await post<Credential>(`/api/ai-providers/${provider.id}/credentials`, { name, value });
+      const body: Record<string, unknown> = { name, value };
+      if (testModel.trim()) {
+        body.testModel = testModel.trim();
+        if (force) body.force = true;
+      }
+      await post<Credential>(`/api/ai-providers/${provider.id}/credentials`, body);
       setOpen(false);
       setName('');
       // The value is never shown again.
       setValue('');
+      setTestModel('');
+      setForce(false);
       onDone();
     } catch (e) {
       setError(e as Error);
@@ -126,6 +144,28 @@ function AddCredential({ provider, onDone }: { provider: Provider; onDone: () =>
               helperText="Stored encrypted; only a masked form is ever shown again."
               inputProps={{ 'data-testid': 'credential-value' }}
             />
+            <Stack direction="row" spacing={1} alignItems="center">
+              <TextField
+                label="Test with model (optional)"
+                value={testModel}
+                onChange={(e) => setTestModel(e.target.value)}
+                placeholder={defaultModel}
+                helperText={defaultModel ? `A one-token call before saving; ${defaultModel} is a cheap choice.` : 'A one-token call before saving.'}
+                inputProps={{ 'data-testid': 'credential-test-model' }}
+                sx={{ flex: 1 }}
+              />
+              {defaultModel && !testModel && (
+                <Button size="small" onClick={() => setTestModel(defaultModel)}>
+                  Use {defaultModel}
+                </Button>
+              )}
+            </Stack>
+            {testModel.trim() && (
+              <FormControlLabel
+                control={<Switch checked={force} onChange={(e) => setForce(e.target.checked)} />}
+                label="Save even if the provider rejects the key"
+              />
+            )}
           </Stack>
         </DialogContent>
         <DialogActions>
@@ -141,6 +181,8 @@ function AddCredential({ provider, onDone }: { provider: Provider; onDone: () =>
 
 interface TestResult {
   ok: boolean;
+  rejected?: boolean;
+  cause?: string;
   latencyMs: number;
   message?: string | null;
 }
@@ -169,7 +211,7 @@ function TestButton({ provider, credential }: { provider: Provider; credential: 
             size="small"
             data-testid="test-result"
             color={result.ok ? 'success' : 'error'}
-            label={result.ok ? `works (${result.latencyMs} ms)` : 'failed'}
+            label={result.ok ? `works (${result.latencyMs} ms)` : result.rejected ? `rejected (${result.cause ?? 'key'})` : `failed${result.cause && result.cause !== 'unknown' ? ` (${result.cause})` : ''}`}
             sx={{ mr: 1 }}
           />
         </Tooltip>
