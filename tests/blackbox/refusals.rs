@@ -281,3 +281,34 @@ fn key_tests(backend: Backend) {
 }
 
 crate::on_both_backends!(key_tests);
+
+/// A key disabled because its account could not pay is re-checked with a one-token call, not
+/// with the free model list (which an empty account still answers): it stays disabled.
+fn an_empty_account_stays_disabled(backend: Backend) {
+    let mock = MockUpstream::start();
+    let env = HubEnv::new(backend).var("AIGNE_HUB_UPSTREAM__RECHECK_BASE_SECS", "1");
+    let hub = env.start();
+    let pid = hub.add_provider_with_keys("openai", &mock, &["mock-broke", "mock-ok"]);
+    let (status, body) = json(chat(&hub, "openai/gpt-5-mini"));
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active(&hub, &pid, "key-0") {
+        assert!(Instant::now() < deadline, "not disabled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The first re-check runs after 1 + 2^0 s.
+    std::thread::sleep(Duration::from_millis(2600));
+    assert!(mock.calls("mock-broke") >= 2, "no re-check happened");
+    assert!(
+        !active(&hub, &pid, "key-0"),
+        "re-enabled by the free key check"
+    );
+    let probe = mock
+        .bodies()
+        .into_iter()
+        .rfind(|b| b["model"] == "gpt-4.1-nano")
+        .expect("the re-check's chat call");
+    assert!(probe["max_tokens"].is_number() || probe["max_completion_tokens"].is_number());
+}
+
+crate::on_both_backends!(an_empty_account_stays_disabled);

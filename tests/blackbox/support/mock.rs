@@ -1,6 +1,6 @@
 //! A mock upstream speaking OpenAI (`/v1/chat/completions`) and Anthropic (`/v1/messages`), JSON
 //! and SSE, replaying fixtures shaped like the providers' documented payloads. The Bearer key picks the behaviour, so tests set up failover with credentials:
-//! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
+//! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-broke` (an empty OpenAI account: chat refused, models listed), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
 //! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-long` (400 words, one every 25 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers),
 //! `mock-err:{provider}/{name}` (a real error answer from `tests/fixtures/errors/`). Calls are counted per key.
 
@@ -97,6 +97,7 @@ pub async fn failure(key: &str, family: &str, seen: &Seen) -> Option<HttpRespons
         return Some(recorded_error(name));
     }
     match key {
+        "mock-broke" => Some(recorded_error("openai/insufficient-quota")),
         "mock-500" => Some(error(500, &format!("{family}/error-500.json"))),
         "mock-401" => Some(error(401, &format!("{family}/error-401.json"))),
         "mock-429" => Some(error(429, &format!("{family}/error-429.json"))),
@@ -444,7 +445,10 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
 /// `GET /v1/models`: the OpenAI model list (used by the Hub's credential re-check).
 async fn models(req: HttpRequest, seen: web::Data<Seen>) -> HttpResponse {
     let key = record(&req, &Value::Null, &seen);
-    if let Some(res) = failure(&key, "openai", &seen).await {
+    // An empty account still lists models.
+    if key != "mock-broke"
+        && let Some(res) = failure(&key, "openai", &seen).await
+    {
         return res;
     }
     HttpResponse::Ok()

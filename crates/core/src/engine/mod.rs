@@ -325,7 +325,7 @@ impl Engine {
             .finish_call(id, record::failed(&reason, ctx), payer.bill_attempt());
         // A call the Hub cut off while stopping says nothing about the route.
         if !matches!(err, UpstreamError::Stopped) {
-            self.router.failed(attempt, err.class(), &reason);
+            self.router.failed(attempt, err, &reason);
         }
     }
 }

@@ -384,9 +384,24 @@ impl Router {
 
     /// Records the outcome of a failed attempt. A rejected stored key is marked inactive in the
     /// database (with the upstream's reason) and re-checked in the background.
-    pub fn failed(self: &Arc<Self>, attempt: &Attempt, class: FailureClass, message: &str) {
+    pub fn failed(
+        self: &Arc<Self>,
+        attempt: &Attempt,
+        err: &crate::providers::UpstreamError,
+        message: &str,
+    ) {
         let Some(credential) = &attempt.credential else {
             return;
+        };
+        let class = err.class();
+        // A key whose account could not pay still passes the free key check: it is re-checked
+        // with a one-token call instead, so it comes back only once the account can pay.
+        let probe_model = match err {
+            crate::providers::UpstreamError::Status {
+                cause: crate::providers::cause::Cause::Billing,
+                ..
+            } => test_models::default_for(attempt.provider.kind),
+            _ => None,
         };
         self.balancer
             .failure(attempt.provider.kind, &credential.id, class);
@@ -426,6 +441,7 @@ impl Router {
                         region,
                         secret,
                         stored_value,
+                        probe_model,
                     };
                     recheck::spawn(router.clone(), router.http.clone(), disabled);
                 }

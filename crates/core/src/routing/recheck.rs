@@ -1,4 +1,4 @@
-//! Credentials disabled by 401/403/402 are re-checked in the background with backoff
+//! Credentials disabled (an invalid key, an account that cannot pay) are re-checked in the background with backoff
 //! (base + 2^n seconds, at most 3 hours apart); a key that works again is re-enabled. The check
 //! stops when an administrator deletes, re-enables or replaces the credential.
 
@@ -20,6 +20,9 @@ pub struct Disabled {
     pub secret: SecretString,
     /// The stored (encrypted) value when it was disabled: a different value means it was replaced.
     pub stored_value: Option<String>,
+    /// Re-check with a one-token chat call to this model instead of the free key check (a key
+    /// disabled because its account could not pay).
+    pub probe_model: Option<&'static str>,
 }
 
 pub fn delay(base: Duration, attempt: u32) -> Duration {
@@ -68,7 +71,15 @@ pub fn spawn(router: Arc<Router>, http: reqwest::Client, disabled: Disabled) {
                 region: disabled.region.as_deref(),
                 chat_url: None,
             };
-            match disabled.provider.check(&http, &target, &timeouts).await {
+            let outcome = match disabled.probe_model {
+                Some(model) => disabled
+                    .provider
+                    .infer(&http, &target, &super::test_models::ping(model), &timeouts)
+                    .await
+                    .map(drop),
+                None => disabled.provider.check(&http, &target, &timeouts).await,
+            };
+            match outcome {
                 Ok(()) => {
                     let id = disabled.credential_id.clone();
                     let restored = router
