@@ -75,6 +75,43 @@ fn refusals(backend: Backend) {
     assert_eq!(mock.calls("mock-err:openai/insufficient-quota"), 1);
     assert!(mock.calls("mock-err:openai/region") > 1);
 
+    // The health view says the same: the empty account disabled with its reason, the
+    // region-blocked key active with its last failure, the working key's last success.
+    let (status, health) = json(hub.get("/api/ai-providers/health", K));
+    assert_eq!(status, 200, "{health}");
+    let p = health["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .find(|p| p["id"] == openai.as_str())
+        .expect("openai")
+        .clone();
+    let cred = |name: &str| {
+        p["credentials"]
+            .as_array()
+            .expect("credentials")
+            .iter()
+            .find(|c| c["name"] == name)
+            .expect("credential")
+            .clone()
+    };
+    assert_eq!(cred("key-0")["state"], "disabled", "{p}");
+    assert!(
+        cred("key-0")["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("quota")),
+        "{p}"
+    );
+    assert_eq!(cred("key-1")["state"], "active", "{p}");
+    assert!(
+        cred("key-1")["lastFailure"]
+            .as_str()
+            .is_some_and(|e| e.contains("Country, region")),
+        "{p}"
+    );
+    assert!(cred("key-3")["lastSuccessAt"].is_string(), "{p}");
+    assert_eq!(p["usableCredentials"], 3, "{p}");
+
     // Anthropic's empty balance comes as a 400: still the key's account, so it is disabled and
     // the call fails over instead of answering 400.
     let anthropic = hub.add_provider_with_keys(
@@ -145,6 +182,21 @@ fn refusals(backend: Backend) {
         "moderation disabled a key"
     );
     assert!(active(&hub, &xai, "key-0"), "moderation disabled a key");
+
+    // A 429: the key weighted down and its provider cooling down, both until a stated time.
+    let limited = hub.add_provider_with_keys("poe", &mock, &["mock-429", "mock-ok"]);
+    let (status, _) = json(chat(&hub, "poe/gpt-5-mini"));
+    assert_eq!(status, 200);
+    let (_, health) = json(hub.get("/api/ai-providers/health", K));
+    let p = health["providers"]
+        .as_array()
+        .expect("providers")
+        .iter()
+        .find(|p| p["id"] == limited.as_str())
+        .expect("poe")
+        .clone();
+    assert!(p["coolingDownUntil"].is_string(), "{p}");
+    assert_eq!(p["credentials"][0]["state"], "cooling_down", "{p}");
 
     // The failed attempts' rows say why.
     let rows = env.database.calls();

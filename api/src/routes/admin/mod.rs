@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ai-providers/bulk-rate-update",
             web::post().to(bulk_rates::bulk_update),
         )
+        .route("/ai-providers/health", web::get().to(providers::health))
         .route(
             "/ai-providers/test-models",
             web::get().to(credentials::test_models),

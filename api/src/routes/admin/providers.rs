@@ -283,3 +283,89 @@ pub async fn delete(
     super::routing_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// RFC 3339 of a wall-clock time (UTC, milliseconds).
+fn at(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `GET /api/ai-providers/health`: every provider and credential as routing sees them now:
+/// `state` is `active`, `cooling_down` (a 429 weighted it down, or its provider is cooling
+/// down; `coolingDownUntil` says until when) or `disabled` (with the provider's reason). The
+/// last success and failure are this instance's; the rest is shared through the database.
+pub async fn health(_: Admin, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let (rows, creds) = state
+        .db
+        .run(move |conn| {
+            let mut rows = Vec::new();
+            for page in 1.. {
+                let page = crate::db::Page {
+                    page,
+                    page_size: crate::db::Page::MAX_SIZE,
+                };
+                let (count, mut more) = repo::list(conn, page)?;
+                let done = more.is_empty() || rows.len() + more.len() >= count as usize;
+                rows.append(&mut more);
+                if done {
+                    break;
+                }
+            }
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let creds = credential_repo::for_providers(conn, &ids)?;
+            Ok::<_, ApiError>((rows, creds))
+        })
+        .await?;
+    let balancer = &state.router.balancer;
+    let providers: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|row| {
+            let cooldown = row
+                .name
+                .parse::<ProviderKind>()
+                .ok()
+                .and_then(|k| balancer.cooldown_until(k));
+            let credentials: Vec<serde_json::Value> = creds
+                .iter()
+                .filter(|c| c.provider_id == row.id)
+                .map(|c| {
+                    let here = balancer.credential_health(&c.id);
+                    let until = here.penalty_until.or(cooldown);
+                    let state = if !c.active || here.disabled {
+                        "disabled"
+                    } else if until.is_some() {
+                        "cooling_down"
+                    } else {
+                        "active"
+                    };
+                    serde_json::json!({
+                        "id": c.id,
+                        "name": c.name,
+                        "state": state,
+                        "active": c.active,
+                        "coolingDownUntil": until.map(at),
+                        "error": c.error,
+                        "usageCount": c.usage_count,
+                        "lastUsedAt": c.last_used_at.map(iso),
+                        "lastSuccessAt": here.last_success.map(at),
+                        "lastFailureAt": here.last_failure.as_ref().map(|(t, _)| at(*t)),
+                        "lastFailure": here.last_failure.map(|(_, m)| m),
+                    })
+                })
+                .collect();
+            let usable = credentials
+                .iter()
+                .filter(|c| c["state"] != "disabled")
+                .count();
+            serde_json::json!({
+                "id": row.id,
+                "name": row.name,
+                "displayName": row.display_name,
+                "enabled": row.enabled,
+                "coolingDownUntil": cooldown.map(at),
+                "usableCredentials": usable,
+                "credentials": credentials,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "providers": providers })))
+}

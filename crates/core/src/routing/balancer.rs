@@ -7,7 +7,7 @@ use crate::providers::{FailureClass, ProviderKind};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub const RATE_LIMIT_WEIGHT: i64 = 10;
 pub const RATE_LIMIT_PENALTY: Duration = Duration::from_secs(180);
@@ -21,6 +21,24 @@ struct CredState {
     penalty_until: Option<Instant>,
     /// Set aside after an auth failure, until the snapshot drops it or a re-check restores it.
     disabled: bool,
+    last_success: Option<SystemTime>,
+    last_failure: Option<(SystemTime, String)>,
+}
+
+/// What this instance knows of one credential (`GET /api/ai-providers/health`).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialHealth {
+    /// Weighted down after a 429 until then.
+    pub penalty_until: Option<SystemTime>,
+    /// Set aside here (the database's `active` says the same once written).
+    pub disabled: bool,
+    pub last_success: Option<SystemTime>,
+    pub last_failure: Option<(SystemTime, String)>,
+}
+
+/// An `Instant` in the future as wall-clock time.
+fn wall(until: Instant, now: Instant) -> Option<SystemTime> {
+    (until > now).then(|| SystemTime::now() + (until - now))
 }
 
 #[derive(Default)]
@@ -95,6 +113,47 @@ impl Balancer {
         } else {
             self.rotation.fetch_add(1, Ordering::Relaxed) % len
         }
+    }
+
+    /// This instance's view of credential `id`.
+    pub fn credential_health(&self, id: &str) -> CredentialHealth {
+        let now = Instant::now();
+        let creds = self.creds.lock().unwrap_or_else(|p| p.into_inner());
+        creds
+            .get(id)
+            .map(|s| CredentialHealth {
+                penalty_until: s.penalty_until.and_then(|t| wall(t, now)),
+                disabled: s.disabled,
+                last_success: s.last_success,
+                last_failure: s.last_failure.clone(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Until when `kind` is cooling down (none: it is not).
+    pub fn cooldown_until(&self, kind: ProviderKind) -> Option<SystemTime> {
+        let providers = self.providers.lock().unwrap_or_else(|p| p.into_inner());
+        providers
+            .get(&kind)
+            .and_then(|s| s.cooldown_until)
+            .and_then(|t| wall(t, Instant::now()))
+    }
+
+    /// Notes a call that `credential_id` answered.
+    pub fn credential_succeeded(&self, credential_id: &str) {
+        let mut creds = self.creds.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = creds.get_mut(credential_id) {
+            s.last_success = Some(SystemTime::now());
+        }
+    }
+
+    /// Notes why `credential_id` last failed (the reason as recorded, never the key).
+    pub fn credential_failed(&self, credential_id: &str, reason: &str) {
+        let mut creds = self.creds.lock().unwrap_or_else(|p| p.into_inner());
+        creds
+            .entry(credential_id.to_owned())
+            .or_default()
+            .last_failure = Some((SystemTime::now(), reason.chars().take(500).collect()));
     }
 
     pub fn success(&self, kind: ProviderKind) {

@@ -9,7 +9,7 @@ mod recheck;
 pub mod seed;
 pub mod test_models;
 
-pub use balancer::Balancer;
+pub use balancer::{Balancer, CredentialHealth};
 pub use catalog::{Catalog, CredentialEntry, ProviderEntry};
 pub use model_name::{ModelRef, parse as parse_model};
 
@@ -394,6 +394,7 @@ impl Router {
             return;
         };
         let class = err.class();
+        self.balancer.credential_failed(&credential.id, message);
         // A key whose account could not pay still passes the free key check: it is re-checked
         // with a one-token call instead, so it comes back only once the account can pay.
         let probe_model = match err {
@@ -452,5 +453,8 @@ impl Router {
 
     pub fn succeeded(&self, attempt: &Attempt) {
         self.balancer.success(attempt.provider.kind);
+        if let Some(c) = &attempt.credential {
+            self.balancer.credential_succeeded(&c.id);
+        }
     }
 }
