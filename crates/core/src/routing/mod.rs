@@ -41,6 +41,13 @@ pub struct Attempt {
     pub implementation: Provider,
 }
 
+/// The kind a stored provider row names.
+fn kind_of(row: &crate::db::providers::ProviderRow) -> Result<ProviderKind, CoreError> {
+    row.name
+        .parse()
+        .map_err(|_| CoreError::invalid("name", format!("unknown provider {}", row.name)))
+}
+
 /// What [`Router::test_credential`] found.
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -290,7 +297,7 @@ impl Router {
                 });
             }
         };
-        self.probe(&row, &secret, test_model).await
+        self.probe(&row, kind_of(&row)?, &secret, test_model).await
     }
 
     /// Tries a value that is not stored (yet) against provider `provider_id`: a one-token chat
@@ -308,24 +315,18 @@ impl Router {
             .run(move |conn| crate::db::providers::get(conn, &pid).map_err(DbError::from))
             .await?
             .ok_or_else(|| CoreError::NotFound(format!("provider {provider_id} not found")))?;
-        let kind: ProviderKind = row
-            .name
-            .parse()
-            .map_err(|_| CoreError::invalid("name", format!("unknown provider {}", row.name)))?;
+        let kind = kind_of(&row)?;
         let model = test_model.or_else(|| test_models::default_for(kind));
-        self.probe(&row, secret, model).await
+        self.probe(&row, kind, secret, model).await
     }
 
     async fn probe(
         &self,
         row: &crate::db::providers::ProviderRow,
+        kind: ProviderKind,
         secret: &secrecy::SecretString,
         test_model: Option<&str>,
     ) -> Result<CredentialTest, CoreError> {
-        let kind: ProviderKind = row
-            .name
-            .parse()
-            .map_err(|_| CoreError::invalid("name", format!("unknown provider {}", row.name)))?;
         let provider = crate::providers::Provider::for_kind(kind).ok_or_else(|| {
             CoreError::invalid(
                 "name",
