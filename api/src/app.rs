@@ -271,6 +271,17 @@ async fn refresh_catalog(state: web::Data<AppState>) {
     }
 }
 
+/// Models marked unavailable are checked again (see `Router::recheck_models`).
+async fn recheck_models(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(state.router.model_recheck_every());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        state.router.recheck_models().await;
+    }
+}
+
 const CATALOG_REFRESH: Duration = Duration::from_secs(5);
 
 /// SQLite: the background step of WAL upkeep, once a second (see `db::wal`).
@@ -360,6 +371,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
+    let model_checks = actix_web::rt::spawn(recheck_models(state.clone()));
     let sweeper = actix_web::rt::spawn(crate::files::run_sweeper(state.files.clone()));
     let names = actix_web::rt::spawn(crate::project_names::run(
         state.clone(),
@@ -386,6 +398,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     }
     refresher.abort();
     checkpointer.abort();
+    model_checks.abort();
     retention.abort();
     sweeper.abort();
     names.abort();

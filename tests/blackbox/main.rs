@@ -31,6 +31,7 @@ mod matrix;
 mod media;
 mod messages;
 mod migrations;
+mod model_health;
 mod payment_kit;
 mod projects;
 mod providers;

@@ -92,6 +92,26 @@ try {
   assert.match(await page.getByTestId('image-meta').first().innerText(), /1 image/);
   await page.getByTestId('mode-chat').click();
 
+  step('the health page shows the key and a model the provider does not have, and checks it again');
+  const missing = await api('POST', '/api/v2/chat/completions', ADMIN, { model: 'openai/gpt-vanished', messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(missing.status, 404, JSON.stringify(missing.body));
+  await page.getByRole('button', { name: 'Health' }).click();
+  await page.getByTestId('key-state-mock key').filter({ hasText: 'active' }).waitFor();
+  // The status is written in the background: a refresh or two shows it.
+  for (let i = 0; i < 50 && (await page.getByTestId('model-state-gpt-vanished').count()) === 0; i++) {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(100);
+  }
+  await page.getByTestId('model-state-gpt-vanished').filter({ hasText: 'Model Not Found' }).waitFor();
+  const checks = (await api('GET', '/api/ai-providers/health', ADMIN)).body.providers[0].models[0].lastChecked;
+  await page.getByRole('button', { name: 'Check now' }).click();
+  for (let i = 0; i < 50 && (await api('GET', '/api/ai-providers/health', ADMIN)).body.providers[0].models[0].lastChecked === checks; i++) {
+    await page.waitForTimeout(100);
+  }
+  assert.notEqual((await api('GET', '/api/ai-providers/health', ADMIN)).body.providers[0].models[0].lastChecked, checks, 'the check was not made');
+  await page.getByTestId('model-state-gpt-vanished').filter({ hasText: 'Model Not Found' }).waitFor();
+  await shot(page, 'health');
+
   assert.deepEqual(problems, [], problems.join('\n'));
   console.log('console e2e: ok');
 } catch (e) {

@@ -4,6 +4,7 @@ import DarkModeIcon from '@mui/icons-material/DarkMode';
 import DashboardIcon from '@mui/icons-material/Dashboard';
 import DnsIcon from '@mui/icons-material/Dns';
 import KeyIcon from '@mui/icons-material/Key';
+import MonitorHeartIcon from '@mui/icons-material/MonitorHeart';
 import LightModeIcon from '@mui/icons-material/LightMode';
 import ListAltIcon from '@mui/icons-material/ListAlt';
 import LogoutIcon from '@mui/icons-material/Logout';
@@ -38,6 +39,7 @@ import AccessKeys from './pages/AccessKeys';
 import CallLog from './pages/CallLog';
 import ConnectApproval, { CONNECT_PATH } from './pages/ConnectApproval';
 import Credits from './pages/Credits';
+import Health from './pages/Health';
 import Models from './pages/Models';
 import Overview from './pages/Overview';
 import Playground from './pages/Playground';
@@ -60,6 +62,7 @@ const NAV: NavItem[] = [
   { path: '/', label: 'Overview', icon: <DashboardIcon /> },
   { path: '/config/ai-config/providers', label: 'Providers', icon: <DnsIcon />, admin: true },
   { path: '/config/ai-config/models', label: 'Model rates', icon: <TuneIcon />, admin: true },
+  { path: '/config/ai-config/health', label: 'Health', icon: <MonitorHeartIcon />, admin: true },
   { path: '/config/usage', label: 'Usage', icon: <BarChartIcon /> },
   { path: '/projects', label: 'Projects', icon: <WorkspacesIcon /> },
   { path: '/calls', label: 'Call log', icon: <ListAltIcon /> },
@@ -147,6 +150,7 @@ function Shell() {
           <Route path="/" element={<Overview />} />
           {isAdmin ? <Route path="/config/ai-config/providers" element={<Providers />} /> : null}
           {isAdmin ? <Route path="/config/ai-config/models" element={<Models />} /> : null}
+          {isAdmin ? <Route path="/config/ai-config/health" element={<Health />} /> : null}
           <Route path="/config/usage" element={<Usage />} />
           <Route path="/projects" element={<Projects />} />
           <Route path="/calls" element={<CallLog />} />

@@ -50,7 +50,33 @@ struct Entry {
     input: String,
     output: String,
     metadata: Value,
-    available: bool,
+    /// `{available, error?, lastChecked?, responseTime?}`.
+    status: Value,
+}
+
+/// A model's public status: unavailable while its status row says so (a provider cooling down
+/// is only tried last, not unavailable); the row's last check and error when there is one.
+fn status_of(
+    catalog: &Catalog,
+    provider: &crate::routing::ProviderEntry,
+    model: &str,
+    kind: &str,
+) -> Value {
+    let row = catalog
+        .model_statuses
+        .iter()
+        .find(|s| s.provider_id == provider.id && s.model == model && s.type_ == kind);
+    let mut status = json!({"available": row.is_none_or(|r| r.available)});
+    if let Some(r) = row {
+        status["lastChecked"] = json!(crate::routes::time::iso(r.checked_at));
+        if let Some(ms) = r.response_time {
+            status["responseTime"] = json!(ms);
+        }
+        if let Some(error) = r.error.as_deref().filter(|_| !r.available) {
+            status["error"] = serde_json::from_str(error).unwrap_or(json!({"message": error}));
+        }
+    }
+    status
 }
 
 /// Models from rate rows of configured providers, and from the built-in catalog for configured
@@ -69,7 +95,6 @@ async fn entries(state: &AppState, kind: Option<&'static str>) -> ApiResult<Vec<
         .await?;
     let mut out = Vec::new();
     for provider in catalog.providers.iter().filter(|p| p.usable()) {
-        let available = !state.router.balancer.in_cooldown(provider.kind);
         let own: Vec<&RateRow> = rows
             .iter()
             .filter(|r| r.provider_id == provider.id && !r.deprecated)
@@ -79,12 +104,12 @@ async fn entries(state: &AppState, kind: Option<&'static str>) -> ApiResult<Vec<
                 provider: provider.kind.name(),
                 provider_display: provider.kind.display_name(),
                 provider_id: provider.id.clone(),
+                status: status_of(&catalog, provider, &model, &kind),
                 model,
                 kind,
                 input,
                 output,
                 metadata,
-                available,
             };
         if own.is_empty() {
             for m in known_models::for_provider(provider.kind) {
@@ -136,7 +161,7 @@ pub async fn ai_models(state: web::Data<AppState>, params: Params) -> ApiResult<
                 "input_credits_per_token": e.input,
                 "output_credits_per_token": e.output,
                 "modelMetadata": e.metadata,
-                "status": {"available": e.available},
+                "status": e.status,
                 "providerDisplayName": e.provider_display,
             })
         })
@@ -319,7 +344,21 @@ pub async fn v2_status(
             .router
             .resolve(model)
             .map_err(ApiError::from)
-            .and_then(|model| state.router.plan(&model).map(drop).map_err(ApiError::from)),
+            .and_then(|model| {
+                let plan = state.router.plan(&model).map_err(ApiError::from)?;
+                // Every provider that could serve it has it marked unavailable.
+                if plan
+                    .providers()
+                    .iter()
+                    .all(|p| p.is_down(&model.model, "chatCompletion"))
+                {
+                    return Err(ApiError::Unavailable(format!(
+                        "model '{}' is not available: its last calls and checks failed",
+                        model.model
+                    )));
+                }
+                Ok(())
+            }),
         None if state.router.catalog().providers.iter().any(|p| p.usable()) => Ok(()),
         None => Err(ApiError::Unavailable(
             "no provider is configured on this hub".into(),

@@ -3,6 +3,7 @@
 //! `mock-ok`, `mock-json` (answers a JSON object), `mock-flaky` (401 until `heal`), `mock-broke` (an empty OpenAI account: chat refused, models listed), `mock-500`, `mock-401`, `mock-429`, `mock-cut` (stream breaks after two chunks),
 //! `mock-slow` (a chunk every 300 ms; a JSON answer after 300 ms), `mock-long` (400 words, one every 25 ms), `mock-stall` (stream stops after two chunks), `mock-hang` (never answers),
 //! `mock-err:{provider}/{name}` (a real error answer from `tests/fixtures/errors/`). Calls are counted per key.
+//! OpenAI chat models named `…vanished…` do not exist (404); `…ailing…` answer 503 until `heal`.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bytes::Bytes;
@@ -395,6 +396,13 @@ async fn chat(req: HttpRequest, body: web::Json<Value>, seen: web::Data<Seen>) -
         .and_then(Value::as_str)
         .unwrap_or("gpt")
         .to_owned();
+    // Models that fail whatever the key: one that does not exist, one that is down until `heal`.
+    if model.contains("vanished") {
+        return recorded_error("openai/model-not-found");
+    }
+    if model.contains("ailing") && !seen.healed.load(std::sync::atomic::Ordering::SeqCst) {
+        return error(503, "openai/error-500.json");
+    }
     if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
         if key == "mock-slow" {
             actix_web::rt::time::sleep(Duration::from_millis(300)).await;

@@ -384,7 +384,7 @@ fn check_test_model(model: &str) -> ApiResult<&str> {
 }
 
 /// A key test's model, checked, and the test counted against `who`'s limit.
-fn admit_test<'a>(who: &str, model: Option<&'a str>) -> ApiResult<Option<&'a str>> {
+pub(super) fn admit_test<'a>(who: &str, model: Option<&'a str>) -> ApiResult<Option<&'a str>> {
     let model = model.map(check_test_model).transpose()?;
     test_limit::take(who)?;
     Ok(model)

@@ -7,6 +7,7 @@ mod credentials;
 mod decimal;
 pub(crate) mod double_option;
 mod grants;
+mod model_statuses;
 mod providers;
 mod rates;
 mod users;
@@ -31,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(bulk_rates::bulk_update),
         )
         .route("/ai-providers/health", web::get().to(providers::health))
+        .route(
+            "/ai-providers/model-statuses/check",
+            web::post().to(model_statuses::check),
+        )
         .route(
             "/ai-providers/test-models",
             web::get().to(credentials::test_models),

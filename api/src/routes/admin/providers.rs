@@ -292,9 +292,10 @@ fn at(t: std::time::SystemTime) -> String {
 /// `GET /api/ai-providers/health`: every provider and credential as routing sees them now:
 /// `state` is `active`, `cooling_down` (a 429 weighted it down, or its provider is cooling
 /// down; `coolingDownUntil` says until when) or `disabled` (with the provider's reason). The
-/// last success and failure are this instance's; the rest is shared through the database.
+/// last success and failure are this instance's; the rest is shared through the database,
+/// with each provider's `models`: their statuses (`ai_model_statuses`).
 pub async fn health(_: Admin, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let (rows, creds) = state
+    let (rows, creds, statuses) = state
         .db
         .run(move |conn| {
             let mut rows = Vec::new();
@@ -312,7 +313,8 @@ pub async fn health(_: Admin, state: web::Data<AppState>) -> ApiResult<HttpRespo
             }
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let creds = credential_repo::for_providers(conn, &ids)?;
-            Ok::<_, ApiError>((rows, creds))
+            let statuses = crate::db::model_statuses::all(conn)?;
+            Ok::<_, ApiError>((rows, creds, statuses))
         })
         .await?;
     let balancer = &state.router.balancer;
@@ -364,6 +366,11 @@ pub async fn health(_: Admin, state: web::Data<AppState>) -> ApiResult<HttpRespo
                 "coolingDownUntil": cooldown.map(at),
                 "usableCredentials": usable,
                 "credentials": credentials,
+                "models": statuses
+                    .iter()
+                    .filter(|s| s.provider_id == row.id)
+                    .map(super::model_statuses::view)
+                    .collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -52,6 +52,7 @@ struct RawUpstream {
     ttfb_timeout_secs: u64,
     idle_timeout_secs: u64,
     recheck_base_secs: u64,
+    model_recheck_secs: u64,
     job_poll_ms: u64,
     job_timeout_secs: u64,
     early_headers_secs: u64,
@@ -113,6 +114,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("upstream.ttfb_timeout_secs", "120"),
     ("upstream.idle_timeout_secs", "120"),
     ("upstream.recheck_base_secs", "5"),
+    ("upstream.model_recheck_secs", "600"),
     ("upstream.job_poll_ms", "2000"),
     ("upstream.job_timeout_secs", "900"),
     ("upstream.early_headers_secs", "15"),
@@ -353,6 +355,10 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         ttfb_timeout: secs("upstream.ttfb_timeout_secs", raw.upstream.ttfb_timeout_secs)?,
         idle_timeout: secs("upstream.idle_timeout_secs", raw.upstream.idle_timeout_secs)?,
         recheck_base: secs("upstream.recheck_base_secs", raw.upstream.recheck_base_secs)?,
+        model_recheck: secs(
+            "upstream.model_recheck_secs",
+            raw.upstream.model_recheck_secs,
+        )?,
         job_poll: if (50..=60_000).contains(&raw.upstream.job_poll_ms) {
             std::time::Duration::from_millis(raw.upstream.job_poll_ms)
         } else {

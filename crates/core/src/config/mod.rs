@@ -34,7 +34,8 @@
 //!   `1024` (what an admission holds for a request without `max_tokens`);
 //!   `billing.credit_prefix` / `AIGNE_HUB_BILLING__CREDIT_PREFIX`: `""` (shown before amounts).
 //! - `upstream.connect_timeout_secs` (`10`), `upstream.ttfb_timeout_secs` (`120`),
-//!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`) /
+//!   `upstream.idle_timeout_secs` (`120`), `upstream.recheck_base_secs` (`5`),
+//!   `upstream.model_recheck_secs` (`600`: how often unavailable models are checked again) /
 //!   `AIGNE_HUB_UPSTREAM__…`.
 //! - `retention.calls_days` / `AIGNE_HUB_RETENTION__CALLS_DAYS` (`90`) and
 //!   `retention.stats_days` / `AIGNE_HUB_RETENTION__STATS_DAYS` (`180`): how long `model_calls`
@@ -141,6 +142,8 @@ pub struct UpstreamSettings {
     pub idle_timeout: std::time::Duration,
     /// First wait before re-checking a credential disabled by 401/403/402 (then + 2^n s, ≤ 3 h).
     pub recheck_base: std::time::Duration,
+    /// How often models marked unavailable are checked again (chat models, one-token calls).
+    pub model_recheck: std::time::Duration,
     /// How often a provider's asynchronous job (a video) is polled.
     pub job_poll: std::time::Duration,
     /// The longest the Hub waits for such a job before failing the call.

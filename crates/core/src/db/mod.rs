@@ -13,6 +13,7 @@ pub mod credits;
 pub mod ledger;
 mod migrate;
 pub mod model_calls;
+pub mod model_statuses;
 pub mod outbox;
 pub mod page;
 mod pool;

@@ -207,6 +207,12 @@ impl Engine {
                 Ok(answer) => {
                     let upstream_ms = sent.elapsed().as_secs_f64() * 1000.0;
                     self.succeeded(&attempt);
+                    self.router.model_answered(
+                        &attempt,
+                        op.model,
+                        op.modality.call_type().as_str(),
+                        upstream_ms as i64,
+                    );
                     let model_with_provider =
                         format!("{}/{}", attempt.provider.kind.name(), op.model);
                     let (output, measure) = match answer {
@@ -252,6 +258,14 @@ impl Engine {
                 }
                 Err(err) => {
                     self.failed(ctx, &attempt, id, &err, &mut payer);
+                    if !matches!(err, UpstreamError::Stopped) {
+                        self.router.model_failed(
+                            &attempt,
+                            op.model,
+                            op.modality.call_type().as_str(),
+                            &err,
+                        );
+                    }
                     let retry = err.retryable();
                     last = Some(err);
                     if !retry {

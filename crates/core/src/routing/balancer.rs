@@ -229,6 +229,7 @@ mod tests {
                 })
                 .collect(),
             rates: Default::default(),
+            down: Default::default(),
         }
     }
 

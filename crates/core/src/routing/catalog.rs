@@ -6,6 +6,7 @@ use super::aliases::Aliases;
 use crate::billing::Rate;
 use crate::config::ProviderEnv;
 use crate::db::credentials::CredentialRow;
+use crate::db::model_statuses::ModelStatusRow;
 use crate::db::providers::ProviderRow;
 use crate::db::rates::RateRow;
 use crate::db::schema::{ai_credentials, ai_model_rates, ai_providers};
@@ -14,7 +15,7 @@ use crate::providers::ProviderKind;
 use crate::secrets::Cipher;
 use diesel::prelude::*;
 use secrecy::SecretString;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -39,12 +40,19 @@ pub struct ProviderEntry {
     pub rates: HashMap<(String, String), Rate>,
     /// The chat endpoint, parsed once per snapshot (OpenAI-compatible providers).
     pub chat_url: Option<reqwest::Url>,
+    /// Models marked unavailable on this provider, by (model, type) (`ai_model_statuses`).
+    pub down: HashSet<(String, String)>,
 }
 
 impl ProviderEntry {
     /// The rate of `model` as a call of `kind` (`chatCompletion`, …).
     pub fn rate(&self, model: &str, kind: &str) -> Option<&Rate> {
         self.rates.get(&(model.to_owned(), kind.to_owned()))
+    }
+
+    /// Whether `model` is marked unavailable here as a call of `kind`.
+    pub fn is_down(&self, model: &str, kind: &str) -> bool {
+        !self.down.is_empty() && self.down.contains(&(model.to_owned(), kind.to_owned()))
     }
 
     /// Ollama may run without a key; everyone else needs one.
@@ -58,6 +66,8 @@ impl ProviderEntry {
 pub struct Catalog {
     pub providers: Vec<Arc<ProviderEntry>>,
     pub aliases: Aliases,
+    /// Every model status, for lists and the console.
+    pub model_statuses: Vec<ModelStatusRow>,
 }
 
 impl Catalog {
@@ -95,6 +105,7 @@ pub fn load(
             Err(e) => tracing::warn!(rate = %r.id, "model rate skipped: {e}"),
         }
     }
+    let model_statuses = crate::db::model_statuses::all(conn)?;
     let mut providers = Vec::new();
     for row in rows.iter().filter(|r| r.enabled) {
         let Ok(kind) = row.name.parse::<ProviderKind>() else {
@@ -128,6 +139,11 @@ pub fn load(
             region: row.region.clone().or_else(|| default_region(kind, env)),
             credentials,
             rates: rates.remove(&row.id).unwrap_or_default(),
+            down: model_statuses
+                .iter()
+                .filter(|s| s.provider_id == row.id && !s.available)
+                .map(|s| (s.model.clone(), s.type_.clone()))
+                .collect(),
         }));
     }
     // Env providers fill in for kinds without any database row (enabled or not).
@@ -156,10 +172,16 @@ pub fn load(
             credentials,
             // Rates belong to provider rows: a provider known only from the env has none.
             rates: HashMap::new(),
+            // Statuses belong to provider rows too.
+            down: HashSet::new(),
         }));
     }
     let aliases = Aliases::build(crate::db::aliases::all(conn)?);
-    Ok(Catalog { providers, aliases })
+    Ok(Catalog {
+        providers,
+        aliases,
+        model_statuses,
+    })
 }
 
 /// `AWS_REGION` for Bedrock.

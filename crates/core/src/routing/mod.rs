@@ -4,6 +4,7 @@
 pub mod aliases;
 mod balancer;
 pub mod catalog;
+pub mod model_health;
 pub mod model_name;
 mod recheck;
 pub mod seed;
@@ -25,11 +26,13 @@ use std::sync::Arc;
 pub struct Router {
     catalog: ArcSwap<Catalog>,
     pub balancer: Balancer,
+    models: model_health::ModelHealth,
     db: Db,
     cipher: Arc<Cipher>,
     env: Vec<ProviderEnv>,
     http: reqwest::Client,
     recheck_base: std::time::Duration,
+    model_recheck: std::time::Duration,
     check_timeouts: crate::providers::Timeouts,
 }
 
@@ -67,6 +70,13 @@ pub struct CredentialTest {
     pub message: Option<String>,
 }
 
+/// What [`Router::check_model`] found: the status, and whether it was kept (a failure that is
+/// the key's or the request's is answered but says nothing about the model).
+pub struct ModelCheck {
+    pub row: crate::db::model_statuses::ModelStatusRow,
+    pub recorded: bool,
+}
+
 /// The attempts for one request, produced lazily so each sees the latest balancer state.
 pub struct Plan {
     candidates: Vec<Arc<ProviderEntry>>,
@@ -75,6 +85,13 @@ pub struct Plan {
     tried_credentials: Vec<String>,
     tried_providers: Vec<ProviderKind>,
     attempts: u32,
+}
+
+impl Plan {
+    /// The providers it may try, in order.
+    pub fn providers(&self) -> &[Arc<ProviderEntry>] {
+        &self.candidates
+    }
 }
 
 impl Router {
@@ -93,11 +110,13 @@ impl Router {
         Ok(Router {
             catalog: ArcSwap::from_pointee(catalog),
             balancer: Balancer::default(),
+            models: model_health::ModelHealth::default(),
             db,
             cipher,
             env,
             http,
             recheck_base: upstream.recheck_base,
+            model_recheck: upstream.model_recheck,
             check_timeouts: crate::providers::Timeouts {
                 ttfb: check,
                 idle: check,
@@ -119,6 +138,7 @@ impl Router {
             }
         }
         self.catalog.store(Arc::new(catalog));
+        self.models.snapshot_read();
         Ok(())
     }
 
@@ -450,6 +470,189 @@ impl Router {
                 Err(e) => tracing::error!("could not record the disabled credential: {e}"),
             }
         });
+    }
+
+    /// A model answered through `attempt` in `ms`: marks it available again if it was not.
+    pub fn model_answered(&self, attempt: &Attempt, model: &str, kind: &'static str, ms: i64) {
+        let provider = &attempt.provider;
+        let down = provider.is_down(model, kind);
+        let key = || (provider.id.clone(), model.to_owned(), kind);
+        if let Some(change) = self.models.answered(key, down) {
+            self.write_model_status(model_health::row(
+                &provider.id,
+                model,
+                kind,
+                change.available,
+                change.error,
+                Some(ms),
+            ));
+        }
+    }
+
+    /// A model failed through `attempt`: marks it unavailable when the failure is the model's
+    /// ([`model_health`]).
+    pub fn model_failed(
+        &self,
+        attempt: &Attempt,
+        model: &str,
+        kind: &'static str,
+        err: &crate::providers::UpstreamError,
+    ) {
+        let provider = &attempt.provider;
+        if provider.id.starts_with("env:") {
+            return;
+        }
+        let down = provider.is_down(model, kind);
+        let key = (provider.id.clone(), model.to_owned(), kind);
+        if let Some(change) = self.models.failed(key, down, err) {
+            tracing::warn!(
+                provider = provider.kind.name(),
+                model,
+                kind,
+                "model marked unavailable: {err}"
+            );
+            self.write_model_status(model_health::row(
+                &provider.id,
+                model,
+                kind,
+                change.available,
+                change.error,
+                None,
+            ));
+        }
+    }
+
+    /// Checks again every chat model marked unavailable whose last check is older than
+    /// `upstream.model_recheck` (the background task calls this every little while; instances
+    /// share the rows, so a model one instance checked is not checked by the others).
+    pub async fn recheck_models(&self) {
+        let cutoff = chrono::Utc::now().naive_utc()
+            - chrono::Duration::from_std(self.model_recheck).unwrap_or(chrono::Duration::MAX);
+        let due: Vec<(String, String)> = self
+            .catalog()
+            .model_statuses
+            .iter()
+            .filter(|s| !s.available && s.type_ == "chatCompletion" && s.checked_at < cutoff)
+            .map(|s| (s.provider_id.clone(), s.model.clone()))
+            .collect();
+        for (provider_id, model) in due {
+            match self.check_model(&provider_id, &model).await {
+                Ok(check) if check.row.available => {
+                    tracing::info!(provider = %provider_id, model, "model answers again");
+                }
+                Ok(_) => tracing::debug!(provider = %provider_id, model, "model still unavailable"),
+                Err(e) => {
+                    tracing::debug!(provider = %provider_id, model, "model re-check skipped: {e}")
+                }
+            }
+        }
+    }
+
+    /// How often [`Router::recheck_models`] finds work.
+    pub fn model_recheck_every(&self) -> std::time::Duration {
+        self.model_recheck
+    }
+
+    /// Writes a status in the background (the call does not wait for it).
+    fn write_model_status(&self, row: crate::db::model_statuses::ModelStatusRow) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let written = db
+                .run(move |conn| {
+                    crate::db::model_statuses::upsert(conn, &row).map_err(DbError::from)
+                })
+                .await;
+            if let Err(e) = written {
+                tracing::warn!("could not record a model status: {e}");
+            }
+        });
+    }
+
+    /// Checks `model` of provider `provider_id` now with a one-token chat call through one of
+    /// its usable keys, records the result, and answers it.
+    pub async fn check_model(
+        &self,
+        provider_id: &str,
+        model: &str,
+    ) -> Result<ModelCheck, CoreError> {
+        const KIND: &str = "chatCompletion";
+        let catalog = self.catalog();
+        let provider = catalog
+            .providers
+            .iter()
+            .find(|p| p.id == provider_id && !p.id.starts_with("env:"))
+            .ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "provider {provider_id} is not configured, enabled and stored on this hub"
+                ))
+            })?;
+        let implementation = Provider::for_kind(provider.kind).ok_or_else(|| {
+            CoreError::invalid(
+                "providerId",
+                format!("{} has no chat to check", provider.kind),
+            )
+        })?;
+        let credential = if provider.credentials.is_empty() {
+            None
+        } else {
+            Some(self.balancer.pick(provider, &[]).ok_or_else(|| {
+                CoreError::Unavailable(format!("{} has no usable credential", provider.kind))
+            })?)
+        };
+        let target = crate::providers::Target {
+            base_url: &provider.base_url,
+            api_key: credential
+                .as_ref()
+                .map_or("", |c| secrecy::ExposeSecret::expose_secret(&c.secret)),
+            region: provider.region.as_deref(),
+            chat_url: provider.chat_url.as_ref(),
+        };
+        let started = std::time::Instant::now();
+        let outcome = implementation
+            .infer(
+                &self.http,
+                &target,
+                &test_models::ping(model),
+                &self.check_timeouts,
+            )
+            .await;
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (row, recorded) = match outcome {
+            Ok(_) => (
+                model_health::row(provider_id, model, KIND, true, None, Some(ms)),
+                true,
+            ),
+            Err(err) => {
+                let secret = credential
+                    .as_ref()
+                    .map_or("", |c| secrecy::ExposeSecret::expose_secret(&c.secret));
+                let message = crate::secrets::scrub(&err.to_string(), secret);
+                // A key or request problem says nothing about the model: answered, not kept.
+                let (code, recorded) = match model_health::Down::of(&err) {
+                    Some((why, _)) => (why.code(), true),
+                    None => (model_health::other_code(&err), false),
+                };
+                let row = model_health::row(
+                    provider_id,
+                    model,
+                    KIND,
+                    false,
+                    Some((code, message)),
+                    Some(ms),
+                );
+                (row, recorded)
+            }
+        };
+        if recorded {
+            let stored = row.clone();
+            self.db
+                .run(move |conn| {
+                    crate::db::model_statuses::upsert(conn, &stored).map_err(DbError::from)
+                })
+                .await?;
+            self.reload().await?;
+        }
+        Ok(ModelCheck { row, recorded })
     }
 
     pub fn succeeded(&self, attempt: &Attempt) {
