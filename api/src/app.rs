@@ -165,6 +165,7 @@ fn build_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
     let settings_upstream = settings.upstream;
     let files_dir = settings.data_dir.clone();
     let files_ttl = settings.files.ttl;
+    let pricing = crate::pricing::Pricing::load(&settings.pricing)?;
     let settings = Arc::new(settings);
     let lifecycle = crate::lifecycle::Lifecycle::default();
     let engine = hub_core::engine::Engine {
@@ -208,6 +209,8 @@ fn build_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
         instance_id,
         lifecycle,
         engine,
+        pricing,
+        notices: Arc::new(tokio::sync::Notify::new()),
     }))
 }
 
@@ -372,6 +375,12 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     let refresher = actix_web::rt::spawn(refresh_catalog(state.clone()));
     let checkpointer = actix_web::rt::spawn(checkpoint_wal(state.db.clone()));
     let model_checks = actix_web::rt::spawn(recheck_models(state.clone()));
+    let background = [
+        actix_web::rt::spawn(crate::pricing::run_checks(state.clone())),
+        actix_web::rt::spawn(crate::notify::run_sender(state.clone())),
+        actix_web::rt::spawn(crate::notify::run_key_events(state.clone())),
+        actix_web::rt::spawn(crate::notify::run_low_balance(state.clone())),
+    ];
     let sweeper = actix_web::rt::spawn(crate::files::run_sweeper(state.files.clone()));
     let names = actix_web::rt::spawn(crate::project_names::run(
         state.clone(),
@@ -399,6 +408,9 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     refresher.abort();
     checkpointer.abort();
     model_checks.abort();
+    for task in background {
+        task.abort();
+    }
     retention.abort();
     sweeper.abort();
     names.abort();

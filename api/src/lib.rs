@@ -10,6 +10,8 @@ pub mod dialects;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod notify;
+pub mod pricing;
 pub mod project_names;
 pub mod routes;
 pub mod state;

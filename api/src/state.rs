@@ -48,6 +48,10 @@ pub struct AppState {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// The attempt engine every gateway call runs through.
     pub engine: hub_core::engine::Engine,
+    /// The providers' list prices (rate sync and check).
+    pub pricing: crate::pricing::Pricing,
+    /// Wakes the notification sender.
+    pub notices: Arc<tokio::sync::Notify>,
 }
 
 /// One HTTP worker's upstream client (pooled, TCP_NODELAY), built when the worker starts and

@@ -9,10 +9,10 @@ mod health;
 mod list;
 mod public;
 mod responses;
-mod time;
+pub(crate) mod time;
 mod token_count;
 mod usage;
-mod user;
+pub(crate) mod user;
 mod v1;
 pub(crate) mod v2;
 

@@ -7,6 +7,7 @@ pub mod mock;
 pub mod mock_media;
 pub mod mock_providers;
 pub mod payment_kit;
+pub mod webhook;
 
 pub use db::Backend;
 

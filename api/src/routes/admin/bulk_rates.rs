@@ -1,7 +1,9 @@
-//! `POST /api/ai-providers/bulk-rate-update {mode: "margin", profitMargin, creditPrice, dryRun}`
-//! (SPEC §5.6): every rate that has provider unit costs is re-priced as
-//! rate = unit cost × (1 + margin / 100) / credit price. A dry run answers the same preview and
-//! writes nothing. Rates without unit costs are listed as skipped, never guessed.
+//! `POST /api/ai-providers/bulk-rate-update {mode, profitMargin, creditPrice, dryRun}` (SPEC
+//! §5.6): rates re-priced as rate = unit cost × (1 + margin / 100) / credit price. `margin`
+//! takes each rate's stored unit costs; `sync` takes the providers' list prices (the built-in
+//! catalog and the operator's pricing file) and stores them as the rate's unit costs too. A dry
+//! run answers the same preview and writes nothing. Rates without a cost are listed as skipped,
+//! never guessed. Every change is kept in the rate history.
 
 use super::decimal::{WireDecimal, text};
 use crate::auth::Admin;
@@ -44,6 +46,9 @@ struct Change {
     old_output_rate: String,
     input_rate: String,
     output_rate: String,
+    /// `sync`: the list price now stored as the unit costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_costs: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -64,16 +69,29 @@ pub fn margin_rate(unit_cost: Decimal, margin: Decimal, credit_price: Decimal) -
     )
 }
 
-fn repriced(row: &rates::RateRow, margin: Decimal, price: Decimal) -> Result<Change, String> {
+/// The rate's stored unit costs (`margin`).
+fn stored_costs(row: &rates::RateRow) -> Result<(Decimal, Decimal), String> {
     let costs = row.unit_costs.as_deref().ok_or("no unit costs")?;
     let costs: UnitCosts =
         serde_json::from_str(costs).map_err(|e| format!("unreadable unit costs: {e}"))?;
     let cost = |t: &str| {
         Decimal::from_str_exact(t.trim()).map_err(|_| format!("unit cost '{t}' is not a decimal"))
     };
-    let input = margin_rate(cost(&costs.input)?, margin, price).ok_or("rate out of range")?;
-    let output = margin_rate(cost(&costs.output)?, margin, price).ok_or("rate out of range")?;
+    Ok((cost(&costs.input)?, cost(&costs.output)?))
+}
+
+fn repriced(
+    row: &rates::RateRow,
+    (input_cost, output_cost): (Decimal, Decimal),
+    margin: Decimal,
+    price: Decimal,
+    synced: bool,
+) -> Result<Change, String> {
+    let input = margin_rate(input_cost, margin, price).ok_or("rate out of range")?;
+    let output = margin_rate(output_cost, margin, price).ok_or("rate out of range")?;
     Ok(Change {
+        unit_costs: synced
+            .then(|| serde_json::json!({"input": text(input_cost), "output": text(output_cost)})),
         id: row.id.clone(),
         provider_id: row.provider_id.clone(),
         model: row.model.clone(),
@@ -86,32 +104,47 @@ fn repriced(row: &rates::RateRow, margin: Decimal, price: Decimal) -> Result<Cha
 }
 
 pub async fn bulk_update(
-    _: Admin,
+    Admin(me): Admin,
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<BulkRateUpdate>,
 ) -> ApiResult<HttpResponse> {
-    if body.mode != "margin" {
-        return Err(ApiError::invalid(
-            "mode",
-            format!(
-                "'{}' is not supported; the only mode is 'margin'",
-                body.mode
-            ),
-        ));
-    }
+    let synced = match body.mode.as_str() {
+        "margin" => false,
+        "sync" => true,
+        other => {
+            return Err(ApiError::invalid(
+                "mode",
+                format!("'{other}' is not supported: use 'margin' or 'sync'"),
+            ));
+        }
+    };
     let price = body.credit_price.0;
     if price.is_zero() {
         return Err(ApiError::invalid("creditPrice", "must be greater than 0"));
     }
     let margin = body.profit_margin.0;
-    let rows = state
+    let (rows, providers) = state
         .db
-        .run(|conn| rates::all(conn).map_err(crate::db::DbError::from))
+        .run(|conn| {
+            Ok::<_, crate::db::DbError>((rates::all(conn)?, crate::db::providers::all(conn)?))
+        })
         .await?;
+    let names: std::collections::HashMap<String, String> =
+        providers.into_iter().map(|p| (p.id, p.name)).collect();
+    let prices = state.pricing.current();
     let mut changes = Vec::new();
     let mut skipped = Vec::new();
     for row in &rows {
-        match repriced(row, margin, price) {
+        let costs = if synced {
+            names
+                .get(&row.provider_id)
+                .and_then(|p| prices.list.get(p, &row.model, &row.kind))
+                .map(|l| (l.input, l.output))
+                .ok_or_else(|| "not in the price list".to_owned())
+        } else {
+            stored_costs(row)
+        };
+        match costs.and_then(|c| repriced(row, c, margin, price, synced)) {
             Ok(change) => changes.push(change),
             Err(reason) => skipped.push(Skipped {
                 id: row.id.clone(),
@@ -121,18 +154,28 @@ pub async fn bulk_update(
         }
     }
     if !body.dry_run && !changes.is_empty() {
-        let writes: Vec<(String, String, String)> = changes
+        let writes: Vec<rates::NewPrices> = changes
             .iter()
-            .map(|c| (c.id.clone(), c.input_rate.clone(), c.output_rate.clone()))
+            .map(|c| rates::NewPrices {
+                id: c.id.clone(),
+                input_rate: c.input_rate.clone(),
+                output_rate: c.output_rate.clone(),
+                unit_costs: c.unit_costs.as_ref().map(|v| v.to_string()),
+            })
             .collect();
         let now = chrono::Utc::now().naive_utc();
+        let mode = if synced { "sync" } else { "margin" };
         state
             .db
-            .run(move |conn| rates::set_rates(conn, &writes, now).map_err(crate::db::DbError::from))
+            .run(move |conn| {
+                rates::set_rates(conn, &writes, now, mode, &me.user_did)
+                    .map_err(crate::db::DbError::from)
+            })
             .await?;
         super::routing_changed(&state).await;
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({
+        "mode": body.mode,
         "dryRun": body.dry_run,
         "updated": if body.dry_run { 0 } else { changes.len() },
         "changes": changes,

@@ -105,5 +105,6 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let grant = validate(body, &me.user_did)?;
     let row = state.ledger.grant(grant).await?;
+    crate::notify::credits_granted(&state, &row.user_did, &row.amount.to_string(), &row.id).await;
     Ok(HttpResponse::Created().json(view(row)))
 }

@@ -8,6 +8,7 @@ mod decimal;
 pub(crate) mod double_option;
 mod grants;
 mod model_statuses;
+mod pricing;
 mod providers;
 mod rates;
 mod users;
@@ -32,6 +33,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(bulk_rates::bulk_update),
         )
         .route("/ai-providers/health", web::get().to(providers::health))
+        .route("/ai-providers/pricing", web::get().to(pricing::get))
+        .route("/ai-providers/pricing", web::put().to(pricing::put))
+        .route(
+            "/ai-providers/pricing/refresh",
+            web::post().to(pricing::refresh),
+        )
+        .route(
+            "/ai-providers/rate-check",
+            web::get().to(pricing::rate_check),
+        )
+        .route(
+            "/ai-providers/rate-history",
+            web::get().to(pricing::history),
+        )
         .route(
             "/ai-providers/model-statuses/check",
             web::post().to(model_statuses::check),

@@ -252,7 +252,7 @@ pub async fn list_all(
 }
 
 pub async fn create(
-    _: Admin,
+    Admin(me): Admin,
     state: web::Data<AppState>,
     provider_id: web::Path<String>,
     ApiJson(body): ApiJson<CreateRate>,
@@ -283,7 +283,8 @@ pub async fn create(
         .run(move |conn| {
             provider_repo::get(conn, &provider_id)?
                 .ok_or_else(|| provider_not_found(&provider_id))?;
-            repo::insert(conn, &stored).map_err(unique_or(|| duplicate(&model, &kind)))
+            repo::insert(conn, &stored, &me.user_did)
+                .map_err(unique_or(|| duplicate(&model, &kind)))
         })
         .await?;
     // Rates price calls: the snapshot the gateway reads them from is rebuilt.
@@ -292,7 +293,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    _: Admin,
+    Admin(me): Admin,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateRate>,
@@ -326,9 +327,9 @@ pub async fn update(
             let current = repo::get(conn, &provider_id, &id)?.ok_or_else(|| not_found(&id))?;
             let model = changes.model.clone().unwrap_or(current.model);
             let kind = changes.kind.clone().unwrap_or(current.kind);
-            repo::update(conn, &provider_id, &id, &changes)
-                .map_err(unique_or(|| duplicate(&model, &kind)))?;
-            repo::get(conn, &provider_id, &id)?.ok_or_else(|| not_found(&id))
+            repo::update(conn, &provider_id, &id, &changes, &me.user_did)
+                .map_err(unique_or(|| duplicate(&model, &kind)))?
+                .ok_or_else(|| not_found(&id))
         })
         .await?;
     // Rates price calls: the snapshot the gateway reads them from is rebuilt.
@@ -337,17 +338,19 @@ pub async fn update(
 }
 
 pub async fn delete(
-    _: Admin,
+    Admin(me): Admin,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (provider_id, id) = path.into_inner();
     state
         .db
-        .run(move |conn| match repo::delete(conn, &provider_id, &id)? {
-            0 => Err(not_found(&id)),
-            _ => Ok(()),
-        })
+        .run(
+            move |conn| match repo::delete(conn, &provider_id, &id, &me.user_did)? {
+                0 => Err(not_found(&id)),
+                _ => Ok(()),
+            },
+        )
         .await?;
     // Rates price calls: the snapshot the gateway reads them from is rebuilt.
     super::routing_changed(&state).await;

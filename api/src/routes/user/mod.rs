@@ -3,6 +3,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod credits;
+mod notifications;
 mod profile;
 pub(crate) mod stats;
 
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/user/credit/payment-link",
             web::get().to(credits::payment_link_route),
         )
+        .route("/notifications", web::get().to(notifications::list))
         .route("/user/profile", web::put().to(profile::set_own))
         .route("/users/{did}/profile", web::put().to(profile::set_any));
 }

@@ -6,5 +6,7 @@ pub mod ledger;
 pub mod ledger_work;
 pub mod meter_reports;
 pub mod payment_kit;
+pub mod price_list;
+pub mod rate_check;
 
 pub use credits::Rate;

@@ -41,6 +41,8 @@ struct Raw {
     upstream: RawUpstream,
     retention: RawRetention,
     files: RawFiles,
+    pricing: RawPricing,
+    notifications: RawNotifications,
     #[serde(default)]
     providers: Vec<super::ProviderSeed>,
 }
@@ -69,6 +71,25 @@ struct RawFiles {
 struct RawRetention {
     calls_days: u32,
     stats_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPricing {
+    file: Option<String>,
+    url: Option<String>,
+    credit_price: String,
+    drift_percent: String,
+    check_every_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotifications {
+    webhook_urls: String,
+    webhook_secret: Option<String>,
+    low_balance: String,
+    low_balance_check_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +142,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("files.ttl_secs", "86400"),
     ("retention.calls_days", "90"),
     ("retention.stats_days", "180"),
+    ("pricing.credit_price", "1"),
+    ("pricing.drift_percent", "10"),
+    ("pricing.check_every_secs", "21600"),
+    ("notifications.webhook_urls", ""),
+    ("notifications.low_balance", "0"),
+    ("notifications.low_balance_check_secs", "60"),
 ];
 
 /// How long a stop waits for requests in flight, standalone.
@@ -306,6 +333,8 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         ));
     }
 
+    let pricing = pricing_settings(raw.pricing, &data_dir)?;
+    let notifications = notification_settings(raw.notifications)?;
     let new_user_credits = Decimal::from_str_exact(raw.billing.new_user_credits.trim())
         .ok()
         .filter(|d| !d.is_sign_negative())
@@ -435,6 +464,97 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         retention: super::RetentionSettings {
             calls_days: raw.retention.calls_days,
             stats_days: raw.retention.stats_days,
+        },
+        pricing,
+        notifications,
+    })
+}
+
+/// A decimal setting that must be at least 0 (`positive`: more than 0).
+fn setting_decimal(key: &str, text: &str, positive: bool) -> Result<Decimal, ConfigError> {
+    Decimal::from_str_exact(text.trim())
+        .ok()
+        .filter(|d| !d.is_sign_negative() && (!positive || !d.is_zero()))
+        .ok_or_else(|| {
+            let what = if positive { "positive" } else { "non-negative" };
+            bad(key, format!("'{text}' is not a {what} decimal"))
+        })
+}
+
+fn pricing_settings(
+    raw: RawPricing,
+    data_dir: &Path,
+) -> Result<super::PricingSettings, ConfigError> {
+    let url = match raw.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(
+            reqwest::Url::parse(u)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| bad("pricing.url", format!("'{u}' is not an http(s) URL")))?,
+        ),
+        None => None,
+    };
+    Ok(super::PricingSettings {
+        file: raw
+            .file
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("model_prices.json")),
+        url,
+        credit_price: setting_decimal("pricing.credit_price", &raw.credit_price, true)?,
+        drift_percent: setting_decimal("pricing.drift_percent", &raw.drift_percent, false)?,
+        check_every: if raw.check_every_secs >= 60 {
+            std::time::Duration::from_secs(raw.check_every_secs)
+        } else {
+            return Err(bad("pricing.check_every_secs", "must be at least 60"));
+        },
+    })
+}
+
+fn notification_settings(
+    raw: RawNotifications,
+) -> Result<super::NotificationSettings, ConfigError> {
+    let mut webhooks = Vec::new();
+    for u in raw
+        .webhook_urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        let url = reqwest::Url::parse(u)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                bad(
+                    "notifications.webhook_urls",
+                    format!("'{u}' is not an http(s) URL"),
+                )
+            })?;
+        webhooks.push(url);
+    }
+    let secret = raw
+        .webhook_secret
+        .filter(|s| !s.trim().is_empty())
+        .map(SecretString::from);
+    if !webhooks.is_empty() && secret.is_none() {
+        return Err(bad(
+            "notifications.webhook_secret",
+            "is required with webhook_urls (receivers check the signature with it)",
+        ));
+    }
+    Ok(super::NotificationSettings {
+        webhooks,
+        secret,
+        low_balance: setting_decimal("notifications.low_balance", &raw.low_balance, false)?,
+        low_balance_check: if raw.low_balance_check_secs >= 1 {
+            std::time::Duration::from_secs(raw.low_balance_check_secs)
+        } else {
+            return Err(bad(
+                "notifications.low_balance_check_secs",
+                "must be at least 1",
+            ));
         },
     })
 }

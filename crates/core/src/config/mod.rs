@@ -40,6 +40,13 @@
 //! - `retention.calls_days` / `AIGNE_HUB_RETENTION__CALLS_DAYS` (`90`) and
 //!   `retention.stats_days` / `AIGNE_HUB_RETENTION__STATS_DAYS` (`180`): how long `model_calls`
 //!   rows and `model_call_stats` rollups are kept (0: forever); trimmed hourly.
+//! - `pricing.file` (`<data_dir>/model_prices.json`: a LiteLLM pricing file laid over the
+//!   built-in catalog when present), `pricing.url` (none: where a refresh may download it),
+//!   `pricing.credit_price` (`1`: USD per credit), `pricing.drift_percent` (`10`),
+//!   `pricing.check_every_secs` (`21600`) / `AIGNE_HUB_PRICING__…`.
+//! - `notifications.webhook_urls` (comma-separated), `notifications.webhook_secret` (required
+//!   with URLs), `notifications.low_balance` (`0`: off), `notifications.low_balance_check_secs` (`60`) /
+//!   `AIGNE_HUB_NOTIFICATIONS__…`.
 //! - `[[providers]]` tables (`name`, `display_name`, `base_url`, `region`, `enabled`, `keys`):
 //!   upserted into the database at start.
 //! - Provider keys from the real Hub's variables (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`,
@@ -128,6 +135,35 @@ pub struct BillingSettings {
     pub credit_prefix: String,
 }
 
+/// Providers' list prices and the rate check.
+#[derive(Debug, Clone)]
+pub struct PricingSettings {
+    /// A LiteLLM `model_prices_and_context_window.json` laid over the built-in catalog when it
+    /// exists (default `<data_dir>/model_prices.json`; an upload is written here).
+    pub file: PathBuf,
+    /// Where a refresh downloads that file from; never fetched unless set.
+    pub url: Option<reqwest::Url>,
+    /// USD per credit: what a rate in credits is worth when compared with a list price.
+    pub credit_price: rust_decimal::Decimal,
+    /// A stored unit cost further than this (percent) from the list price is flagged.
+    pub drift_percent: rust_decimal::Decimal,
+    /// How often the rate check runs (it also runs at start and on demand).
+    pub check_every: std::time::Duration,
+}
+
+/// Where notifications go besides the console's list.
+#[derive(Debug, Clone)]
+pub struct NotificationSettings {
+    /// Standalone: URLs that receive each notification as signed JSON.
+    pub webhooks: Vec<reqwest::Url>,
+    /// The HMAC-SHA256 key of the `x-aigne-hub-signature` header.
+    pub secret: Option<SecretString>,
+    /// A user whose balance falls below this after a call is told (0: never).
+    pub low_balance: rust_decimal::Decimal,
+    /// How often users with recent billed calls are checked against it.
+    pub low_balance_check: std::time::Duration,
+}
+
 /// How long usage history is kept (0: forever).
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionSettings {
@@ -211,6 +247,8 @@ pub struct Settings {
     pub upstream: UpstreamSettings,
     pub retention: RetentionSettings,
     pub files: FileSettings,
+    pub pricing: PricingSettings,
+    pub notifications: NotificationSettings,
     /// Providers configured by the real Hub's env variables (fallback when no database row).
     pub provider_env: Vec<ProviderEnv>,
     /// `[[providers]]` of the TOML file, upserted into the database at start.

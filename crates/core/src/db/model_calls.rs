@@ -329,3 +329,36 @@ pub fn last_calls(
     }
     query.load(conn)
 }
+
+/// Users with billed calls since `since` (by call time), with their role and their latest
+/// credit grant's id (the low-balance notice is once per grant).
+pub fn billed_users(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(String, String, Option<String>)>> {
+    use super::schema::{credit_grants, users};
+    let dids: Vec<Option<String>> = model_calls::table
+        .filter(model_calls::call_time.ge(since))
+        .filter(model_calls::user_did.is_not_null())
+        .filter(model_calls::credits.ne("0"))
+        .select(model_calls::user_did)
+        .distinct()
+        .limit(10_000)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for did in dids.into_iter().flatten() {
+        let role: Option<String> = users::table
+            .filter(users::did.eq(&did))
+            .select(users::role)
+            .first(conn)
+            .optional()?;
+        let grant: Option<String> = credit_grants::table
+            .filter(credit_grants::user_did.eq(&did))
+            .order((credit_grants::created_at.desc(), credit_grants::id.desc()))
+            .select(credit_grants::id)
+            .first(conn)
+            .optional()?;
+        out.push((did, role.unwrap_or_else(|| "guest".into()), grant));
+    }
+    Ok(out)
+}

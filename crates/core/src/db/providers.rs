@@ -69,6 +69,14 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(ai_providers::table.find(id)).execute(conn)
 }
 
+/// Every provider row.
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<ProviderRow>> {
+    ai_providers::table
+        .select(ProviderRow::as_select())
+        .order(ai_providers::name.asc())
+        .load(conn)
+}
+
 pub fn by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<ProviderRow>> {
     ai_providers::table
         .filter(ai_providers::name.eq(name))

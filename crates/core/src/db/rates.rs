@@ -51,11 +51,14 @@ pub struct RateFilter {
     pub q: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &RateRow) -> QueryResult<()> {
-    diesel::insert_into(ai_model_rates::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+/// Adds a rate (and its history entry), `by` a user DID.
+pub fn insert(conn: &mut DbConnection, row: &RateRow, by: &str) -> QueryResult<()> {
+    super::write_transaction(conn, |conn| {
+        diesel::insert_into(ai_model_rates::table)
+            .values(row)
+            .execute(conn)?;
+        super::rate_history::record(conn, None, Some(row), "created", by, row.created_at)
+    })
 }
 
 pub fn get(conn: &mut DbConnection, provider_id: &str, id: &str) -> QueryResult<Option<RateRow>> {
@@ -108,28 +111,62 @@ pub fn list(
     Ok((count, rows))
 }
 
+/// Changes a rate, recording a price change in its history; the row after, or `None` when
+/// there is no such rate.
 pub fn update(
     conn: &mut DbConnection,
     provider_id: &str,
     id: &str,
     changes: &RateChanges,
-) -> QueryResult<usize> {
-    diesel::update(
-        ai_model_rates::table
-            .filter(ai_model_rates::provider_id.eq(provider_id))
-            .filter(ai_model_rates::id.eq(id)),
-    )
-    .set(changes)
-    .execute(conn)
+    by: &str,
+) -> QueryResult<Option<RateRow>> {
+    super::write_transaction(conn, |conn| {
+        let Some(before) = get(conn, provider_id, id)? else {
+            return Ok(None);
+        };
+        diesel::update(
+            ai_model_rates::table
+                .filter(ai_model_rates::provider_id.eq(provider_id))
+                .filter(ai_model_rates::id.eq(id)),
+        )
+        .set(changes)
+        .execute(conn)?;
+        let after = get(conn, provider_id, id)?;
+        if let Some(after) = &after {
+            super::rate_history::record(
+                conn,
+                Some(&before),
+                Some(after),
+                "updated",
+                by,
+                after.updated_at,
+            )?;
+        }
+        Ok(after)
+    })
 }
 
-pub fn delete(conn: &mut DbConnection, provider_id: &str, id: &str) -> QueryResult<usize> {
-    diesel::delete(
-        ai_model_rates::table
-            .filter(ai_model_rates::provider_id.eq(provider_id))
-            .filter(ai_model_rates::id.eq(id)),
-    )
-    .execute(conn)
+/// Deletes a rate (its history stays); the rows deleted.
+pub fn delete(
+    conn: &mut DbConnection,
+    provider_id: &str,
+    id: &str,
+    by: &str,
+) -> QueryResult<usize> {
+    super::write_transaction(conn, |conn| {
+        let Some(before) = get(conn, provider_id, id)? else {
+            return Ok(0);
+        };
+        let n = diesel::delete(
+            ai_model_rates::table
+                .filter(ai_model_rates::provider_id.eq(provider_id))
+                .filter(ai_model_rates::id.eq(id)),
+        )
+        .execute(conn)?;
+        let now = chrono::Utc::now().naive_utc();
+        super::rate_history::record(conn, Some(&before), None, "deleted", by, now)?;
+        Ok(n)
+    })
 }
 
 /// Every rate row (for bulk updates).
@@ -140,21 +177,48 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<RateRow>> {
         .load(conn)
 }
 
-/// Sets new rates on many rows in one transaction.
+/// New prices for one row of a bulk update: its rates, and new unit costs (JSON) if they change.
+pub struct NewPrices {
+    pub id: String,
+    pub input_rate: String,
+    pub output_rate: String,
+    pub unit_costs: Option<String>,
+}
+
+/// Sets new prices on many rows in one transaction, each recorded in the history as `change`
+/// (`margin`, `sync`) by `by`.
 pub fn set_rates(
     conn: &mut DbConnection,
-    changes: &[(String, String, String)],
+    changes: &[NewPrices],
     now: NaiveDateTime,
+    change: &str,
+    by: &str,
 ) -> QueryResult<()> {
     super::write_transaction(conn, |conn| {
-        for (id, input, output) in changes {
-            diesel::update(ai_model_rates::table.filter(ai_model_rates::id.eq(id)))
+        for c in changes {
+            let before = ai_model_rates::table
+                .filter(ai_model_rates::id.eq(&c.id))
+                .select(RateRow::as_select())
+                .first(conn)
+                .optional()?;
+            let Some(before) = before else { continue };
+            diesel::update(ai_model_rates::table.filter(ai_model_rates::id.eq(&c.id)))
                 .set((
-                    ai_model_rates::input_rate.eq(input),
-                    ai_model_rates::output_rate.eq(output),
+                    ai_model_rates::input_rate.eq(&c.input_rate),
+                    ai_model_rates::output_rate.eq(&c.output_rate),
+                    ai_model_rates::unit_costs
+                        .eq(c.unit_costs.as_ref().or(before.unit_costs.as_ref())),
                     ai_model_rates::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+            let after = RateRow {
+                input_rate: c.input_rate.clone(),
+                output_rate: c.output_rate.clone(),
+                unit_costs: c.unit_costs.clone().or(before.unit_costs.clone()),
+                updated_at: now,
+                ..before.clone()
+            };
+            super::rate_history::record(conn, Some(&before), Some(&after), change, by, now)?;
         }
         Ok(())
     })

@@ -47,6 +47,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    ai_model_rate_histories (id) {
+        id -> Text,
+        rate_id -> Text,
+        provider_id -> Text,
+        model -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        change -> Text,
+        changed_by -> Text,
+        previous -> Nullable<Text>,
+        current -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ai_model_rates (id) {
         id -> Text,
         provider_id -> Text,
@@ -224,6 +240,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_deliveries (id) {
+        id -> Text,
+        notification_id -> Text,
+        channel -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        kind -> Text,
+        severity -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Text,
+        user_did -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     projects (app_did) {
         app_did -> Text,
         name -> Nullable<Text>,
@@ -271,11 +313,13 @@ diesel::joinable!(access_keys -> users (user_did));
 diesel::joinable!(ai_credentials -> ai_providers (provider_id));
 diesel::joinable!(ai_model_rates -> ai_providers (provider_id));
 diesel::joinable!(ai_model_statuses -> ai_providers (provider_id));
+diesel::joinable!(notification_deliveries -> notifications (notification_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_key_sessions,
     access_keys,
     ai_credentials,
+    ai_model_rate_histories,
     ai_model_rates,
     ai_model_statuses,
     ai_providers,
@@ -288,6 +332,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     model_aliases,
     model_call_stats,
     model_calls,
+    notification_deliveries,
+    notifications,
     projects,
     stored_response_ids,
     stored_responses,

@@ -149,6 +149,7 @@ fn rig(keys: &[&str], billing: bool, refuse: Option<&str>) -> Rig {
                 created_at: now,
                 updated_at: now,
             },
+            "system",
         )?;
         Ok::<_, DbError>(())
     })

@@ -27,6 +27,7 @@ pub struct Router {
     catalog: ArcSwap<Catalog>,
     pub balancer: Balancer,
     models: model_health::ModelHealth,
+    events: tokio::sync::broadcast::Sender<KeyEvent>,
     db: Db,
     cipher: Arc<Cipher>,
     env: Vec<ProviderEnv>,
@@ -70,6 +71,20 @@ pub struct CredentialTest {
     pub message: Option<String>,
 }
 
+/// A stored credential left or came back into rotation (for notifications).
+#[derive(Debug, Clone)]
+pub enum KeyEvent {
+    Disabled {
+        credential_id: String,
+        provider: ProviderKind,
+        reason: String,
+    },
+    Restored {
+        credential_id: String,
+        provider: ProviderKind,
+    },
+}
+
 /// What [`Router::check_model`] found: the status, and whether it was kept (a failure that is
 /// the key's or the request's is answered but says nothing about the model).
 pub struct ModelCheck {
@@ -111,6 +126,7 @@ impl Router {
             catalog: ArcSwap::from_pointee(catalog),
             balancer: Balancer::default(),
             models: model_health::ModelHealth::default(),
+            events: tokio::sync::broadcast::channel(256).0,
             db,
             cipher,
             env,
@@ -140,6 +156,16 @@ impl Router {
         self.catalog.store(Arc::new(catalog));
         self.models.snapshot_read();
         Ok(())
+    }
+
+    /// Credentials disabled and restored by this instance from now on.
+    pub fn key_events(&self) -> tokio::sync::broadcast::Receiver<KeyEvent> {
+        self.events.subscribe()
+    }
+
+    fn key_event(&self, event: KeyEvent) {
+        // No listener (tests, tools) is fine.
+        let _ = self.events.send(event);
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
@@ -446,8 +472,10 @@ impl Router {
         let base_url = attempt.provider.base_url.clone();
         let region = attempt.provider.region.clone();
         let secret = credential.secret.clone();
+        let kind = attempt.provider.kind;
         tokio::spawn(async move {
             let row_id = id.clone();
+            let told = reason.clone();
             let stored = router
                 .db
                 .run(move |conn| {
@@ -456,8 +484,14 @@ impl Router {
                 .await;
             match stored {
                 Ok(stored_value) => {
+                    router.key_event(KeyEvent::Disabled {
+                        credential_id: id.clone(),
+                        provider: kind,
+                        reason: told,
+                    });
                     let disabled = recheck::Disabled {
                         credential_id: id,
+                        kind,
                         provider,
                         base_url,
                         region,

@@ -14,6 +14,7 @@ const MAX_DELAY: Duration = Duration::from_secs(3 * 3600);
 /// What the re-check needs to know about the disabled credential.
 pub struct Disabled {
     pub credential_id: String,
+    pub kind: crate::providers::ProviderKind,
     pub provider: Provider,
     pub base_url: String,
     pub region: Option<String>,
@@ -93,6 +94,10 @@ pub fn spawn(router: Arc<Router>, http: reqwest::Client, disabled: Disabled) {
                         continue;
                     }
                     tracing::info!(credential = %disabled.credential_id, "credential works again and is re-enabled");
+                    router.key_event(super::KeyEvent::Restored {
+                        credential_id: disabled.credential_id.clone(),
+                        provider: disabled.kind,
+                    });
                     if let Err(e) = router.reload().await {
                         tracing::warn!("routing snapshot reload failed: {e}");
                     }

@@ -1,0 +1,3 @@
+DROP TABLE notification_deliveries;
+DROP TABLE notifications;
+DROP TABLE ai_model_rate_histories;
