@@ -5,6 +5,7 @@ import DashboardIcon from '@mui/icons-material/Dashboard';
 import DnsIcon from '@mui/icons-material/Dns';
 import KeyIcon from '@mui/icons-material/Key';
 import MonitorHeartIcon from '@mui/icons-material/MonitorHeart';
+import NotificationsIcon from '@mui/icons-material/Notifications';
 import LightModeIcon from '@mui/icons-material/LightMode';
 import ListAltIcon from '@mui/icons-material/ListAlt';
 import LogoutIcon from '@mui/icons-material/Logout';
@@ -41,6 +42,7 @@ import ConnectApproval, { CONNECT_PATH } from './pages/ConnectApproval';
 import Credits from './pages/Credits';
 import Health from './pages/Health';
 import Models from './pages/Models';
+import Notifications from './pages/Notifications';
 import Overview from './pages/Overview';
 import Playground from './pages/Playground';
 import Pricing from './pages/Pricing';
@@ -69,6 +71,7 @@ const NAV: NavItem[] = [
   { path: '/playground', label: 'Playground', icon: <ChatIcon /> },
   { path: '/credit-usage', label: 'Credits', icon: <PaidIcon /> },
   { path: '/access-keys', label: 'Access keys', icon: <KeyIcon /> },
+  { path: '/notifications', label: 'Notifications', icon: <NotificationsIcon /> },
   { path: '/pricing', label: 'Pricing', icon: <SellIcon /> },
   { path: '/profile', label: 'Profile', icon: <PersonIcon /> },
 ];
@@ -158,6 +161,7 @@ function Shell() {
           <Route path="/playground" element={<Playground />} />
           <Route path="/credit-usage" element={<Credits />} />
           <Route path="/access-keys" element={<AccessKeys />} />
+          <Route path="/notifications" element={<Notifications />} />
           <Route path="/pricing" element={<Pricing />} />
           <Route path="/profile" element={<Profile />} />
           <Route path="*" element={<NotHere />} />

@@ -22,6 +22,7 @@ import { getAll, post, put, type Provider, type Rate } from '../api';
 import { shift } from '../decimal';
 import { Empty, ErrorAlert, Loading, PageTitle, useAsync, useEnums } from '../components/common';
 import ModelAliases from './ModelAliases';
+import RateCheck, { RateHistory } from './RateCheck';
 
 /** Token-priced types are shown per 1M tokens; images per image, video per second. */
 const perToken = (type: string) => type !== 'imageGeneration' && type !== 'video';
@@ -118,6 +119,7 @@ interface BulkAnswer {
 
 function BulkMargin({ onDone }: { onDone: () => void }) {
   const [open, setOpen] = useState(false);
+  const [mode, setMode] = useState<'margin' | 'sync'>('sync');
   const [margin, setMargin] = useState('20');
   const [price, setPrice] = useState('0.0000025');
   const [preview, setPreview] = useState<BulkAnswer | null>(null);
@@ -126,7 +128,7 @@ function BulkMargin({ onDone }: { onDone: () => void }) {
     setError(null);
     try {
       const a = await post<BulkAnswer>('/api/ai-providers/bulk-rate-update', {
-        mode: 'margin',
+        mode,
         profitMargin: margin,
         creditPrice: price,
         dryRun,
@@ -144,20 +146,33 @@ function BulkMargin({ onDone }: { onDone: () => void }) {
   return (
     <>
       <Button variant="outlined" onClick={() => setOpen(true)}>
-        Bulk margin update
+        Bulk update
       </Button>
       <Dialog open={open} onClose={() => setOpen(false)} fullWidth maxWidth="md">
-        <DialogTitle>Re-price every rate with unit costs</DialogTitle>
+        <DialogTitle>Re-price every rate: cost × (1 + margin) ÷ credit price</DialogTitle>
         <DialogContent>
           <ErrorAlert error={error} />
           <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2} sx={{ mt: 1 }}>
+            <TextField
+              select
+              label="Cost"
+              value={mode}
+              onChange={(e) => {
+                setMode(e.target.value as 'margin' | 'sync');
+                setPreview(null);
+              }}
+              sx={{ minWidth: 220 }}
+            >
+              <MenuItem value="sync">Providers' list prices</MenuItem>
+              <MenuItem value="margin">Each rate's unit costs</MenuItem>
+            </TextField>
             <TextField label="Profit margin %" value={margin} onChange={(e) => setMargin(e.target.value)} />
             <TextField label="USD per credit" value={price} onChange={(e) => setPrice(e.target.value)} />
           </Stack>
           {preview ? (
             <Box sx={{ mt: 2, maxHeight: 360, overflow: 'auto' }} data-testid="bulk-preview">
               <Typography variant="subtitle2" gutterBottom>
-                {preview.changes.length} rates change, {preview.skipped.length} skipped (no unit costs)
+                {preview.changes.length} rates change, {preview.skipped.length} skipped
               </Typography>
               <Table size="small">
                 <TableHead>
@@ -214,6 +229,8 @@ function BulkMargin({ onDone }: { onDone: () => void }) {
 export default function Models() {
   const [q, setQ] = useState('');
   const [editing, setEditing] = useState<Rate | null | 'new'>(null);
+  const [history, setHistory] = useState<Rate | null>(null);
+  const [version, setVersion] = useState(0);
   const providers = useAsync(() => getAll<Provider>('/api/ai-providers'), []);
   const rates = useAsync(() => getAll<Rate>('/api/ai-providers/model-rates', { q }), [q]);
   const names = new Map((providers.data?.list ?? []).map((p) => [p.id, p.displayName]));
@@ -223,13 +240,19 @@ export default function Models() {
         title="Model rates"
         action={
           <Stack direction="row" spacing={1}>
-            <BulkMargin onDone={rates.reload} />
+            <BulkMargin
+              onDone={() => {
+                rates.reload();
+                setVersion((v) => v + 1);
+              }}
+            />
             <Button variant="contained" onClick={() => setEditing('new')} disabled={!providers.data?.list.length}>
               Add rate
             </Button>
           </Stack>
         }
       />
+      <RateCheck version={version} />
       <TextField size="small" label="Filter models" value={q} onChange={(e) => setQ(e.target.value)} sx={{ mb: 2 }} />
       <ErrorAlert error={rates.error ?? providers.error} />
       {rates.loading && !rates.data ? <Loading /> : null}
@@ -260,6 +283,9 @@ export default function Models() {
                     <Typography variant="caption">{unit(r.type)}</Typography>
                   </TableCell>
                   <TableCell align="right">
+                    <Button size="small" onClick={() => setHistory(r)}>
+                      History
+                    </Button>
                     <Button size="small" onClick={() => setEditing(r)}>
                       Edit
                     </Button>
@@ -276,10 +302,14 @@ export default function Models() {
           rate={editing === 'new' ? null : editing}
           onClose={(changed) => {
             setEditing(null);
-            if (changed) rates.reload();
+            if (changed) {
+              rates.reload();
+              setVersion((v) => v + 1);
+            }
           }}
         />
       ) : null}
+      {history ? <RateHistory rate={history} show={perUnit} onClose={() => setHistory(null)} /> : null}
       <ModelAliases />
     </Box>
   );
