@@ -6,6 +6,10 @@
 //!
 //! Webhook requests carry `x-aigne-hub-timestamp` (unix seconds) and `x-aigne-hub-signature:
 //! sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with notifications.webhook_secret>`.
+//!
+//! On Blocklet Server each notice also goes to its users through the server's notification
+//! service, as `@blocklet/sdk`'s `sendToUser` sends it (one delivery per user: the user it is
+//! about, else every owner and administrator), signed with the app key.
 
 use crate::billing::rate_check::Finding;
 use crate::db::DbError;
@@ -35,13 +39,14 @@ pub struct Notice {
 /// Stores `notice` with its deliveries and wakes the sender. Failures are logged: a notice
 /// must never fail the work that caused it.
 pub async fn send(state: &AppState, notice: Notice) {
-    let channels: Vec<String> = state
+    let mut channels: Vec<String> = state
         .settings
         .notifications
         .webhooks
         .iter()
         .map(|u| u.to_string())
         .collect();
+    let to_blocklet = state.settings.identity.notifications.is_some();
     let row = NotificationRow {
         id: notice
             .id
@@ -57,12 +62,21 @@ pub async fn send(state: &AppState, notice: Notice) {
     let kind = notice.kind;
     let stored = state
         .db
-        .run(move |conn| match repo::insert(conn, &row, &channels) {
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => Ok(false),
-            other => other.map(|()| true).map_err(DbError::from),
+        .run(move |conn| {
+            if to_blocklet {
+                let users = match &row.user_did {
+                    Some(user) => vec![user.clone()],
+                    None => crate::db::users::admins(conn)?,
+                };
+                channels.extend(users.into_iter().map(|u| format!("{BLOCKLET}{u}")));
+            }
+            match repo::insert(conn, &row, &channels) {
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(false),
+                other => other.map(|()| true).map_err(DbError::from),
+            }
         })
         .await;
     match stored {
@@ -74,6 +88,9 @@ pub async fn send(state: &AppState, notice: Notice) {
         Err(e) => tracing::warn!(kind, "could not store a notification: {e}"),
     }
 }
+
+/// The channel prefix of a delivery to a user through Blocklet Server.
+const BLOCKLET: &str = "blocklet:";
 
 /// The HMAC-SHA256 signature header value of `body` sent at `timestamp`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> Result<String, String> {
@@ -171,6 +188,9 @@ async fn deliver(
     delivery: &DeliveryRow,
     notification: &NotificationRow,
 ) -> Result<(), String> {
+    if let Some(user) = delivery.channel.strip_prefix(BLOCKLET) {
+        return to_blocklet_user(state, user, notification).await;
+    }
     let Some(secret) = &state.settings.notifications.secret else {
         return Err("no notifications.webhook_secret".into());
     };
@@ -198,6 +218,51 @@ async fn deliver(
         Ok(())
     } else {
         Err(format!("the receiver answered {}", res.status()))
+    }
+}
+
+/// `POST /.well-known/service/api/send-to-user` of Blocklet Server, as `@blocklet/sdk` makes it.
+async fn to_blocklet_user(
+    state: &AppState,
+    user: &str,
+    notification: &NotificationRow,
+) -> Result<(), String> {
+    let identity = &state.settings.identity;
+    let (Some(service), Some(key)) = (&identity.notifications, &identity.app_key) else {
+        return Err("not on Blocklet Server (no ABT_NODE_SERVICE_PORT or app key)".into());
+    };
+    let token = crate::blocklet::did_jwt::sign(key, chrono::Utc::now().timestamp())
+        .ok_or("the app key cannot sign")?;
+    let severity = match notification.severity.as_str() {
+        s @ ("error" | "warning" | "success") => s,
+        _ => "normal",
+    };
+    let body = json!({
+        "apiVersion": "1.17.12",
+        "data": {
+            "sender": {"appDid": service.app_did, "token": token, "componentDid": identity.component_did},
+            "receiver": user,
+            "notification": {"type": "notification", "title": notification.title, "body": notification.body, "severity": severity},
+            "options": {"keepForOfflineUser": true},
+        },
+    });
+    let res = state
+        .http
+        .post(&service.url)
+        .timeout(Duration::from_secs(10))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach Blocklet Server's notification service: {e}"))?;
+    let status = res.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        let text = res.text().await.unwrap_or_default();
+        Err(format!(
+            "Blocklet Server's notification service answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        ))
     }
 }
 

@@ -1016,3 +1016,77 @@ fn blocklet_aigne_hub_helpers_with_the_ledger() {
     assert_eq!(status, 201);
     blocklet_aigne_hub(&hub, key, "ledger");
 }
+
+/// Notifications on Blocklet Server: sent to its notification service as `@blocklet/sdk`'s
+/// `sendToUser` sends them, checked by the real `@arcblock/jwt` and the SDK's validators (a
+/// stand-in service, `notification_service.cjs`): a disabled key goes to the owner, a grant to
+/// the user it is for.
+#[test]
+fn blocklet_notifications_pass_the_real_jwt_and_validators() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    require("node_modules/@arcblock/jwt/package.json");
+    let sk = crate::support::blocklet_server::APP_SK;
+    let mut node = Command::new("node")
+        .arg("notification_service.cjs")
+        .current_dir(interop_dir())
+        .env("BLOCKLET_APP_SK", sk)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    BufReader::new(node.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port line");
+    let port = line.trim().to_owned();
+    let service = format!("http://127.0.0.1:{port}");
+    let mock = MockUpstream::start();
+    let hub = HubEnv::new(Backend::Sqlite)
+        .var("BLOCKLET_APP_SK", sk)
+        .var("ABT_NODE_SERVICE_PORT", &port)
+        .launch();
+    let (_, me) = json(hub.get("/api/user/info", Some(ADMIN_KEY)));
+    let owner = me["user"]["did"].as_str().expect("did").to_owned();
+    hub.add_provider_with_keys("openai", &mock, &["mock-401", "mock-ok"]);
+    let (status, body) = json(hub.chat(Some(ADMIN_KEY), "openai/gpt-5-mini", "Say hello."));
+    assert_eq!(status, 200, "{body}");
+    let (status, grant) = json(hub.post(
+        "/api/credits/grants",
+        Some(ADMIN_KEY),
+        &json!({"userDid": "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP", "amount": "2"}),
+    ));
+    assert_eq!(status, 201, "{grant}");
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str| -> Vec<serde_json::Value> {
+        client
+            .get(format!("{service}{path}"))
+            .send()
+            .and_then(|r| r.json())
+            .expect("stand-in answers")
+    };
+    let received = crate::support::eventually(|| {
+        let r = get("/received");
+        (r.len() >= 2).then_some(r)
+    });
+    assert_eq!(get("/refused"), Vec::<serde_json::Value>::new());
+    let to = |title: &str| {
+        received
+            .iter()
+            .find(|d| {
+                d["notification"]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(title))
+            })
+            .unwrap_or_else(|| panic!("{title}: {received:?}"))
+            .clone()
+    };
+    let disabled = to("key was disabled");
+    assert_eq!(disabled["receiver"], owner.as_str());
+    assert_eq!(disabled["notification"]["severity"], "error");
+    let granted = to("Credits granted");
+    assert_eq!(granted["receiver"], "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP");
+    let _ = node.kill();
+}

@@ -119,6 +119,11 @@ impl AppKey {
         ))
     }
 
+    /// Signs `message` as it is (no hashing first), or `None` when only the public key is known.
+    pub fn sign_bytes(&self, message: &[u8]) -> Option<[u8; 64]> {
+        Some(self.signing.as_ref()?.sign(message).to_bytes())
+    }
+
     /// Whether `signature` (`0x`-hex) signs `object` with this key.
     pub fn verify(&self, object: &Value, signature: &str) -> bool {
         let Ok(bytes) = hex_bytes("signature", signature) else {

@@ -7,6 +7,7 @@ pub mod canonical;
 pub mod component_call;
 pub mod component_sig;
 pub mod did;
+pub mod did_jwt;
 pub mod login_token;
 pub mod mount_points;
 

@@ -39,7 +39,7 @@ pub async fn list(
                 "userDid": n.user_did,
                 "createdAt": iso(n.created_at),
                 "deliveries": deliveries.iter().map(|d| json!({
-                    "channel": if admin { d.channel.as_str() } else { "webhook" },
+                    "channel": if admin { d.channel.as_str() } else if d.channel.starts_with("blocklet:") { "blocklet" } else { "webhook" },
                     "attempts": d.attempts,
                     "deliveredAt": iso_opt(d.delivered_at),
                     "nextAttemptAt": d.delivered_at.is_none().then(|| iso(d.next_attempt_at)),

@@ -594,9 +594,30 @@ fn blocklet_identity(env: &EnvSource) -> Result<super::BlockletIdentity, ConfigE
         get("BLOCKLET_MOUNT_POINTS").as_deref().unwrap_or_default(),
     )
     .map_err(ConfigError)?;
+    // Blocklet Server's notification service (`@blocklet/sdk`'s `sendToUser`): the app is named
+    // by its BLOCKLET_APP_SK address, the token is signed by the app key.
+    let notifications = match (
+        get("ABT_NODE_SERVICE_PORT"),
+        sk_address.clone().or(app_did.clone()),
+    ) {
+        (Some(port), Some(sender)) if app_key.as_ref().is_some_and(|k| k.can_sign()) => {
+            let port: u16 = port.trim().parse().map_err(|_| {
+                ConfigError(format!(
+                    "ABT_NODE_SERVICE_PORT: '{port}' is not a port number"
+                ))
+            })?;
+            let host = get("BLOCKLET_HOST").unwrap_or_else(|| "127.0.0.1".into());
+            Some(super::NotificationService {
+                url: format!("http://{host}:{port}/.well-known/service/api/send-to-user"),
+                app_did: sender,
+            })
+        }
+        _ => None,
+    };
     Ok(super::BlockletIdentity {
         app_key,
         app_did,
+        notifications,
         session_secret,
         server,
         mount_points,

@@ -202,6 +202,8 @@ pub struct BlockletIdentity {
     pub app_key: Option<hub_blocklet::component_sig::AppKey>,
     /// The application DID of the app key.
     pub app_did: Option<String>,
+    /// Blocklet Server's notification service (`ABT_NODE_SERVICE_PORT`), when the app key signs.
+    pub notifications: Option<NotificationService>,
     /// `BLOCKLET_SESSION_SECRET`, or the secret derived from `BLOCKLET_APP_SK` (login tokens).
     pub session_secret: Option<SecretString>,
     /// How to reach and authenticate to Blocklet Server's GraphQL API (Blocklet access keys).
@@ -210,6 +212,15 @@ pub struct BlockletIdentity {
     pub mount_points: Vec<hub_blocklet::MountPoint>,
     /// This component's DID (`BLOCKLET_COMPONENT_DID`).
     pub component_did: Option<String>,
+}
+
+/// Where the app sends notifications to its users on Blocklet Server, and as whom.
+#[derive(Debug, Clone)]
+pub struct NotificationService {
+    /// `http://<BLOCKLET_HOST>:<ABT_NODE_SERVICE_PORT>/.well-known/service/api/send-to-user`.
+    pub url: String,
+    /// The sender's `appDid`: the address of `BLOCKLET_APP_SK` (else of the app key).
+    pub app_did: String,
 }
 
 /// Blocklet Server's GraphQL API as the app reaches it (`ABT_NODE_PORT`), with the app's access

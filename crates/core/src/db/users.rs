@@ -131,3 +131,12 @@ pub fn get_many(conn: &mut DbConnection, dids: &[String]) -> QueryResult<Vec<Use
         .select(UserRow::as_select())
         .load(conn)
 }
+
+/// The DIDs of owners and administrators (who operator notifications go to).
+pub fn admins(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::role.eq_any(["owner", "admin"]))
+        .select(users::did)
+        .order(users::did.asc())
+        .load(conn)
+}
