@@ -1089,4 +1089,5 @@ fn blocklet_notifications_pass_the_real_jwt_and_validators() {
     let granted = to("Credits granted");
     assert_eq!(granted["receiver"], "z1Tno3748AxBUysm4mPDNibpLmRtWvEt4WP");
     let _ = node.kill();
+    let _ = node.wait();
 }
