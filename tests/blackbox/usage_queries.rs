@@ -197,3 +197,44 @@ fn queries(backend: Backend) {
 }
 
 on_both_backends!(queries);
+
+/// The CSV export streams page by page: 2,500 calls (many sharing one call time, so pages split
+/// between equal times) come out once each, newest first, with one header.
+fn export_pages(backend: Backend) {
+    let env = HubEnv::new(backend);
+    drop(env.start());
+    let mut values = Vec::new();
+    for i in 0..2_500 {
+        // Five distinct times, 500 calls each.
+        let minute = i % 5;
+        values.push(format!(
+            "('exp-{i:05}', 'openai/gpt-x', 'chatCompletion', 'success', 3, '0', \
+             '2026-11-23 10:0{minute}:00', '2026-11-23 10:0{minute}:00')"
+        ));
+    }
+    env.database.execute(&format!(
+        "INSERT INTO model_calls (id, model, type, status, total_usage, credits, call_time, created_at) VALUES {}",
+        values.join(",")
+    ));
+    let hub = env.start();
+    let res = hub.get("/api/user/model-calls/export?allUsers=true", Some(ADMIN_KEY));
+    assert_eq!(res.status(), 200);
+    let text = res.text().expect("csv");
+    let mut lines = text.lines();
+    assert!(lines.next().expect("header").starts_with("id,"));
+    let rows: Vec<(&str, &str)> = lines
+        .map(|l| {
+            let mut cells = l.split(',');
+            (cells.next().expect("id"), cells.next().expect("time"))
+        })
+        .collect();
+    assert_eq!(rows.len(), 2_500);
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(ids.len(), 2_500, "a call came out twice");
+    assert!(
+        rows.windows(2).all(|w| (w[0].1, w[0].0) > (w[1].1, w[1].0)),
+        "not newest first"
+    );
+}
+
+on_both_backends!(export_pages);

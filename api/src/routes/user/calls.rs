@@ -16,6 +16,7 @@ use crate::http::Params;
 use crate::routes::ListBody;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 
@@ -260,9 +261,12 @@ const CSV_HEADER: [&str; 16] = [
     "errorReason",
 ];
 
-fn csv_bytes(rows: Vec<CallRecord>) -> Result<Vec<u8>, csv::Error> {
+/// One page of the export as CSV lines (the header first when `header`).
+fn csv_bytes(rows: Vec<CallRecord>, header: bool) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(CSV_HEADER)?;
+    if header {
+        out.write_record(CSV_HEADER)?;
+    }
     for r in rows {
         let usage = json_column(&r.usage_metrics);
         let tokens = |k: &str| usage[k].as_u64().map(|n| n.to_string()).unwrap_or_default();
@@ -291,25 +295,73 @@ fn csv_bytes(rows: Vec<CallRecord>) -> Result<Vec<u8>, csv::Error> {
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
+/// Rows per export page: the first answers fast, the rest follow while the client reads.
+const EXPORT_PAGE: i64 = 1_000;
+
+/// Reads one export page and turns it into CSV on the blocking pool: the bytes and the key of
+/// its last row (`None`: the export is over).
+async fn export_step(
+    state: &AppState,
+    filter: CallFilter,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> ApiResult<(Vec<u8>, Option<(chrono::NaiveDateTime, String)>)> {
+    let header = after.is_none();
+    state
+        .db
+        .run(move |conn| {
+            let rows = model_calls::export_page(conn, &filter, after.as_ref(), limit)?;
+            let last = (rows.len() as i64 == limit)
+                .then(|| rows.last().map(|r| (r.call_time, r.id.clone())))
+                .flatten();
+            let bytes = csv_bytes(rows, header).map_err(ApiError::internal)?;
+            Ok::<_, ApiError>((bytes, last))
+        })
+        .await
+}
+
+/// `GET /api/user/model-calls/export`: the call log as CSV (at most 100,000 rows, newest first),
+/// streamed page by page; an error before the first byte is answered as such, a later one ends
+/// the download early (and is logged).
 pub async fn export(
     Authenticated(me): Authenticated,
     state: web::Data<AppState>,
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let f = filter(&me, &params)?;
-    let rows = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(model_calls::export(conn, &f, EXPORT_LIMIT)?))
-        .await?;
-    let body = web::block(move || csv_bytes(rows))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let (first, mut after) = export_step(&state, f.clone(), None, EXPORT_PAGE).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, ApiError>>(2);
+    actix_web::rt::spawn(async move {
+        let mut sent = EXPORT_PAGE;
+        while let Some(key) = after.take() {
+            if sent >= EXPORT_LIMIT {
+                break;
+            }
+            let limit = EXPORT_PAGE.min(EXPORT_LIMIT - sent);
+            match export_step(&state, f.clone(), Some(key), limit).await {
+                Ok((bytes, next)) => {
+                    sent += limit;
+                    after = next;
+                    if tx.send(Ok(web::Bytes::from(bytes))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("call log export stopped early: {e}");
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    });
+    let rest = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let body = futures_util::stream::once(async move { Ok::<_, ApiError>(web::Bytes::from(first)) })
+        .chain(rest);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             "content-disposition",
             "attachment; filename=\"model-calls.csv\"",
         ))
-        .body(body))
+        .streaming(body))
 }

@@ -222,14 +222,23 @@ pub fn list(
     Ok((count, rows))
 }
 
-/// Up to `limit` calls, newest first (exports).
-pub fn export(
+/// Up to `limit` calls, newest first, after (older than) `after` = (call time, id) of the last
+/// call of the previous page: exports read page by page, each an index range.
+pub fn export_page(
     conn: &mut DbConnection,
     filter: &CallFilter,
+    after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<CallRecord>> {
-    filtered(filter)
-        .select(CallRecord::as_select())
+    let mut q = filtered(filter);
+    if let Some((t, id)) = after {
+        q = q.filter(
+            model_calls::call_time.lt(*t).or(model_calls::call_time
+                .eq(*t)
+                .and(model_calls::id.lt(id.clone()))),
+        );
+    }
+    q.select(CallRecord::as_select())
         .order((model_calls::call_time.desc(), model_calls::id.desc()))
         .limit(limit)
         .load(conn)
