@@ -217,7 +217,10 @@ fn export_pages(backend: Backend) {
         values.join(",")
     ));
     let hub = env.start();
-    let res = hub.get("/api/user/model-calls/export?allUsers=true", Some(ADMIN_KEY));
+    let res = hub.get(
+        "/api/user/model-calls/export?allUsers=true",
+        Some(ADMIN_KEY),
+    );
     assert_eq!(res.status(), 200);
     let text = res.text().expect("csv");
     let mut lines = text.lines();

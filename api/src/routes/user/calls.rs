@@ -16,8 +16,8 @@ use crate::http::Params;
 use crate::routes::ListBody;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use futures_util::StreamExt;
 use chrono::{Duration, NaiveDateTime};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 /// The most rows one export holds.
@@ -142,6 +142,29 @@ fn json_column(text: &Option<String>) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The stored usage with the counts left out for being zero put back.
+fn usage_view(text: &Option<String>) -> Value {
+    let mut v = json_column(text);
+    if let Some(m) = v.as_object_mut().filter(|m| m.contains_key("promptTokens")) {
+        for k in ["cacheReadTokens", "cacheWriteTokens"] {
+            m.entry(k).or_insert(json!(0));
+        }
+    }
+    v
+}
+
+/// The stored metadata with what was left out for being usual put back (the model asked for
+/// is the row's, first attempt, not streamed).
+fn metadata_view(text: &Option<String>, model: &str) -> Value {
+    let mut v = json_column(text);
+    if let Some(m) = v.as_object_mut().filter(|m| m.contains_key("endpoint")) {
+        m.entry("originalModel").or_insert(json!(model));
+        m.entry("attempt").or_insert(json!(1));
+        m.entry("stream").or_insert(json!(false));
+    }
+    v
+}
+
 /// Milliseconds as seconds with one decimal (the real Hub's `duration`).
 fn seconds(ms: i64) -> f64 {
     (ms as f64 / 100.0).round() / 10.0
@@ -184,7 +207,7 @@ fn view(r: CallRecord, admin: bool) -> Value {
         "type": r.kind,
         "status": r.status,
         "totalUsage": r.total_usage,
-        "usageMetrics": json_column(&r.usage_metrics),
+        "usageMetrics": usage_view(&r.usage_metrics),
         "credits": r.credits,
         "durationMs": r.duration_ms,
         "ttfbMs": r.ttfb_ms,
@@ -195,7 +218,7 @@ fn view(r: CallRecord, admin: bool) -> Value {
         "requestId": r.request_id,
         "traceId": r.trace_id,
         "dialect": r.dialect,
-        "metadata": json_column(&r.metadata),
+        "metadata": metadata_view(&r.metadata, &r.model),
         "callTime": r.call_time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         // The real Hub's names: seconds.
         "duration": r.duration_ms.map(seconds),
@@ -298,6 +321,10 @@ fn csv_bytes(rows: Vec<CallRecord>, header: bool) -> Result<Vec<u8>, csv::Error>
 /// Rows per export page: the first answers fast, the rest follow while the client reads.
 const EXPORT_PAGE: i64 = 1_000;
 
+/// The pages after the first of every export in flight take turns on at most two database
+/// connections, so long downloads never starve the requests people wait on.
+static EXPORT_PAGES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Reads one export page and turns it into CSV on the blocking pool: the bytes and the key of
 /// its last row (`None`: the export is over).
 async fn export_step(
@@ -338,6 +365,12 @@ pub async fn export(
                 break;
             }
             let limit = EXPORT_PAGE.min(EXPORT_LIMIT - sent);
+            let Ok(_turn) = EXPORT_PAGES.acquire().await else {
+                return;
+            };
+            if tx.is_closed() {
+                return;
+            }
             match export_step(&state, f.clone(), Some(key), limit).await {
                 Ok((bytes, next)) => {
                     sent += limit;
@@ -355,8 +388,9 @@ pub async fn export(
         }
     });
     let rest = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let body = futures_util::stream::once(async move { Ok::<_, ApiError>(web::Bytes::from(first)) })
-        .chain(rest);
+    let body =
+        futures_util::stream::once(async move { Ok::<_, ApiError>(web::Bytes::from(first)) })
+            .chain(rest);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -54,10 +54,17 @@ impl CallContext {
     /// The `processing` row of an attempt.
     pub fn start_row(&self, id: &str, attempt: &Attempt, upstream_model: &str) -> CallStart {
         let now = Utc::now().naive_utc();
+        let model = format!("{}/{}", attempt.provider.kind.name(), upstream_model);
+        let metadata = super::record::json_text(&CallMetadata {
+            endpoint: &self.endpoint,
+            original_model: Some(self.requested_model.as_str()).filter(|m| *m != model),
+            attempt: attempt.number,
+            stream: self.stream,
+        });
         CallStart {
             id: id.to_owned(),
             provider_id: Some(attempt.provider.id.clone()),
-            model: format!("{}/{}", attempt.provider.kind.name(), upstream_model),
+            model,
             credential_id: attempt.credential.as_ref().map(|c| c.id.clone()),
             kind: self.kind.as_str().into(),
             status: crate::usage::CallStatus::Processing.as_str().into(),
@@ -72,12 +79,7 @@ impl CallContext {
             user_did: Some(self.user_did.clone()),
             request_id: Some(self.request_id.clone()),
             trace_id: self.trace_id.clone(),
-            metadata: Some(super::record::json_text(&CallMetadata {
-                endpoint: &self.endpoint,
-                original_model: &self.requested_model,
-                attempt: attempt.number,
-                stream: self.stream,
-            })),
+            metadata: Some(metadata),
             call_time: now.into(),
             created_at: now.into(),
             instance_id: Some(self.instance_id.clone()),
@@ -86,12 +88,21 @@ impl CallContext {
     }
 }
 
-/// `model_calls.metadata`.
+/// `model_calls.metadata`. What is usual is left out to keep rows small (the call log's view
+/// puts it back): `originalModel` when the caller asked for the row's model, `attempt` 1,
+/// `stream` false.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CallMetadata<'a> {
     endpoint: &'a str,
-    original_model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_model: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_first")]
     attempt: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
+}
+
+fn is_first(n: &u32) -> bool {
+    *n == 1
 }

@@ -11,13 +11,16 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::time::Instant;
 
-/// `model_calls.usage_metrics`.
+/// `model_calls.usage_metrics`. Counts that are zero (cache tokens, reasoning tokens) are left
+/// out to keep rows small; readers take a missing count as 0.
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageMetrics {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub cache_read_tokens: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub cache_write_tokens: u64,
     /// Of the completion tokens, the reasoning ones (left out when the provider gave none).
     #[serde(skip_serializing_if = "is_zero")]

@@ -10,8 +10,14 @@ use crate::db::{Db, DbConnection, DbError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// Calls read (and rollups merged) per transaction.
+/// Calls read per query.
 const CHUNK: i64 = 50_000;
+
+/// Rollup rows held in memory before they are merged into the table: calls come in time order,
+/// so one hour's, day's and month's rows fill across many chunks; merging them once instead of
+/// once per chunk is several times fewer writes (PostgreSQL: 3 round trips each). The bound keeps
+/// memory flat however many users and apps there are.
+const FLUSH_KEYS: usize = 200_000;
 
 type CallKey = (NaiveDateTime, String);
 
@@ -66,6 +72,7 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
         diesel::delete(model_call_stats::table).execute(conn)?;
         let mut after: Option<CallKey> = None;
         let mut calls: u64 = 0;
+        let mut pending = Pending::default();
         loop {
             let rows = page(conn, after.as_ref())?;
             let Some(last) = rows.last() else { break };
@@ -86,11 +93,14 @@ pub fn rebuild(db: &Db) -> Result<(u64, i64), DbError> {
                 });
             }
             calls += rows.len() as u64;
-            let mut pending = Pending::default();
             pending.add_groups(groups);
-            stats::merge_all(conn, &pending)?;
-            tracing::info!(calls, "rollups rebuilt so far");
+            if pending.0.len() >= FLUSH_KEYS {
+                stats::merge_all(conn, &pending)?;
+                pending = Pending::default();
+            }
+            tracing::info!(calls, "calls counted so far");
         }
+        stats::merge_all(conn, &pending)?;
         let rows: i64 = model_call_stats::table.count().get_result(conn)?;
         Ok((calls, rows))
     })

@@ -1,0 +1,1 @@
+DROP INDEX model_calls_app_time_idx;
