@@ -105,8 +105,8 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> Result<String, S
     ))
 }
 
-/// What a webhook receives.
-fn payload(n: &NotificationRow) -> Value {
+/// A notification as webhooks receive it and the API lists it.
+pub fn payload(n: &NotificationRow) -> Value {
     json!({
         "id": n.id,
         "type": n.kind,

@@ -70,6 +70,26 @@ fn run_with(program: &str, args: &[&str], hub: &Hub, key: &str, vars: &[(&str, &
     eprintln!("{}", stdout.trim());
 }
 
+/// Starts a node stand-in of `tests/interop` with the app key; it prints its port first.
+fn node_server(script: &str, sk: &str) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut node = Command::new("node")
+        .arg(script)
+        .current_dir(interop_dir())
+        .env("BLOCKLET_APP_SK", sk)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    BufReader::new(node.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port line");
+    let port = line.trim().to_owned();
+    (node, port)
+}
+
 fn require(path: &str) -> String {
     let full = interop_dir().join(path);
     assert!(
@@ -763,25 +783,9 @@ fn hub_signed_calls_pass_the_sdk_verify_sig() {
     use aigne_hub::auth::component_sig::AppKey;
     use aigne_hub::blocklet::component_call::Call;
     use aigne_hub::blocklet::{ComponentClient, mount_points};
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     require("node_modules/@blocklet/sdk/package.json");
     let sk = crate::support::blocklet_server::APP_SK;
-    let mut node = Command::new("node")
-        .arg("verify_sig_server.cjs")
-        .current_dir(interop_dir())
-        .env("BLOCKLET_APP_SK", sk)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node");
-    let mut line = String::new();
-    BufReader::new(node.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("port line");
-    let port: u16 = line.trim().parse().expect("port");
+    let (mut node, port) = node_server("verify_sig_server.cjs", sk);
     let points = mount_points::parse(&format!(
         r#"[{{"did":"z2qaCNvKMv5GjouKdcDWexv6WqtHbpNPQDnAk","name":"payment-kit","title":"Payment Kit","mountPoint":"/payment","port":{port},"status":6}}]"#
     ))
@@ -1023,25 +1027,9 @@ fn blocklet_aigne_hub_helpers_with_the_ledger() {
 /// the user it is for.
 #[test]
 fn blocklet_notifications_pass_the_real_jwt_and_validators() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     require("node_modules/@arcblock/jwt/package.json");
     let sk = crate::support::blocklet_server::APP_SK;
-    let mut node = Command::new("node")
-        .arg("notification_service.cjs")
-        .current_dir(interop_dir())
-        .env("BLOCKLET_APP_SK", sk)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node");
-    let mut line = String::new();
-    BufReader::new(node.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("port line");
-    let port = line.trim().to_owned();
+    let (mut node, port) = node_server("notification_service.cjs", sk);
     let service = format!("http://127.0.0.1:{port}");
     let mock = MockUpstream::start();
     let hub = HubEnv::new(Backend::Sqlite)

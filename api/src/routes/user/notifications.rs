@@ -11,7 +11,7 @@ use crate::routes::ListBody;
 use crate::routes::time::{iso, iso_opt};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub async fn list(
     Authenticated(me): Authenticated,
@@ -29,23 +29,20 @@ pub async fn list(
     let list = rows
         .into_iter()
         .map(|(n, deliveries)| {
-            json!({
-                "id": n.id,
-                "type": n.kind,
-                "severity": n.severity,
-                "title": n.title,
-                "body": n.body,
-                "data": serde_json::from_str::<Value>(&n.data).unwrap_or(Value::Null),
-                "userDid": n.user_did,
-                "createdAt": iso(n.created_at),
-                "deliveries": deliveries.iter().map(|d| json!({
-                    "channel": if admin { d.channel.as_str() } else if d.channel.starts_with("blocklet:") { "blocklet" } else { "webhook" },
-                    "attempts": d.attempts,
-                    "deliveredAt": iso_opt(d.delivered_at),
-                    "nextAttemptAt": d.delivered_at.is_none().then(|| iso(d.next_attempt_at)),
-                    "lastError": d.last_error,
-                })).collect::<Vec<_>>(),
-            })
+            let mut v = crate::notify::payload(&n);
+            v["deliveries"] = deliveries
+                .iter()
+                .map(|d| {
+                    json!({
+                        "channel": if admin { d.channel.as_str() } else if d.channel.starts_with("blocklet:") { "blocklet" } else { "webhook" },
+                        "attempts": d.attempts,
+                        "deliveredAt": iso_opt(d.delivered_at),
+                        "nextAttemptAt": d.delivered_at.is_none().then(|| iso(d.next_attempt_at)),
+                        "lastError": d.last_error,
+                    })
+                })
+                .collect();
+            v
         })
         .collect();
     Ok(HttpResponse::Ok().json(ListBody::new(count, list, page)))
