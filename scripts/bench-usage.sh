@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage API benchmark (target: ≤ 50 ms at p95 at 10,000,000 calls): seeds BENCH_CALLS calls
-# (default 1,000,000) over 30 days (100 users, 3 apps, 4 models, 5% failed), each row as the
+# (default 1,000,000) over 30 days, oldest first (100 users, 3 apps, 4 models, 5% failed), each row as the
 # usage writer writes it, straight into the database; reports the bytes per stored call (table
 # and indexes); rebuilds the rollups (`aigne-hub stats rebuild`), then times, one request at a time:
 #   - /api/user/usage-stats for 30 days by day and by hour (a member's own; an admin's allUsers)
@@ -56,7 +56,7 @@ kill -TERM $HUB_PID; wait $HUB_PID 2>/dev/null || true; HUB_PID=
 
 echo "== seeding $CALLS calls"
 start=$(date +%s)
-python3 - "$DB_URL" "$CALLS" "$ME" <<'PY'
+python3 - "$DB_URL" "$CALLS" "$ME" "$WORK/needles" <<'PY'
 import datetime, json, random, subprocess, sys, uuid
 url, n, me = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rnd = random.Random(7)
@@ -70,7 +70,8 @@ def hexid():
     return "%032x" % rnd.getrandbits(128)
 def rows():
     for i in range(n):
-        t = now - datetime.timedelta(seconds=rnd.random() * span)
+        # In time order, as the usage writer appends them (a little jitter within each slot).
+        t = now - datetime.timedelta(seconds=span * (1 - (i + rnd.random()) / n))
         ok = rnd.random() >= 0.05
         p, c = rnd.randint(10, 2000), rnd.randint(1, 800)
         model = rnd.choice(models)
@@ -84,18 +85,27 @@ def rows():
             meta["stream"] = True
         meta = json.dumps(meta, separators=(",", ":"))
         ts = t.strftime("%Y-%m-%d %H:%M:%S.%f")
-        yield (str(uuid.UUID(int=rnd.getrandbits(128))), f"bench-{provider}", model, str(uuid.UUID(int=rnd.getrandbits(128))),
+        # One call in five came with a W3C traceparent (an instrumented client).
+        trace = f"00-{hexid()}-{'%016x' % rnd.getrandbits(64)}-01" if rnd.random() < 0.2 else None
+        call_id = str(uuid.UUID(int=rnd.getrandbits(128)))
+        if i == n // 2:
+            # A call from the middle of the log, and a trace, for the identifier searches.
+            needles["call"] = call_id
+        if trace and "trace" not in needles:
+            needles["trace"] = trace[3:35]
+        yield (call_id, f"bench-{provider}", model, str(uuid.UUID(int=rnd.getrandbits(128))),
                "chatCompletion", "success" if ok else "failed", p + c if ok else 0, usage, credits if ok else "0",
                rnd.randint(200, 8000), rnd.randint(50, 900), rnd.randint(40, 800),
                None if ok else f"{provider} answered 503: upstream overloaded",
-               rnd.choice(apps) or None, rnd.choice(users), hexid(), meta, ts, ts, instance, "openai")
+               rnd.choice(apps) or None, rnd.choice(users), hexid(), trace, meta, ts, ts, instance, "openai")
+needles = {}
 cols = ("id, provider_id, model, credential_id, type, status, total_usage, usage_metrics, credits, duration_ms, ttfb_ms, "
-        "provider_ttfb_ms, error_reason, app_did, user_did, request_id, metadata, call_time, created_at, instance_id, dialect")
+        "provider_ttfb_ms, error_reason, app_did, user_did, request_id, trace_id, metadata, call_time, created_at, instance_id, dialect")
 if url.startswith("sqlite://"):
     import sqlite3
     db = sqlite3.connect(url[len("sqlite://"):])
     db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=OFF")
-    db.executemany(f"INSERT INTO model_calls ({cols}) VALUES ({','.join('?' * 21)})", rows())
+    db.executemany(f"INSERT INTO model_calls ({cols}) VALUES ({','.join('?' * 22)})", rows())
     db.commit()
 else:
     copy = subprocess.Popen(["psql", url, "-qc", f"\\copy model_calls ({cols}) FROM STDIN"], stdin=subprocess.PIPE)
@@ -109,6 +119,8 @@ else:
     if copy.wait() != 0:
         sys.exit("COPY failed")
     subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE model_calls"], check=True)
+with open(sys.argv[4], "w") as f:
+    f.write(f"{needles['call']} {needles['trace']}\n")
 PY
 echo "seeded in $(( $(date +%s) - start )) s"
 # Bytes per stored call: the table with its indexes (SQLite: every page of the file that
@@ -137,9 +149,10 @@ serve > "$WORK/hub.log" 2>&1 &
 HUB_PID=$!
 for _ in $(seq 1 100); do curl -sf $HUB/healthz >/dev/null && break; sleep 0.1; done
 
-python3 - "$HUB" "$KEY" "$MEMBER" "$REQUESTS" "${BENCH_SKIP_REBUILD:-}" <<'PY'
+python3 - "$HUB" "$KEY" "$MEMBER" "$REQUESTS" "${BENCH_SKIP_REBUILD:-}" "$WORK/needles" <<'PY'
 import datetime, http.client, json, sys, time, urllib.parse
 hub, admin, member, n, skip_stats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+call_id, trace_id = open(sys.argv[6]).read().split()
 host = urllib.parse.urlparse(hub).netloc
 now = datetime.datetime.now(datetime.timezone.utc)
 start = (now - datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -151,6 +164,8 @@ cases = [
     ("model-calls p1, a user (own)", member, "/api/user/model-calls"),
     ("model-calls p1, own, status+model+7 days", member, f"/api/user/model-calls?status=success&model=gpt-4o&start={week}"),
     ("model-calls p1, allUsers, text search", admin, "/api/user/model-calls?allUsers=true&search=claude"),
+    ("model-calls p1, allUsers, search a call id", admin, f"/api/user/model-calls?allUsers=true&search={call_id}"),
+    ("model-calls p1, allUsers, search a trace id", admin, f"/api/user/model-calls?allUsers=true&search={trace_id}"),
     ("export first byte, allUsers", admin, "/api/user/model-calls/export?allUsers=true"),
 ]
 if not skip_stats:

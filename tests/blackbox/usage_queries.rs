@@ -53,7 +53,7 @@ fn queries(backend: Backend) {
             "anthropic/claude-x",
             "zAppB",
             4000,
-            "trace-gamma",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "4",
         ),
     ] {
@@ -64,6 +64,12 @@ fn queries(backend: Backend) {
              '{time}', '{time}')"
         ));
     }
+    env.database.execute(
+        "INSERT INTO model_calls (id, model, type, status, total_usage, credits, user_did, \
+         call_time, created_at) VALUES ('6f1c0a52-3b7e-4d2a-9c61-0b5e8f3a7d19', 'openai/gpt-a', \
+         'chatCompletion', 'success', 10, '1', 'zSomeoneElse', '2026-11-20 10:00:00', \
+         '2026-11-20 10:00:00')",
+    );
     let out = env
         .command()
         .args(["stats", "rebuild"])
@@ -98,6 +104,21 @@ fn queries(backend: Backend) {
     assert!(ids("search=claude&searchFields=traceId,id").is_empty());
     assert_eq!(ids(&format!("search={}", &user[..12])).len(), 3);
     assert_eq!(ids("search=100%25"), Vec::<String>::new(), "% is literal");
+    // Whole identifiers are looked up through their indexes, with the same answers.
+    assert_eq!(
+        ids("search=4BF92F3577B34DA6A3CE929D0E0E4736"),
+        ["call-3"],
+        "a trace id"
+    );
+    assert_eq!(
+        ids("search=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ["call-3"]
+    );
+    assert!(ids("search=4bf92f3577b34da6a3ce929d0e0e4736&searchFields=model").is_empty());
+    assert!(ids("search=4bf92f3577b34da6a3ce929d0e0e4737").is_empty());
+    assert_eq!(ids(&format!("search={user}")).len(), 3, "a whole DID");
+    assert_eq!(ids(&format!("search=did:abt:{user}")).len(), 3);
+    assert!(ids(&format!("search={user}&searchFields=id")).is_empty());
     let e = error_of(
         hub.get(
             "/api/user/model-calls?search=x&searchFields=prompt",
@@ -106,6 +127,19 @@ fn queries(backend: Backend) {
         400,
     );
     assert_eq!(e["param"], "searchFields");
+    let (_, found) = json(hub.get(
+        "/api/user/model-calls?allUsers=true&search=6F1C0A52-3B7E-4D2A-9C61-0B5E8F3A7D19",
+        Some(ADMIN_KEY),
+    ));
+    assert_eq!(found["count"], 1, "a call id: {found}");
+    assert_eq!(
+        found["list"][0]["id"],
+        "6f1c0a52-3b7e-4d2a-9c61-0b5e8f3a7d19"
+    );
+    assert!(
+        ids("search=6f1c0a52-3b7e-4d2a-9c61-0b5e8f3a7d19").is_empty(),
+        "not the member's"
+    );
     // minDurationSeconds.
     assert_eq!(ids("minDurationSeconds=2.5"), ["call-2", "call-3"]);
     for bad in ["-1", "soon"] {

@@ -318,7 +318,10 @@ fn csv_bytes(rows: Vec<CallRecord>, header: bool) -> Result<Vec<u8>, csv::Error>
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// Rows per export page: the first answers fast, the rest follow while the client reads.
+/// Rows of an export's first page: small, so the download starts at once.
+const EXPORT_FIRST_PAGE: i64 = 200;
+
+/// Rows per later page: they follow while the client reads.
 const EXPORT_PAGE: i64 = 1_000;
 
 /// The pages after the first of every export in flight take turns on at most two database
@@ -356,10 +359,10 @@ pub async fn export(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let f = filter(&me, &params)?;
-    let (first, mut after) = export_step(&state, f.clone(), None, EXPORT_PAGE).await?;
+    let (first, mut after) = export_step(&state, f.clone(), None, EXPORT_FIRST_PAGE).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, ApiError>>(2);
     actix_web::rt::spawn(async move {
-        let mut sent = EXPORT_PAGE;
+        let mut sent = EXPORT_FIRST_PAGE;
         while let Some(key) = after.take() {
             if sent >= EXPORT_LIMIT {
                 break;

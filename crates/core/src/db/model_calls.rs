@@ -128,8 +128,76 @@ impl SearchField {
 type Condition =
     Box<dyn BoxableExpression<model_calls::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// `needle` in any of `fields`, case-insensitively.
+/// What a whole identifier pasted into the search box is: each is looked up through an index
+/// instead of a scan, which a rare term would otherwise need over the whole table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identifier {
+    /// A call id (a UUID, `8-4-4-4-12` hex digits).
+    CallId(String),
+    /// A W3C trace id (32 hex digits): the second part of a stored `traceparent`.
+    TraceId(String),
+    /// A whole `traceparent` (`00-<trace id>-<parent id>-<flags>`).
+    TraceParent(String),
+    /// A DID (base58, as user DIDs are stored), with or without `did:abt:`.
+    Did(String),
+}
+
+fn is_hex(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Identifier {
+    fn of(needle: &str) -> Option<Identifier> {
+        let parts: Vec<&str> = needle.split('-').collect();
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        if parts.iter().all(|p| is_hex(p)) {
+            match lens.as_slice() {
+                [8, 4, 4, 4, 12] => return Some(Identifier::CallId(needle.to_lowercase())),
+                [32] => return Some(Identifier::TraceId(needle.to_lowercase())),
+                [2, 32, 16, 2] => return Some(Identifier::TraceParent(needle.to_lowercase())),
+                _ => {}
+            }
+        }
+        let did = needle.strip_prefix("did:abt:").unwrap_or(needle);
+        let base58 = |b: u8| b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l');
+        (did.starts_with('z') && (30..=60).contains(&did.len()) && did.bytes().all(base58))
+            .then(|| Identifier::Did(did.to_owned()))
+    }
+
+    /// The field this identifier can be found in, if `fields` holds it. No other field can
+    /// hold one as a part: call ids and DIDs are whole values of fixed shape, model names hold
+    /// none of these shapes, and a trace id stands between the fixed parts of a `traceparent`.
+    fn condition(&self, fields: &[SearchField]) -> Option<Condition> {
+        let wants = |f| fields.contains(&f);
+        match self {
+            Identifier::CallId(id) if wants(SearchField::Id) => {
+                Some(Box::new(model_calls::id.eq(id.clone())))
+            }
+            Identifier::TraceId(id) if wants(SearchField::TraceId) => {
+                // `00-<id>-…`: the range every version-00 traceparent of this trace is in.
+                let trace = model_calls::trace_id.assume_not_null();
+                Some(Box::new(
+                    trace
+                        .ge(format!("00-{id}-"))
+                        .and(trace.lt(format!("00-{id}."))),
+                ))
+            }
+            Identifier::TraceParent(t) if wants(SearchField::TraceId) => Some(Box::new(
+                model_calls::trace_id.assume_not_null().eq(t.clone()),
+            )),
+            Identifier::Did(did) if wants(SearchField::UserDid) => Some(Box::new(
+                model_calls::user_did.assume_not_null().eq(did.clone()),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `needle` in any of `fields`, case-insensitively; a whole identifier by its index.
 fn search_condition(needle: &str, fields: &[SearchField]) -> Option<Condition> {
+    if let Some(exact) = Identifier::of(needle).and_then(|i| i.condition(fields)) {
+        return Some(exact);
+    }
     let pattern = contains_pattern(needle);
     fields.iter().fold(None, |any: Option<Condition>, field| {
         let p = pattern.clone();
@@ -370,4 +438,50 @@ pub fn billed_users(
         out.push((did, role.unwrap_or_else(|| "guest".into()), grant));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Identifier;
+
+    #[test]
+    fn whole_identifiers_are_recognised() {
+        let call = "6F1C0A52-3b7e-4d2a-9c61-0b5e8f3a7d19";
+        assert_eq!(
+            Identifier::of(call),
+            Some(Identifier::CallId(call.to_lowercase()))
+        );
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            Identifier::of(trace),
+            Some(Identifier::TraceId(trace.into()))
+        );
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            Identifier::of(parent),
+            Some(Identifier::TraceParent(parent.into()))
+        );
+        let did = "z1XqSbMTqLa1pTrBfRgxDgQdWbUcpxBrXyv";
+        assert_eq!(Identifier::of(did), Some(Identifier::Did(did.into())));
+        assert_eq!(
+            Identifier::of(&format!("did:abt:{did}")),
+            Some(Identifier::Did(did.into()))
+        );
+    }
+
+    #[test]
+    fn parts_and_other_text_are_searched_as_text() {
+        for text in [
+            "claude",
+            "6f1c0a52-3b7e",
+            "4bf92f3577b34da6",
+            "gpt-4o-mini",
+            "z1XqSbMTqLa1",
+            // A 0 is not base58: not a DID.
+            "z1XqSbMTqLa1pTrBfRgxDgQdWbUcpxBrXy0",
+            "6f1c0a52-3b7e-4d2a-9c61-0b5e8f3a7d1g",
+        ] {
+            assert_eq!(Identifier::of(text), None, "{text}");
+        }
+    }
 }

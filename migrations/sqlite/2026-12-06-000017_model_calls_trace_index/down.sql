@@ -1,0 +1,1 @@
+DROP INDEX model_calls_trace_idx;
