@@ -12,6 +12,7 @@
 #   BENCH_DB=postgres scripts/bench-usage.sh
 #   BENCH_CALLS=10000000 BENCH_REQUESTS=100 scripts/bench-usage.sh
 #   BENCH_SKIP_REBUILD=1 …   # call-log kinds only (the rollups' size does not grow with calls)
+#   BENCH_KEEP=1 …           # keep the seeded database (and the PostgreSQL one) for a closer look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${BENCH_CALLS:-1000000}
@@ -30,8 +31,8 @@ if [ "${BENCH_DB:-sqlite}" = postgres ]; then
 fi
 cleanup() {
   [ -n "${HUB_PID:-}" ] && { kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; } || true
-  [ -n "${PGDB:-}" ] && { sleep 0.5; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $PGDB" postgres >/dev/null 2>&1 || true; }
-  rm -rf "$WORK"
+  [ -n "${PGDB:-}" ] && [ -z "${BENCH_KEEP:-}" ] && { sleep 0.5; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $PGDB" postgres >/dev/null 2>&1 || true; }
+  if [ -n "${BENCH_KEEP:-}" ]; then echo "kept: $WORK (DATABASE_URL $DB_URL)"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 

@@ -221,6 +221,46 @@ fn queries(backend: Backend) {
             ("2026-11-24T00:00:00-05:30".to_owned(), 1, "4".to_owned())
         ]
     );
+    // Hourly rows over whole days take the totals and the per-model breakdown from the day
+    // rows and the series from the hours: the same counts as the calls themselves give.
+    let brief = |body: &Value| -> (Value, Vec<(String, u64, String)>) {
+        let t = &body["totals"];
+        let models = body["byModel"]
+            .as_array()
+            .expect("byModel")
+            .iter()
+            .map(|m| {
+                (
+                    m["model"].as_str().expect("model").to_owned(),
+                    m["calls"].as_u64().expect("calls"),
+                    m["credits"].as_str().expect("credits").to_owned(),
+                )
+            })
+            .collect();
+        (json!([t["calls"], t["credits"], t["totalUsage"]]), models)
+    };
+    assert_eq!(brief(&east), brief(&half));
+    let hourly = |extra: &str| -> Value {
+        // From 16:00 on the 23rd (a part of it) over the whole 24th into the 25th.
+        let (status, body) = json(hub.get(
+            &format!(
+                "/api/user/usage-stats?timeType=hour&startTime={}&endTime={}{extra}",
+                T1 + 1_800,
+                T3 + 86_400
+            ),
+            Some(&key),
+        ));
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let (rolled, counted) = (hourly(""), hourly("&minDurationSeconds=0"));
+    assert_eq!(
+        (&rolled["source"], &counted["source"]),
+        (&json!("stats"), &json!("calls"))
+    );
+    assert_eq!(brief(&rolled), brief(&counted));
+    assert_eq!(brief(&rolled).0, json!([2, "6", 20]));
+    assert_eq!(series(&rolled), series(&counted));
     assert_eq!(utc["modelStats"]["totalModelCount"], 3);
     assert_eq!(utc["modelStats"]["list"][0]["totalCalls"], 1);
     let e = error_of(

@@ -55,9 +55,13 @@ pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> 
         }
     }
     if keep.stats_days > 0 {
+        // At a UTC midnight: a day's rollup goes with all of its hours, never before them
+        // (charts take whole days' totals from the day row and the hours only for the series).
         let before = (now - Duration::days(i64::from(keep.stats_days)))
             .and_utc()
-            .timestamp();
+            .timestamp()
+            .div_euclid(86_400)
+            * 86_400;
         loop {
             let n = db
                 .run(move |conn| Ok::<_, DbError>(stats::delete_before(conn, before, CHUNK)?))

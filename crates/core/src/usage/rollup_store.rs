@@ -120,6 +120,9 @@ pub struct Scope {
     pub app_did: Option<String>,
 }
 
+/// Rollup rows: bucket start (unix seconds) and the `stats` column.
+pub type Rows = Vec<(i64, Option<String>)>;
+
 /// The rollups of `scope` with bucket starts in `[from, to)` (unix seconds), oldest first.
 pub fn rollups(
     conn: &mut DbConnection,
@@ -127,7 +130,7 @@ pub fn rollups(
     time_type: TimeType,
     from: i64,
     to: i64,
-) -> QueryResult<Vec<(i64, Option<String>)>> {
+) -> QueryResult<Rows> {
     use model_call_stats::dsl as s;
     let mut query = model_call_stats::table
         .filter(s::time_type.eq(time_type.as_str()))
@@ -197,6 +200,30 @@ pub fn rollups_by_app(
         query = query.filter(s::user_did.eq(user.to_owned()));
     }
     query.load(conn)
+}
+
+/// [`rollups`] of `time_type`, and the day rollups of `[days.0, days.1)` beside them, read from
+/// one snapshot (a rollup write in between would count its calls in one and not the other).
+pub fn rollups_and_days(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    time_type: TimeType,
+    (from, to): (i64, i64),
+    days: Option<(i64, i64)>,
+) -> QueryResult<(Rows, Rows)> {
+    let Some((day_from, day_to)) = days else {
+        return Ok((rollups(conn, scope, time_type, from, to)?, Vec::new()));
+    };
+    conn.transaction(|c| {
+        if matches!(c, DbConnection::Postgres(_)) {
+            // PostgreSQL's default gives each statement its own snapshot.
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(c)?;
+        }
+        let rows = rollups(c, scope, time_type, from, to)?;
+        let day_rows = rollups(c, scope, TimeType::Day, day_from, day_to)?;
+        Ok((rows, day_rows))
+    })
 }
 
 /// Deletes up to `limit` rollups whose bucket started before `before` (unix seconds); returns
