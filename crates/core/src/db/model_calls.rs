@@ -173,17 +173,9 @@ impl Identifier {
             Identifier::CallId(id) if wants(SearchField::Id) => {
                 Some(Box::new(model_calls::id.eq(id.clone())))
             }
-            Identifier::TraceId(id) if wants(SearchField::TraceId) => {
-                // `00-<id>-…`: the range every version-00 traceparent of this trace is in.
-                let trace = model_calls::trace_id.assume_not_null();
-                Some(Box::new(
-                    trace
-                        .ge(format!("00-{id}-"))
-                        .and(trace.lt(format!("00-{id}."))),
-                ))
-            }
+            Identifier::TraceId(id) if wants(SearchField::TraceId) => Some(trace_is(id)),
             Identifier::TraceParent(t) if wants(SearchField::TraceId) => Some(Box::new(
-                model_calls::trace_id.assume_not_null().eq(t.clone()),
+                trace_is(&t[3..35]).and(model_calls::trace_id.assume_not_null().eq(t.clone())),
             )),
             Identifier::Did(did) if wants(SearchField::UserDid) => Some(Box::new(
                 model_calls::user_did.assume_not_null().eq(did.clone()),
@@ -191,6 +183,18 @@ impl Identifier {
             _ => None,
         }
     }
+}
+
+/// Calls whose traceparent carries trace id `id`: the expression `model_calls_trace_idx` is
+/// built on, written out (SQLite matches an index expression only to the same constants).
+fn trace_is(id: &str) -> Condition {
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(trace_id IS NOT NULL AND substr(trace_id, 4, 32) = ",
+        )
+        .bind::<diesel::sql_types::Text, _>(id.to_owned())
+        .sql(")"),
+    )
 }
 
 /// `needle` in any of `fields`, case-insensitively; a whole identifier by its index.
