@@ -13,6 +13,7 @@
 #   BENCH_CALLS=10000000 BENCH_REQUESTS=100 scripts/bench-usage.sh
 #   BENCH_SKIP_REBUILD=1 …   # call-log kinds only (the rollups' size does not grow with calls)
 #   BENCH_KEEP=1 …           # keep the seeded database (and the PostgreSQL one) for a closer look
+#   BENCH_REUSE=/tmp/dir …   # time a kept database again (after `migrate` brings it to this build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${BENCH_CALLS:-1000000}
@@ -22,12 +23,17 @@ WORK=$(mktemp -d)
 HUB=http://127.0.0.1:18091
 BIN=./target/release/aigne-hub
 
-DB_URL="sqlite://$WORK/data/aigne-hub.db"
-if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+REUSE=${BENCH_REUSE:-}
+if [ -n "$REUSE" ]; then
+  rm -rf "$WORK"; WORK=$REUSE; BENCH_KEEP=1
+  read -r DB_URL CALLS < "$WORK/seeded"
+elif [ "${BENCH_DB:-sqlite}" = postgres ]; then
   scripts/ensure-postgres.sh >/dev/null
   PGDB="aigne_usage_$$"
   psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $PGDB" postgres
   DB_URL="postgres://postgres@127.0.0.1:5432/$PGDB"
+else
+  DB_URL="sqlite://$WORK/data/aigne-hub.db"
 fi
 cleanup() {
   [ -n "${HUB_PID:-}" ] && { kill "$HUB_PID" 2>/dev/null; wait "$HUB_PID" 2>/dev/null; } || true
@@ -47,8 +53,17 @@ serve() {
   exec env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn AIGNE_HUB_LISTEN=127.0.0.1:18091 \
     AIGNE_HUB_DATA_DIR="$WORK/data" AIGNE_HUB_ADMIN_KEY=$KEY AIGNE_HUB_DATABASE_URL="$DB_URL" $BIN
 }
+start=$(date +%s)
 hub_env $BIN migrate
-MEMBER=$(hub_env $BIN keys create --name bench --role member | tail -1)
+echo "migrated in $(( $(date +%s) - start )) s"
+if [ -n "$REUSE" ]; then
+  MEMBER=$(cat "$WORK/member")
+else
+  MEMBER=$(hub_env $BIN keys create --name bench --role member | tail -1)
+  echo "$MEMBER" > "$WORK/member"
+  echo "$DB_URL $CALLS" > "$WORK/seeded"
+fi
+if [ -z "$REUSE" ]; then
 serve > "$WORK/hub.log" 2>&1 &
 HUB_PID=$!
 for _ in $(seq 1 100); do curl -sf $HUB/healthz >/dev/null && break; sleep 0.1; done
@@ -124,9 +139,10 @@ with open(sys.argv[4], "w") as f:
     f.write(f"{needles['call']} {needles['trace']}\n")
 PY
 echo "seeded in $(( $(date +%s) - start )) s"
+fi
 # Bytes per stored call: the table with its indexes (SQLite: every page of the file that
 # belongs to model_calls or one of its indexes, from dbstat; PostgreSQL: the relation's total).
-if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+if [[ $DB_URL == postgres* ]]; then
   bytes=$(psql "$DB_URL" -tAc "SELECT pg_total_relation_size('model_calls')")
   detail=$(psql "$DB_URL" -tAc "SELECT string_agg(c.relname || '=' || pg_relation_size(c.oid), ' ') FROM pg_class c WHERE c.relname LIKE 'model_calls%' OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'model_calls'::regclass)")
 else
