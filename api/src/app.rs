@@ -388,7 +388,7 @@ pub async fn serve(prepared: Prepared) -> anyhow::Result<()> {
     ));
     let retention = actix_web::rt::spawn(crate::usage::retention::run(
         state.db.clone(),
-        state.settings.retention,
+        state.settings.retention.clone(),
     ));
     // Usage reports to Payment Kit (the meter is looked up, or created, by the first round).
     let reports = state.payment_kit.as_ref().map(|pk| {

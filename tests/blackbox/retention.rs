@@ -143,3 +143,71 @@ fn stats_rebuild_matches_live_rollups(backend: Backend) {
 }
 
 on_both_backends!(stats_rebuild_matches_live_rollups);
+
+/// With `retention.archive_dir`, calls past retention move to monthly SQLite files (whole rows,
+/// nothing lost) and leave the database; newer calls stay.
+fn old_calls_are_archived(backend: Backend) {
+    use diesel::{Connection, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Archived {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        credits: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        usage_metrics: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        user_did: Option<String>,
+    }
+    let env = HubEnv::new(backend)
+        .var("AIGNE_HUB_RETENTION__CALLS_DAYS", "30")
+        .var("AIGNE_HUB_RETENTION__STATS_DAYS", "0")
+        .var("AIGNE_HUB_RETENTION__ARCHIVE_DIR", "archive");
+    drop(env.start());
+    let days = [("c-5", 5), ("c-31", 31), ("c-95", 95), ("c-400", 400)];
+    for (id, days) in days {
+        env.database.execute(&format!(
+            "INSERT INTO model_calls (id, model, type, status, total_usage, usage_metrics, credits, user_did, call_time, created_at) \
+             VALUES ('{id}', 'openai/gpt-5-mini', 'chatCompletion', 'success', 7, '{{\"promptTokens\":5}}', '0.25', 'z1u', {t}, {t})",
+            t = ago(backend, days)
+        ));
+    }
+    let _hub = env.start();
+    let started = Instant::now();
+    while env.database.count("SELECT COUNT(*) AS n FROM model_calls") != 1 {
+        assert!(started.elapsed() < Duration::from_secs(10), "not archived");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        env.database
+            .count("SELECT COUNT(*) AS n FROM model_calls WHERE id = 'c-5'"),
+        1
+    );
+    let dir = env.data_dir().join("archive");
+    let mut found = Vec::new();
+    for (id, days) in &days[1..] {
+        let t = chrono::Utc::now() - chrono::Duration::days(*days);
+        let path = dir.join(format!("model_calls-{}.sqlite", t.format("%Y-%m")));
+        let mut conn =
+            diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("archive file");
+        let rows: Vec<Archived> = diesel::sql_query(format!(
+            "SELECT id, credits, usage_metrics, user_did FROM model_calls WHERE id = '{id}'"
+        ))
+        .load(&mut conn)
+        .expect("archived rows");
+        assert_eq!(rows.len(), 1, "{id} in {}", path.display());
+        let row = &rows[0];
+        assert_eq!(
+            (
+                row.credits.as_str(),
+                row.usage_metrics.as_deref(),
+                row.user_did.as_deref()
+            ),
+            ("0.25", Some("{\"promptTokens\":5}"), Some("z1u"))
+        );
+        found.push(row.id.clone());
+    }
+    assert_eq!(found, ["c-31", "c-95", "c-400"]);
+}
+
+on_both_backends!(old_calls_are_archived);

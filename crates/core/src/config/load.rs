@@ -71,6 +71,7 @@ struct RawFiles {
 struct RawRetention {
     calls_days: u32,
     stats_days: u32,
+    archive_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,6 +415,13 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
     }
 
     let identity = blocklet_identity(env)?;
+    let archive_dir = raw
+        .retention
+        .archive_dir
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| data_dir.join(d));
     Ok(Settings {
         mode,
         identity,
@@ -464,6 +472,7 @@ fn validate(raw: Raw, mode: Mode, env: &EnvSource) -> Result<Settings, ConfigErr
         retention: super::RetentionSettings {
             calls_days: raw.retention.calls_days,
             stats_days: raw.retention.stats_days,
+            archive_dir,
         },
         pricing,
         notifications,

@@ -40,6 +40,9 @@
 //! - `retention.calls_days` / `AIGNE_HUB_RETENTION__CALLS_DAYS` (`90`) and
 //!   `retention.stats_days` / `AIGNE_HUB_RETENTION__STATS_DAYS` (`180`): how long `model_calls`
 //!   rows and `model_call_stats` rollups are kept (0: forever); trimmed hourly.
+//!   `retention.archive_dir` / `AIGNE_HUB_RETENTION__ARCHIVE_DIR` (none): when set (relative to
+//!   the data directory), calls past `calls_days` are moved to monthly SQLite files there
+//!   (`model_calls-YYYY-MM.sqlite`) instead of being deleted.
 //! - `pricing.file` (`<data_dir>/model_prices.json`: a LiteLLM pricing file laid over the
 //!   built-in catalog when present), `pricing.url` (none: where a refresh may download it),
 //!   `pricing.credit_price` (`1`: USD per credit), `pricing.drift_percent` (`10`),
@@ -165,10 +168,12 @@ pub struct NotificationSettings {
 }
 
 /// How long usage history is kept (0: forever).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RetentionSettings {
     pub calls_days: u32,
     pub stats_days: u32,
+    /// Where calls past `calls_days` are archived (none: they are deleted).
+    pub archive_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -8,6 +8,7 @@ pub mod access_keys;
 pub mod aliases;
 pub mod apps;
 mod cached_sql;
+pub mod call_archive;
 pub mod credentials;
 pub mod credits;
 pub mod ledger;

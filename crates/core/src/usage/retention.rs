@@ -2,11 +2,13 @@
 //! `retention.calls_days` (and Payment Kit reports confirmed that long ago) and
 //! `model_call_stats` rollups older than `retention.stats_days` are deleted (stored Responses API
 //! turns go with the calls), a few thousand rows per statement so no write waits long behind it. Runs at start
-//! and then hourly; on PostgreSQL every instance may run it (deletes are idempotent).
+//! and then hourly; on PostgreSQL every instance may run it (deletes are idempotent). With
+//! `retention.archive_dir` set, the calls are moved to monthly SQLite files there first
+//! (`db::call_archive`); the rollups stay, so charts still cover archived months.
 
 use super::rollup_store as stats;
 use crate::config::RetentionSettings;
-use crate::db::{Db, DbError, model_calls, outbox, responses};
+use crate::db::{Db, DbError, call_archive, model_calls, outbox, responses};
 use chrono::{Duration, Utc};
 
 /// Rows per delete statement.
@@ -22,18 +24,32 @@ pub struct Trimmed {
     pub reports: usize,
     /// Stored Responses API turns (kept as long as calls).
     pub responses: usize,
+    /// Of `calls`, how many were archived (written to an archive file before deletion).
+    pub archived: usize,
 }
 
 /// One pass: deletes until nothing older than the limits is left.
-pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> {
+pub async fn trim(db: &Db, keep: &RetentionSettings) -> Result<Trimmed, DbError> {
     let now = Utc::now().naive_utc();
     let mut trimmed = Trimmed::default();
     if keep.calls_days > 0 {
         let before = now - Duration::days(i64::from(keep.calls_days));
         loop {
-            let n = db
-                .run(move |conn| Ok::<_, DbError>(model_calls::delete_before(conn, before, CHUNK)?))
-                .await?;
+            let n = match keep.archive_dir.clone() {
+                None => {
+                    db.run(move |conn| {
+                        Ok::<_, DbError>(model_calls::delete_before(conn, before, CHUNK)?)
+                    })
+                    .await?
+                }
+                Some(dir) => {
+                    let n = db
+                        .run(move |conn| archive_chunk(conn, &dir, before))
+                        .await?;
+                    trimmed.archived += n;
+                    n
+                }
+            };
             trimmed.calls += n;
             if (n as i64) < CHUNK {
                 break;
@@ -76,6 +92,24 @@ pub async fn trim(db: &Db, keep: RetentionSettings) -> Result<Trimmed, DbError> 
     Ok(trimmed)
 }
 
+/// Moves up to [`CHUNK`] of the oldest calls made before `before` to the archive: written and
+/// committed there first, then deleted (a failed archive write deletes nothing).
+fn archive_chunk(
+    conn: &mut crate::db::DbConnection,
+    dir: &std::path::Path,
+    before: chrono::NaiveDateTime,
+) -> Result<usize, DbError> {
+    let calls = call_archive::oldest_before(conn, before, CHUNK)?;
+    if calls.is_empty() {
+        return Ok(0);
+    }
+    call_archive::append(dir, &calls).map_err(DbError::Unavailable)?;
+    let ids: Vec<String> = calls.into_iter().map(|c| c.id).collect();
+    call_archive::delete(conn, &ids)?;
+    // Rows deleted by another instance meanwhile still count as moved: they are in the archive.
+    Ok(ids.len())
+}
+
 /// The background task.
 pub async fn run(db: Db, keep: RetentionSettings) {
     if keep.calls_days == 0 && keep.stats_days == 0 {
@@ -84,10 +118,11 @@ pub async fn run(db: Db, keep: RetentionSettings) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        match trim(&db, keep).await {
+        match trim(&db, &keep).await {
             Ok(t) if t.calls + t.stats + t.responses > 0 => {
                 tracing::info!(
                     calls = t.calls,
+                    archived = t.archived,
                     stats = t.stats,
                     responses = t.responses,
                     "old usage history deleted"
