@@ -95,7 +95,7 @@ pub fn append(dir: &Path, calls: &[ArchivedCall]) -> Result<Vec<PathBuf>, String
             // SQLite takes at most 32,766 bound values per statement: 22 columns × 1,000 rows.
             for part in rows.chunks(1_000) {
                 diesel::insert_or_ignore_into(model_calls::table)
-                    .values(part.iter().map(|r| (*r).clone()).collect::<Vec<_>>())
+                    .values(part.to_vec())
                     .execute(conn)?;
             }
             Ok::<_, diesel::result::Error>(())
@@ -103,11 +103,6 @@ pub fn append(dir: &Path, calls: &[ArchivedCall]) -> Result<Vec<PathBuf>, String
         .map_err(|e| fail(&e))?;
     }
     Ok(by_file.into_keys().collect())
-}
-
-/// Deletes the calls `ids` (after they were archived).
-pub fn delete(conn: &mut DbConnection, ids: &[String]) -> QueryResult<usize> {
-    diesel::delete(model_calls::table.filter(model_calls::id.eq_any(ids))).execute(conn)
 }
 
 #[cfg(test)]

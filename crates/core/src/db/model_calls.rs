@@ -355,10 +355,15 @@ pub fn delete_before(
         .select(model_calls::id)
         .limit(limit)
         .load(conn)?;
+    delete_ids(conn, &ids)
+}
+
+/// Deletes the calls `ids`.
+pub fn delete_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
-    diesel::delete(model_calls::table.filter(model_calls::id.eq_any(&ids))).execute(conn)
+    diesel::delete(model_calls::table.filter(model_calls::id.eq_any(ids))).execute(conn)
 }
 
 /// What an app's usage report needs of a call.

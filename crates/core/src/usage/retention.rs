@@ -105,7 +105,7 @@ fn archive_chunk(
     }
     call_archive::append(dir, &calls).map_err(DbError::Unavailable)?;
     let ids: Vec<String> = calls.into_iter().map(|c| c.id).collect();
-    call_archive::delete(conn, &ids)?;
+    model_calls::delete_ids(conn, &ids)?;
     // Rows deleted by another instance meanwhile still count as moved: they are in the archive.
     Ok(ids.len())
 }
